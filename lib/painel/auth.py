@@ -1,0 +1,337 @@
+"""Users, roles, grants and sessions (all in the operational store).
+
+- Passwords are stored as argon2id hashes (argon2-cffi's defaults, rehashed on login when
+  the parameters change).
+- A **role** decides which dashboards a user may open (each dashboard lists its roles in
+  its notebook metadata). Roles are a closed list: an unknown role is an error.
+- A **grant** decides which rows a user sees: ``*`` (everything), ``DATASET:*`` (all of one
+  dataset) or ``DATASET:KIND:ID`` (rows whose KIND column equals ID, e.g.
+  ``school:regional:12``, ``progress:class:4567``). Admins see everything.
+- A **session** is a random id kept by the browser in a signed cookie; only its SHA-256 is
+  stored. Sessions end on logout, after ``IDLE`` without use or ``ABSOLUTE`` after login,
+  and when the user is disabled or changes password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .opstate import OpState, iso, parse_iso, utcnow
+
+ROLES: dict[str, str] = {
+    "admin": "Administração: todos os painéis e todos os dados",
+    "analyst": "Analista de dados: qualidade e atualização dos dados",
+    "staff": "Servidor(a) de escola, regional ou órgão central",
+    "coordinator": "Coordenação pedagógica",
+    "tutor": "Tutor(a) de turmas",
+    "auditor": "Auditoria",
+}
+
+IDLE = timedelta(hours=2)
+ABSOLUTE = timedelta(hours=12)
+TOUCH_EVERY = timedelta(seconds=60)
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so that timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AuthError(Exception):
+    """A user-management problem; the message names the user, role or grant."""
+
+
+class UnknownRole(AuthError):
+    pass
+
+
+@dataclass(frozen=True)
+class Grant:
+    dataset: str  # "*" for everything
+    kind: str  # "*" for the whole dataset
+    id: str  # "*" with kind "*"
+
+    @classmethod
+    def parse(cls, text: str) -> Grant:
+        text = text.strip()
+        if text == "*":
+            return cls("*", "*", "*")
+        parts = text.split(":")
+        if len(parts) == 2 and parts[1] == "*" and _NAME.match(parts[0]):
+            return cls(parts[0], "*", "*")
+        if len(parts) == 3 and _NAME.match(parts[0]) and _NAME.match(parts[1]) and parts[2]:
+            if parts[2] == "*" or not re.match(r"^[A-Za-z0-9._-]{1,64}$", parts[2]):
+                raise AuthError(f"grant {text!r}: the id must be letters, digits, '.', '_' or '-'")
+            return cls(*parts)
+        raise AuthError(
+            f"grant {text!r}: expected '*', 'DATASET:*' or 'DATASET:KIND:ID' (e.g. school:regional:12)"
+        )
+
+    def __str__(self) -> str:
+        if self.dataset == "*":
+            return "*"
+        if self.kind == "*":
+            return f"{self.dataset}:*"
+        return f"{self.dataset}:{self.kind}:{self.id}"
+
+    def covers_dataset(self, dataset: str) -> bool:
+        return self.dataset == "*" or (self.dataset == dataset and self.kind == "*")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: what the scoped query layer filters by."""
+
+    username: str
+    role: str
+    grants: frozenset[Grant] = field(default_factory=frozenset)
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise UnknownRole(f"user {self.username!r} has unknown role {self.role!r}")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def sees_all(self, dataset: str) -> bool:
+        return self.is_admin or any(g.covers_dataset(dataset) for g in self.grants)
+
+    def ids(self, dataset: str, kind: str) -> list[str]:
+        """The ids this viewer holds for ``dataset:kind`` (empty when none)."""
+        return sorted({g.id for g in self.grants if g.dataset == dataset and g.kind == kind})
+
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise UnknownRole(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    return role
+
+
+def validate_username(name: str) -> str:
+    if not _USERNAME.match(name):
+        raise AuthError(
+            f"invalid username {name!r}: 2-64 of lowercase letters, digits, '.', '_', '@', '-'"
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"password too short: at least {MIN_PASSWORD} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+class Users:
+    def __init__(self, opstate: OpState):
+        self.opstate = opstate
+
+    def add(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        grants: list[str] = (),
+        display_name: str = "",
+    ) -> None:
+        validate_username(username)
+        validate_role(role)
+        validate_password(password)
+        parsed = [str(Grant.parse(g)) for g in grants]
+        now = iso(utcnow())
+        with self.opstate.transaction() as con:
+            if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+                raise AuthError(f"user {username!r} already exists")
+            con.execute(
+                "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [username, hash_password(password), role, display_name, now, now],
+            )
+            con.executemany(
+                "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
+                [(username, g) for g in parsed],
+            )
+
+    def _require(self, con, username: str):  # type: ignore[no-untyped-def]
+        row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+        if row is None:
+            raise AuthError(f"no such user {username!r}")
+        return row
+
+    def list(self) -> list[dict[str, object]]:
+        with self.opstate.connect() as con:
+            users = [dict(r) for r in con.execute("SELECT * FROM users ORDER BY username")]
+            grants: dict[str, list[str]] = {}
+            for r in con.execute("SELECT username, grant_ FROM grants ORDER BY grant_"):
+                grants.setdefault(r["username"], []).append(r["grant_"])
+        for u in users:
+            u.pop("password_hash")
+            u["grants"] = grants.get(str(u["username"]), [])
+        return users
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.execute(
+                "UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?",
+                [int(disabled), iso(utcnow()), username],
+            )
+            if disabled:
+                con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+    def set_password(self, username: str, password: str) -> None:
+        validate_password(password)
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?",
+                [hash_password(password), iso(utcnow()), username],
+            )
+            con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+    def set_role(self, username: str, role: str) -> None:
+        validate_role(role)
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.execute(
+                "UPDATE users SET role = ?, updated_at = ? WHERE username = ?",
+                [role, iso(utcnow()), username],
+            )
+
+    def grant(self, username: str, grants: list[str]) -> None:
+        parsed = [str(Grant.parse(g)) for g in grants]
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.executemany(
+                "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
+                [(username, g) for g in parsed],
+            )
+
+    def revoke(self, username: str, grants: list[str]) -> None:
+        parsed = [str(Grant.parse(g)) for g in grants]
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.executemany(
+                "DELETE FROM grants WHERE username = ? AND grant_ = ?",
+                [(username, g) for g in parsed],
+            )
+
+    def viewer(self, username: str) -> Viewer:
+        """The active user's role and grants; raises AuthError for unknown or disabled users."""
+        with self.opstate.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+            if row is None or row["disabled"]:
+                raise AuthError(f"user {username!r} does not exist or is disabled")
+            grants = frozenset(
+                Grant.parse(r["grant_"])
+                for r in con.execute("SELECT grant_ FROM grants WHERE username = ?", [username])
+            )
+        return Viewer(row["username"], row["role"], grants, row["display_name"])
+
+    # ---- login ---------------------------------------------------------------------
+    def authenticate(self, username: str, password: str, remote_ip: str = "") -> Viewer | None:
+        """The viewer for correct credentials of an active user, else None (and a recorded failure).
+
+        Raises AuthError when the account is throttled after too many failures.
+        """
+        now = utcnow()
+        with self.opstate.connect() as con:
+            since = iso(now - FAILURE_WINDOW)
+            failures = con.execute(
+                "SELECT count(*) FROM login_failures WHERE username = ? AND at > ?",
+                [username, since],
+            ).fetchone()[0]
+            if failures >= MAX_FAILURES:
+                raise AuthError("too many failed attempts; try again in a few minutes")
+            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+            stored = row["password_hash"] if row is not None else _DUMMY_HASH
+            try:
+                _hasher.verify(stored, password)
+                ok = row is not None and not row["disabled"]
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if not ok:
+                con.execute(
+                    "INSERT INTO login_failures (username, at, remote_ip) VALUES (?, ?, ?)",
+                    [username, iso(now), remote_ip],
+                )
+                return None
+            con.execute("DELETE FROM login_failures WHERE username = ?", [username])
+            if _hasher.check_needs_rehash(stored):
+                con.execute(
+                    "UPDATE users SET password_hash = ? WHERE username = ?",
+                    [hash_password(password), username],
+                )
+        return self.viewer(username)
+
+
+def _hash_session(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("ascii", "replace")).hexdigest()
+
+
+class Sessions:
+    def __init__(self, opstate: OpState, idle: timedelta = IDLE, absolute: timedelta = ABSOLUTE):
+        self.opstate = opstate
+        self.idle = idle
+        self.absolute = absolute
+
+    def create(self, username: str, remote_ip: str = "", user_agent: str = "") -> str:
+        session_id = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.opstate.connect() as con:
+            con.execute(
+                "INSERT INTO sessions (id_hash, username, created_at, last_seen_at, expires_at, "
+                "remote_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    _hash_session(session_id), username, iso(now), iso(now),
+                    iso(now + self.absolute), remote_ip, user_agent[:200],
+                ],
+            )
+            # opportunistic clean-up of expired sessions
+            con.execute("DELETE FROM sessions WHERE expires_at < ?", [iso(now)])
+        return session_id
+
+    def lookup(self, session_id: str) -> str | None:
+        """The username of a live session (touching it), else None."""
+        if not session_id:
+            return None
+        now = utcnow()
+        key = _hash_session(session_id)
+        with self.opstate.connect() as con:
+            row = con.execute(
+                "SELECT s.*, u.disabled FROM sessions s JOIN users u USING (username) "
+                "WHERE s.id_hash = ?",
+                [key],
+            ).fetchone()
+            if row is None:
+                return None
+            last_seen = parse_iso(row["last_seen_at"])
+            if row["disabled"] or parse_iso(row["expires_at"]) <= now or last_seen + self.idle <= now:
+                con.execute("DELETE FROM sessions WHERE id_hash = ?", [key])
+                return None
+            if now - last_seen >= TOUCH_EVERY:
+                con.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", [iso(now), key])
+            return str(row["username"])
+
+    def end(self, session_id: str) -> None:
+        with self.opstate.connect() as con:
+            con.execute("DELETE FROM sessions WHERE id_hash = ?", [_hash_session(session_id)])

@@ -1,0 +1,106 @@
+"""Data checks: code that gates a publish.
+
+A check runs SQL against the staging file and returns a :class:`CheckResult`. An ETL run
+ends with ``build.check(...)``; any failed check makes ``build.publish()`` refuse, so bad
+data never reaches the dashboards. Every result is kept in the version's manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    fn: Callable[[duckdb.DuckDBPyConnection], tuple[bool, str]]
+
+    def run(self, con: duckdb.DuckDBPyConnection) -> CheckResult:
+        try:
+            passed, detail = self.fn(con)
+        except duckdb.Error as exc:
+            return CheckResult(self.name, False, f"check query failed: {exc}".splitlines()[0])
+        return CheckResult(self.name, bool(passed), detail)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cols(columns: Sequence[str]) -> str:
+    return ", ".join(_q(c) for c in columns)
+
+
+def not_empty(table: str) -> Check:
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        n = con.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
+        return n > 0, f"{n} rows"
+
+    return Check(f"{table} is not empty", fn)
+
+
+def row_count_between(table: str, low: int, high: int | None = None) -> Check:
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        n = con.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
+        ok = n >= low and (high is None or n <= high)
+        return ok, f"{n} rows (expected {low}..{'' if high is None else high})"
+
+    return Check(f"{table} row count in range", fn)
+
+
+def unique(table: str, columns: Sequence[str]) -> Check:
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        dupes = con.execute(
+            f"SELECT count(*) FROM (SELECT {_cols(columns)} FROM {_q(table)} "
+            f"GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        return dupes == 0, f"{dupes} duplicated keys" if dupes else ""
+
+    return Check(f"{table} unique on ({', '.join(columns)})", fn)
+
+
+def not_null(table: str, columns: Sequence[str]) -> Check:
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        counts = con.execute(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {_q(c)} IS NULL)" for c in columns)
+            + f" FROM {_q(table)}"
+        ).fetchone()
+        bad = [f"{c}: {n} nulls" for c, n in zip(columns, counts, strict=True) if n]
+        return not bad, "; ".join(bad)
+
+    return Check(f"{table} has no nulls in ({', '.join(columns)})", fn)
+
+
+def between(table: str, column: str, low: float, high: float) -> Check:
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        n = con.execute(
+            f"SELECT count(*) FROM {_q(table)} WHERE {_q(column)} < ? OR {_q(column)} > ?",
+            [low, high],
+        ).fetchone()[0]
+        return n == 0, f"{n} rows outside [{low}, {high}]" if n else ""
+
+    return Check(f"{table}.{column} within [{low}, {high}]", fn)
+
+
+def sql(name: str, query: str) -> Check:
+    """A check written as SQL returning one row ``(passed BOOLEAN[, detail VARCHAR])``."""
+
+    def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
+        row = con.execute(query).fetchone()
+        return bool(row[0]), str(row[1]) if len(row) > 1 and row[1] is not None else ""
+
+    return Check(name, fn)

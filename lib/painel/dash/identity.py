@@ -1,0 +1,86 @@
+"""Who is looking at this dashboard: learned from the server, never from the browser.
+
+Under Voilà, ``painel serve`` sets the ``X-Painel-User`` request header itself (after
+deleting any the client sent) and Voilà hands it to the kernel as ``HTTP_X_PAINEL_USER``:
+at kernel start for a cold kernel, or through ``wait_for_request()`` for a preheated one.
+Run by nbval or papermill (no Voilà), the notebook takes the test-only variable
+``PAINEL_DASHBOARD_USER`` instead; under Voilà that variable is never read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..auth import AuthError, Users, Viewer
+from ..config import Paths
+from ..opstate import OpState
+from ..scope import ScopedDataset
+from ..store import Store
+
+USER_HEADER = "X-Painel-User"
+USER_ENV = "HTTP_X_PAINEL_USER"
+TEST_USER_ENV = "PAINEL_DASHBOARD_USER"
+KERNEL_TOKEN_ENV = "PAINEL_KERNEL_TOKEN"
+
+
+class IdentityError(Exception):
+    """No trustworthy identity: the dashboard shows nothing."""
+
+
+def under_voila() -> bool:
+    return "VOILA_PREHEAT" in os.environ
+
+
+def wait_for_request() -> None:
+    """In a preheated kernel, block until a request is assigned and load its info into os.environ.
+
+    The same protocol as ``voila.utils.wait_for_request`` (one JSON message on
+    ``/voila/query/<kernel id>``), plus the per-server token ``painel serve`` requires there,
+    and without importing ``voila.utils`` (~1.8 s in a kernel).
+    """
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return
+    from websockets.sync.client import connect
+
+    port = os.environ.get("VOILA_APP_PORT", "8866")
+    host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    server_url = os.environ.get("VOILA_SERVER_URL", "/")
+    kernel_id = os.environ["VOILA_KERNEL_ID"]
+    token = os.environ.get(KERNEL_TOKEN_ENV, "")
+    url = f"ws://{host}:{port}{server_url}voila/query/{kernel_id}?token={token}"
+    with connect(url, open_timeout=10, max_size=2**20) as ws:
+        payload = ws.recv()
+    for key, value in json.loads(payload).items():
+        os.environ[key] = value
+
+
+def _paths() -> Paths:
+    return Paths.from_env()
+
+
+def opstate() -> OpState:
+    return OpState(_paths().opstate)
+
+
+def store() -> Store:
+    return Store(_paths().store)
+
+
+def current_viewer() -> Viewer:
+    """The logged-in user, with role and grants read fresh from the operational store."""
+    if under_voila():
+        wait_for_request()
+        username = os.environ.get(USER_ENV, "")
+    else:
+        username = os.environ.get(TEST_USER_ENV, "")
+    if not username:
+        raise IdentityError("no identity from the server")
+    try:
+        return Users(opstate()).viewer(username)
+    except AuthError as exc:
+        raise IdentityError(str(exc)) from None
+
+
+def open_dataset(viewer: Viewer, dataset: str) -> ScopedDataset:
+    return ScopedDataset(viewer, dataset, store())

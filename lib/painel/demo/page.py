@@ -1,0 +1,49 @@
+"""The demo dashboard's widgets and wiring (the notebook only calls ``build``)."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ..auth import Viewer
+from ..dash import ui
+from ..freshness import local
+from ..dash.identity import open_dataset
+from . import charts, queries
+from .etl import DATASET
+
+ALL = 0  # "all of my regional offices" (regional ids start at 1)
+
+
+def build(viewer: Viewer) -> widgets.Widget:
+    ds = open_dataset(viewer, DATASET)
+    regions = queries.regional_options(ds)
+    manifest = ds.manifest
+    header = widgets.HTML(
+        f"<h2>Matrículas por etapa</h2><p>Olá, {html.escape(viewer.label())}. Dados extraídos em "
+        f"{local(manifest.get('source_extracted_at'))}, publicados em {local(manifest.get('published_at'))} "
+        f"(versão {html.escape(str(ds.version))}).</p>"
+    )
+    if not regions:
+        return widgets.VBox(
+            [header, widgets.HTML(ui.message("Você não tem acesso a dados deste painel.", "warning"))]
+        )
+    choices = [("Todas as minhas regionais", ALL), *regions]
+    regional = widgets.Dropdown(options=choices, value=ALL, description="Regional:",
+                                style={"description_width": "initial"})
+    chart = widgets.Output()
+    table = widgets.Output()
+
+    @ui.guarded(chart)
+    def refresh(change: object = None) -> None:
+        chosen = ui.choose(regional.value, choices, fallback=ALL)
+        region = None if chosen == ALL else chosen
+        label = dict((v, k) for k, v in choices)[chosen]
+        df = queries.monthly_by_stage(ds, region)
+        ui.show(chart, charts.enrolment_chart(df, f"Alunos por mês — {label}"))
+        ui.show(table, queries.schools_latest(ds, region))
+
+    regional.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([header, regional, chart, widgets.HTML("<h3>Escolas (último mês)</h3>"), table])

@@ -1,0 +1,253 @@
+"""``painel etl run``: execute an ETL notebook with Papermill, record and archive the run.
+
+A run: resolve and validate parameters (before any kernel starts) -> take the job's lock
+(one run per job at a time, across processes) -> record the run as ``running`` -> execute
+``notebooks/etl/<job>.ipynb`` into ``<home>/runs/<job>/<run_id>.ipynb`` -> record the
+outcome, the error's one-line summary and the versions the notebook published.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import HOME_ENV, PROJECT_ENV, Paths
+from .opstate import OpState, iso, utcnow
+from .params import ParameterError, load_yaml_params, notebook_parameters, parse_cli_pairs, resolve
+from .runctx import RunContext, new_run_id
+from .store import Store
+
+
+class RunError(Exception):
+    """A run that could not start or did not succeed; the message is one line."""
+
+
+class JobBusy(RunError):
+    pass
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    job: str
+    status: str
+    error: str | None
+    notebook_out: Path
+    published: list[str]
+    duration_s: float
+
+
+def list_jobs(paths: Paths) -> list[str]:
+    return sorted(p.stem for p in paths.etl_notebooks.glob("*.ipynb") if not p.stem.startswith("_"))
+
+
+def job_notebook(paths: Paths, job: str) -> Path:
+    notebook = paths.etl_notebooks / f"{job}.ipynb"
+    if "/" in job or not notebook.is_file():
+        known = ", ".join(list_jobs(paths)) or "none"
+        raise RunError(f"unknown job {job!r} (known jobs: {known})")
+    return notebook
+
+
+def resolve_parameters(
+    paths: Paths, job: str, files: list[str] = (), pairs: list[str] = ()
+) -> dict[str, Any]:
+    """The job's validated parameters: notebook defaults < parameters/<job>.yaml < -f < -p."""
+    notebook = job_notebook(paths, job)
+    schema = notebook_parameters(notebook)
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    job_defaults = paths.parameters / f"{job}.yaml"
+    if job_defaults.exists():
+        layers.append((f"parameters/{job}.yaml", load_yaml_params(job_defaults)))
+    for f in files:
+        layers.append((f"-f {f}", load_yaml_params(f)))
+    if pairs:
+        layers.append(("-p", parse_cli_pairs(list(pairs))))
+    return resolve(schema, layers, job)
+
+
+@contextlib.contextmanager
+def job_lock(paths: Paths, job: str) -> Iterator[None]:
+    """Exclusive, non-blocking, released by the kernel even if the process is killed."""
+    paths.locks.mkdir(parents=True, exist_ok=True)
+    lock_path = paths.locks / f"job-{job}.lock"
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the run
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise JobBusy(f"job {job!r} is already running ({holder})") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(opstate: OpState) -> int:
+    """Mark ``running`` runs whose process is gone (killed, machine restarted) as failed."""
+    host = socket.gethostname()
+    with opstate.connect() as con:
+        rows = con.execute(
+            "SELECT run_id, pid, host, started_at FROM runs WHERE status = 'running'"
+        ).fetchall()
+        n = 0
+        for row in rows:
+            if row["host"] == host and row["pid"] and not _pid_alive(row["pid"]):
+                con.execute(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, "
+                    "error = 'run process died (killed?) before finishing' "
+                    "WHERE run_id = ? AND status = 'running'",
+                    [iso(utcnow()), row["run_id"]],
+                )
+                n += 1
+        return n
+
+
+def recent_runs(opstate: OpState, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    reap_dead_runs(opstate)
+    sql = "SELECT * FROM runs"
+    args: list[Any] = []
+    if job:
+        sql += " WHERE job = ?"
+        args.append(job)
+    sql += " ORDER BY started_at DESC LIMIT ?"
+    args.append(limit)
+    with opstate.connect() as con:
+        return [dict(r) for r in con.execute(sql, args).fetchall()]
+
+
+def summarize_exception(exc: BaseException) -> str:
+    """One line naming what failed, for the run log and the terminal."""
+    try:
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:  # pragma: no cover
+        PapermillExecutionError = ()  # type: ignore[assignment]  # noqa: N806
+    if isinstance(exc, PapermillExecutionError):
+        evalue = (exc.evalue or "").strip().splitlines()
+        first = evalue[0] if evalue else ""
+        return f"{exc.ename}: {first} (cell {exc.exec_count})"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def run_job(
+    paths: Paths,
+    job: str,
+    files: list[str] = (),
+    pairs: list[str] = (),
+    trigger: str = "manual",
+    attempt: int = 1,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run ``job``; raises ParameterError/RunError before starting, returns the outcome after."""
+    import papermill
+
+    paths.ensure()
+    notebook = job_notebook(paths, job)
+    parameters = resolve_parameters(paths, job, list(files), list(pairs))
+    opstate = OpState(paths.opstate)
+    reap_dead_runs(opstate)
+    run_id = run_id or new_run_id()
+    out_dir = paths.runs / job
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notebook_out = out_dir / f"{run_id}.ipynb"
+    rel_notebook = str(notebook.relative_to(paths.project))
+
+    with job_lock(paths, job):
+        started = utcnow()
+        with opstate.connect() as con:
+            con.execute(
+                "INSERT INTO runs (run_id, job, status, trigger_, attempt, started_at, parameters, "
+                "notebook_out, pid, host) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id, job, trigger, attempt, iso(started),
+                    json.dumps(parameters, default=str), str(notebook_out), os.getpid(),
+                    socket.gethostname(),
+                ],
+            )
+        ctx = RunContext(run_id=run_id, job=job, notebook=rel_notebook, parameters=parameters)
+        saved_env = dict(os.environ)
+        os.environ.update(ctx.env())
+        os.environ[HOME_ENV] = str(paths.home)
+        os.environ[PROJECT_ENV] = str(paths.project)
+        previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+        t0 = time.monotonic()
+        error: str | None = None
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(notebook_out),
+                parameters=parameters,
+                cwd=str(paths.project),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+            )
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised below
+            error = summarize_exception(exc)
+            if not isinstance(exc, Exception):
+                _finish(opstate, run_id, "failed", error, t0, [])
+                raise
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        published = Store(paths.store).published_by(run_id)
+        status = "failed" if error else "succeeded"
+        duration = _finish(opstate, run_id, status, error, t0, published)
+    return RunResult(run_id, job, status, error, notebook_out, published, duration)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(f"terminated by signal {signum}")
+
+
+def _finish(
+    opstate: OpState, run_id: str, status: str, error: str | None, t0: float, published: list[str]
+) -> float:
+    duration = time.monotonic() - t0
+    with opstate.connect() as con:
+        con.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, duration_s = ?, error = ?, published = ? "
+            "WHERE run_id = ?",
+            [status, iso(utcnow()), round(duration, 3), error, json.dumps(published), run_id],
+        )
+    return duration
+
+
+__all__ = [
+    "JobBusy",
+    "ParameterError",
+    "RunError",
+    "RunResult",
+    "job_notebook",
+    "list_jobs",
+    "recent_runs",
+    "resolve_parameters",
+    "run_job",
+]

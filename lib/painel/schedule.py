@@ -1,0 +1,264 @@
+"""``painel schedule``: run ETL jobs when their cron expression is due.
+
+``parameters/schedule.yaml``::
+
+    timezone: America/Sao_Paulo      # cron expressions are read in this zone
+    defaults:                        # apply to every job unless it overrides them
+      retries: 2                     # extra attempts after a failed run
+      retry_backoff_s: 300           # delay before the first retry; doubles each time
+      timeout_s: 3600                # a run taking longer is killed (and counts as failed)
+      catch_up: true                 # fire times missed while no scheduler ran -> one run
+    jobs:
+      demo_enrolment:
+        cron: "0 6 * * *"
+
+How a due job runs exactly once, however many schedulers run:
+
+- the *fire time* due now is the newest cron time <= now (croniter computes it);
+- a scheduler *claims* it with a compare-and-set on ``schedule_state.last_fire_at`` in the
+  operational SQLite store; only the scheduler whose UPDATE changed the row runs the job;
+- several missed fire times collapse into that newest one (coalesced, never replayed N
+  times); with ``catch_up: false`` a fire time older than ``grace_s`` is skipped instead;
+- the run itself holds the job's lock, so a manual ``painel etl run`` cannot overlap it;
+- a failed run schedules a retry (``retry_at``), claimed the same way.
+
+Each run is a child process (``painel etl run``), so a timeout can kill it cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from croniter import croniter
+
+from .config import HOME_ENV, PROJECT_ENV, TIMEZONE, Paths
+from .opstate import OpState, iso, parse_iso, utcnow
+from .runner import list_jobs
+
+EXIT_BUSY = 3
+DEFAULTS = {"retries": 2, "retry_backoff_s": 300, "timeout_s": 3600, "catch_up": True, "grace_s": 300}
+
+
+class ScheduleError(Exception):
+    """schedule.yaml is broken; the message names the file, job and field."""
+
+
+@dataclass(frozen=True)
+class JobSchedule:
+    name: str
+    cron: str
+    timezone: str
+    retries: int
+    retry_backoff_s: float
+    timeout_s: float
+    catch_up: bool
+    grace_s: float
+
+    def latest_fire(self, now: datetime) -> datetime:
+        """The newest fire time at or before ``now`` (aware, in UTC)."""
+        local_now = now.astimezone(ZoneInfo(self.timezone))
+        it = croniter(self.cron, local_now + timedelta(microseconds=1))
+        return it.get_prev(datetime).astimezone(ZoneInfo("UTC"))
+
+    def next_fire(self, now: datetime) -> datetime:
+        local_now = now.astimezone(ZoneInfo(self.timezone))
+        return croniter(self.cron, local_now).get_next(datetime).astimezone(ZoneInfo("UTC"))
+
+
+@dataclass
+class Outcome:
+    job: str
+    status: str  # succeeded | failed | skipped
+    error: str | None = None
+    reason: str = ""
+
+
+def load_schedule(paths: Paths, path: Path | None = None) -> list[JobSchedule]:
+    path = path or paths.parameters / "schedule.yaml"
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ScheduleError(f"{path}{where}: broken YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ScheduleError(f"{path}: must be a mapping with 'jobs'")
+    unknown_top = set(data) - {"timezone", "defaults", "jobs"}
+    if unknown_top:
+        raise ScheduleError(f"{path}: unknown keys {sorted(unknown_top)}")
+    tz = data.get("timezone", TIMEZONE)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"{path}: unknown timezone {tz!r}") from None
+    defaults = {**DEFAULTS, **(data.get("defaults") or {})}
+    known_jobs = set(list_jobs(paths))
+    out = []
+    for name, spec in (data.get("jobs") or {}).items():
+        where = f"{path}: job {name!r}"
+        if name not in known_jobs:
+            raise ScheduleError(f"{where}: no notebook notebooks/etl/{name}.ipynb")
+        if not isinstance(spec, dict) or "cron" not in spec:
+            raise ScheduleError(f"{where}: needs a 'cron' expression")
+        extra = set(spec) - {"cron", "timezone", *DEFAULTS}
+        if extra:
+            raise ScheduleError(f"{where}: unknown keys {sorted(extra)}")
+        cron = str(spec["cron"])
+        if not croniter.is_valid(cron):
+            raise ScheduleError(f"{where}: invalid cron expression {cron!r}")
+        merged = {**defaults, **{k: v for k, v in spec.items() if k in DEFAULTS}}
+        try:
+            out.append(
+                JobSchedule(
+                    name=name,
+                    cron=cron,
+                    timezone=str(spec.get("timezone", tz)),
+                    retries=int(merged["retries"]),
+                    retry_backoff_s=float(merged["retry_backoff_s"]),
+                    timeout_s=float(merged["timeout_s"]),
+                    catch_up=bool(merged["catch_up"]),
+                    grace_s=float(merged["grace_s"]),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise ScheduleError(f"{where}: {exc}") from None
+    return out
+
+
+class Scheduler:
+    def __init__(self, paths: Paths, schedule_path: Path | None = None, poll_s: float = 30.0):
+        self.paths = paths
+        self.schedule_path = schedule_path
+        self.poll_s = poll_s
+        self.opstate = OpState(paths.opstate)
+        self._stop = False
+
+    def jobs(self) -> list[JobSchedule]:
+        return load_schedule(self.paths, self.schedule_path)
+
+    # ---- claims -------------------------------------------------------------------------
+    def _claim_fire(self, job: JobSchedule, now: datetime) -> tuple[bool, datetime]:
+        fire = job.latest_fire(now)
+        with self.opstate.transaction() as con:
+            con.execute("INSERT OR IGNORE INTO schedule_state (job) VALUES (?)", [job.name])
+            row = con.execute("SELECT last_fire_at FROM schedule_state WHERE job = ?", [job.name]).fetchone()
+            last = parse_iso(row["last_fire_at"]) if row["last_fire_at"] else None
+            if last is not None and last >= fire:
+                return False, fire
+            stale = (now - fire).total_seconds() > job.grace_s
+            cur = con.execute(
+                "UPDATE schedule_state SET last_fire_at = ? WHERE job = ? "
+                "AND (last_fire_at IS NULL OR last_fire_at < ?)",
+                [iso(fire), job.name, iso(fire)],
+            )
+            claimed = cur.rowcount == 1
+        if claimed and stale and not job.catch_up:
+            return False, fire  # claimed so no one else runs it, but skipped by policy
+        return claimed, fire
+
+    def _claim_retry(self, job: JobSchedule, now: datetime) -> int | None:
+        with self.opstate.transaction() as con:
+            row = con.execute(
+                "SELECT retry_at, retry_attempt FROM schedule_state WHERE job = ?", [job.name]
+            ).fetchone()
+            if row is None or not row["retry_at"] or parse_iso(row["retry_at"]) > now:
+                return None
+            cur = con.execute(
+                "UPDATE schedule_state SET retry_at = NULL WHERE job = ? AND retry_at = ?",
+                [job.name, row["retry_at"]],
+            )
+            return int(row["retry_attempt"]) if cur.rowcount == 1 else None
+
+    def _after_run(self, job: JobSchedule, attempt: int, outcome: Outcome, now: datetime) -> None:
+        with self.opstate.connect() as con:
+            if outcome.status == "failed" and outcome.reason != "bad input" and attempt <= job.retries:
+                delay = job.retry_backoff_s * (2 ** (attempt - 1))
+                con.execute(
+                    "UPDATE schedule_state SET retry_at = ?, retry_attempt = ? WHERE job = ?",
+                    [iso(now + timedelta(seconds=delay)), attempt + 1, job.name],
+                )
+            else:
+                con.execute(
+                    "UPDATE schedule_state SET retry_at = NULL, retry_attempt = 0 WHERE job = ?",
+                    [job.name],
+                )
+
+    # ---- running ------------------------------------------------------------------------
+    def run_once(self, now: datetime | None = None) -> list[Outcome]:
+        """Run every job that is due now (claimed fire times and retries); return their outcomes."""
+        outcomes = []
+        for job in self.jobs():
+            if self._stop:
+                break
+            moment = now or utcnow()
+            attempt = self._claim_retry(job, moment)
+            trigger = "retry"
+            if attempt is None:
+                claimed, _fire = self._claim_fire(job, moment)
+                if not claimed:
+                    continue
+                attempt, trigger = 1, "schedule"
+            outcome = self._execute(job, attempt, trigger)
+            self._after_run(job, attempt, outcome, utcnow())
+            outcomes.append(outcome)
+        return outcomes
+
+    def _execute(self, job: JobSchedule, attempt: int, trigger: str) -> Outcome:
+        cmd = [sys.executable, "-m", "painel.cli", "etl", "run", job.name,
+               "--trigger", trigger, "--attempt", str(attempt)]
+        env = {**os.environ, HOME_ENV: str(self.paths.home), PROJECT_ENV: str(self.paths.project)}
+        proc = subprocess.Popen(
+            cmd, cwd=self.paths.project, env=env, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            _out, err = proc.communicate(timeout=job.timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return Outcome(job.name, "failed", f"killed after timeout of {job.timeout_s:.0f}s", "timeout")
+        message = (err or "").strip().splitlines()
+        last = message[-1] if message else None
+        if proc.returncode == 0:
+            return Outcome(job.name, "succeeded")
+        if proc.returncode == EXIT_BUSY:
+            return Outcome(job.name, "skipped", last, "busy")
+        reason = "bad input" if proc.returncode == 2 else "run failed"
+        return Outcome(job.name, "failed", last, reason)
+
+    def next_wakeup(self, now: datetime) -> float:
+        """Seconds until the next fire time or retry (at most ``poll_s``)."""
+        waits = [self.poll_s]
+        for job in self.jobs():
+            waits.append((job.next_fire(now) - now).total_seconds())
+        with self.opstate.connect() as con:
+            for row in con.execute("SELECT retry_at FROM schedule_state WHERE retry_at IS NOT NULL"):
+                waits.append((parse_iso(row["retry_at"]) - now).total_seconds())
+        return max(0.5, min(waits))
+
+    def stop(self, *_: Any) -> None:
+        self._stop = True
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        print(f"painel schedule: watching {len(self.jobs())} job(s); Ctrl-C to stop", flush=True)
+        while not self._stop:
+            for outcome in self.run_once():
+                print(f"{iso(utcnow())} {outcome.job}: {outcome.status}"
+                      + (f" ({outcome.error})" if outcome.error else ""), flush=True)
+            deadline = time.monotonic() + self.next_wakeup(utcnow())
+            while not self._stop and time.monotonic() < deadline:
+                time.sleep(min(1.0, deadline - time.monotonic()))

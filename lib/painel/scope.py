@@ -1,0 +1,107 @@
+"""The scoped query layer: every dashboard query goes through here, and it fails closed.
+
+A :class:`ScopedDataset` opens the current version of a dataset read-only and exposes each
+table the version's manifest declares as a *view* already filtered to the viewer's grants.
+Dashboard SQL names tables by their bare names (``SELECT ... FROM enrolment``) and so can
+only ever see the viewer's rows, whatever filter values arrive from the browser.
+
+- no matching grant -> the view is empty (``WHERE FALSE``);
+- a table the manifest does not declare -> no view at all, the query fails;
+- an unknown role -> :class:`painel.auth.UnknownRole` before anything is read.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .auth import Viewer
+from .store import PUBLIC, Reader, Store
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "UHUGEINT"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str, column_type: str) -> str | None:
+    if column_type.upper() in _INTEGER_TYPES:
+        try:
+            return str(int(value))
+        except ValueError:
+            return None  # a non-numeric id can match no integer row
+    return "'" + value.replace("'", "''") + "'"
+
+
+def row_filter(
+    viewer: Viewer, dataset: str, scope: Mapping[str, str] | str, column_types: Mapping[str, str]
+) -> str:
+    """The SQL predicate that limits a table with ``scope`` to ``viewer``'s rows."""
+    if scope == PUBLIC or viewer.sees_all(dataset):
+        return "TRUE"
+    if isinstance(scope, str):
+        return "FALSE"  # malformed scope: fail closed
+    terms = []
+    for kind, column in sorted(scope.items()):
+        literals = [
+            lit
+            for lit in (_literal(i, column_types.get(column, "VARCHAR")) for i in viewer.ids(dataset, kind))
+            if lit is not None
+        ]
+        if literals:
+            terms.append(f"{_q(column)} IN ({', '.join(literals)})")
+    return " OR ".join(f"({t})" for t in terms) if terms else "FALSE"
+
+
+class ScopedDataset:
+    """Read-only, viewer-scoped access to the current version of one dataset."""
+
+    def __init__(self, viewer: Viewer, dataset: str, store: Store):
+        if not isinstance(viewer, Viewer):
+            raise TypeError("ScopedDataset needs a painel.auth.Viewer")
+        self.viewer = viewer
+        self.dataset = dataset
+        # The version is attached under an alias dashboard code cannot guess; the connection's
+        # own catalog holds only the scoped views.
+        self._alias = "src_" + secrets.token_hex(4)
+        self._reader = Reader(store, dataset, on_connect=self._install_views, attach_as=self._alias)
+
+    def _install_views(self, con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
+        for table, scope in (manifest.get("tables") or {}).items():
+            types = {
+                r[0]: r[1]
+                for r in con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_catalog = ? AND table_name = ?",
+                    [self._alias, table],
+                ).fetchall()
+            }
+            predicate = row_filter(self.viewer, self.dataset, scope, types)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {_q(table)} AS "
+                f"SELECT * FROM {self._alias}.main.{_q(table)} WHERE {predicate}"
+            )
+
+    @property
+    def version(self) -> str | None:
+        return self._reader.version
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        self._reader.connection()
+        return self._reader.manifest
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run ``query`` (bare table names) with bound ``params``; returns a DataFrame."""
+        con = self._reader.connection()
+        return con.execute(query, params or []).df()
+
+    def close(self) -> None:
+        self._reader.close()
+
