@@ -1,0 +1,1 @@
+"""``painel serve``: standalone Voilà behind painel's login, roles, grants and kernel ownership."""

@@ -1,0 +1,221 @@
+"""``painel serve``: standalone Voilà, hardened.
+
+What changes relative to plain ``voila notebooks/dashboards``:
+
+- login: :class:`~painel.web.auth.PainelIdentityProvider` (users, argon2, server-side
+  sessions, signed httponly SameSite cookie, XSRF-protected forms); every Jupyter route
+  needs a session; only the login page and static assets are public;
+- identity into kernels: the server-set ``X-Painel-User`` header (``http_header_envs``);
+- per-dashboard roles checked before any kernel is handed out; kernels owned by the user
+  who opened them, capped per user, culled when idle, shut down at logout;
+- Voilà's unauthenticated request-info websocket requires a per-server kernel token;
+- the directory listing and contents API are replaced by painel's landing page;
+- unsafe settings in ``voila.json`` (tracebacks, sources, template overrides, a file
+  allowlist reaching data or code) stop the server at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jupyter_server.utils import url_path_join
+from tornado import web
+from traitlets import Bool, Integer, Unicode
+from traitlets.config import Config
+from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.contentshandler import VoilaContentsHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+from ..auth import Sessions, Users
+from ..config import HOME_ENV, PROJECT_ENV, ConfigError, Paths
+from ..dash.identity import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_HEADER
+from ..opstate import OpState
+from .auth import PainelAuthorizer, PainelIdentityProvider
+from .catalog import Catalog
+from .handlers import (
+    DashboardHandler,
+    KernelsHandler,
+    LandingHandler,
+    NotFoundHandler,
+    OwnedShutdownHandler,
+    TokenRequestInfoHandler,
+)
+from .kernels import OwnershipMixin
+
+HERE = Path(__file__).parent
+SHARE = HERE / "share" / "jupyter"
+FORBIDDEN_FILES = re.compile(r".*\.(ipynb|py|duckdb|wal|sqlite|sqlite-wal|sqlite-shm|json|yaml|yml|csv|txt)$", re.I)
+
+
+class ServerState:
+    """What painel's handlers need, in ``settings["painel"]``."""
+
+    def __init__(self, paths: Paths, app: PainelVoila):
+        self.paths = paths
+        self.opstate = OpState(paths.opstate)
+        self.opstate.migrate()
+        self.users = Users(self.opstate)
+        self.sessions = Sessions(self.opstate)
+        self.catalog = Catalog(paths.dashboards)
+        self.max_kernels_per_user = app.max_kernels_per_user
+        self.secure_cookies = app.secure_cookies
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
+        )
+
+    def cookie_secure(self, handler: web.RequestHandler) -> bool:
+        if self.secure_cookies == "always":
+            return True
+        if self.secure_cookies == "never":
+            return False
+        return handler.request.protocol == "https"
+
+
+class PainelVoila(Voila):
+    name = "painel"
+    description = "painel dashboards server (Voilà behind painel's login)"
+
+    max_kernels_per_user = Integer(
+        4, config=True, help="Kernels one user may hold; opening another shuts down their least recently used."
+    )
+    secure_cookies = Unicode(
+        "auto", config=True,
+        help="'auto': Secure cookies when the request is https; 'always' behind a TLS-terminating proxy; 'never'.",
+    )
+    painel_home = Unicode("", config=True, help="The data directory (PAINEL_HOME).")
+    open_browser = Bool(False, config=True)
+
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        self._enforce_safe_configuration()
+
+    def _enforce_safe_configuration(self) -> None:
+        vc = self.voila_configuration
+        problems = []
+        if vc.show_tracebacks:
+            problems.append("show_tracebacks must be false")
+        if not vc.strip_sources:
+            problems.append("strip_sources must be true")
+        if vc.allow_template_override != "NO" or vc.allow_theme_override != "NO":
+            problems.append("allow_template_override and allow_theme_override must be 'NO'")
+        for pattern in vc.file_allowlist:
+            for probe in ("x.ipynb", "x.py", "x.duckdb", "x.sqlite", "x.json", "x.csv", "x.yaml"):
+                if re.fullmatch(pattern, probe, re.I):
+                    problems.append(f"file_allowlist pattern {pattern!r} would serve {probe}")
+        if problems:
+            raise ConfigError("unsafe voila.json: " + "; ".join(problems))
+        vc.http_header_envs = [USER_HEADER]
+        vc.file_denylist = [*vc.file_denylist, FORBIDDEN_FILES.pattern]
+        vc.prelaunch_hook = None
+        self.identity_provider_class = PainelIdentityProvider
+        self.authorizer_class = PainelAuthorizer
+
+    def init_settings(self) -> dict[str, Any]:
+        import voila.app as voila_app
+
+        original = voila_app.voila_kernel_manager_factory
+
+        def factory(base_class: type, *args: Any, **kwargs: Any) -> type:
+            manager = original(base_class, *args, **kwargs)
+            return type("PainelKernelManager", (OwnershipMixin, manager), {})
+
+        voila_app.voila_kernel_manager_factory = factory
+        try:
+            settings = super().init_settings()
+        finally:
+            voila_app.voila_kernel_manager_factory = original
+        settings["painel"] = ServerState(self.painel_paths, self)
+        settings["xsrf_cookie_kwargs"] = {"samesite": "Lax", "path": self.base_url}
+        return settings
+
+    def init_handlers(self) -> list[Any]:
+        replaced = {
+            TornadoVoilaTreeHandler: None,
+            VoilaContentsHandler: (NotFoundHandler, {}),
+            TornadoVoilaHandler: (DashboardHandler, None),
+            VoilaShutdownKernelHandler: (OwnedShutdownHandler, {}),
+            RequestInfoSocketHandler: (TokenRequestInfoHandler, {"token": os.environ[KERNEL_TOKEN_ENV]}),
+        }
+        out: list[Any] = [
+            (self.server_url, LandingHandler, {}),
+            (url_path_join(self.server_url, r"/voila/tree(.*)"), LandingHandler, {}),
+            (url_path_join(self.server_url, r"/painel/api/kernels"), KernelsHandler, {}),
+        ]
+        for spec in super().init_handlers():
+            pattern, cls = spec[0], spec[1]
+            kwargs = spec[2] if len(spec) > 2 else {}
+            if cls in replaced:
+                replacement = replaced[cls]
+                if replacement is None:
+                    continue
+                new_cls, new_kwargs = replacement
+                out.append((pattern, new_cls, kwargs if new_kwargs is None else new_kwargs))
+            else:
+                out.append((pattern, cls, kwargs))
+        return out
+
+
+def _cookie_secret(paths: Paths) -> bytes:
+    """Shared by every replica: PAINEL_COOKIE_SECRET_FILE, else <home>/secrets/cookie_secret."""
+    env_file = os.environ.get("PAINEL_COOKIE_SECRET_FILE")
+    path = Path(env_file) if env_file else paths.secrets / "cookie_secret"
+    if not path.exists():
+        if env_file:
+            raise ConfigError(f"PAINEL_COOKIE_SECRET_FILE={env_file} does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+    secret = path.read_bytes()
+    if len(secret) < 32:
+        raise ConfigError(f"{path}: cookie secret shorter than 32 bytes")
+    return secret
+
+
+def make_app(paths: Paths, host: str, port: int, preheat: bool = True, extra: Config | None = None) -> PainelVoila:
+    paths.ensure()
+    if not paths.dashboards.is_dir():
+        raise ConfigError(f"no dashboards folder at {paths.dashboards}")
+    # Kernels inherit this process's environment: give them the data and project dirs and
+    # the request-info token, and never the test-only identity variable.
+    os.environ.pop(TEST_USER_ENV, None)
+    os.environ[HOME_ENV] = str(paths.home)
+    os.environ[PROJECT_ENV] = str(paths.project)
+    os.environ[KERNEL_TOKEN_ENV] = secrets.token_urlsafe(24)
+    os.environ["VOILA_APP_IP"] = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    jupyter_path = os.environ.get("JUPYTER_PATH", "")
+    if str(SHARE) not in jupyter_path.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(SHARE), jupyter_path) if p)
+
+    config = Config()
+    config.Voila.ip = host
+    config.Voila.port = port
+    config.Voila.port_retries = 0
+    config.Voila.open_browser = False
+    # voila.json from the project only: not ~/.jupyter or system-wide config dirs
+    config.Voila.config_file_paths = [str(paths.project)]
+    if extra is not None:
+        config.merge(extra)
+    app = PainelVoila(config=config)
+    app.painel_paths = paths  # type: ignore[attr-defined]
+    app.initialize([str(paths.dashboards)])
+    if not preheat:  # the command line wins over voila.json
+        app.voila_configuration.preheat_kernel = False
+    app.cookie_secret = _cookie_secret(paths)
+    return app
+
+
+def serve(paths: Paths, host: str = "127.0.0.1", port: int = 8866, preheat: bool = True) -> int:
+    app = make_app(paths, host, port, preheat=preheat)
+    print(f"painel: serving {paths.dashboards} at http://{host}:{port}/ (data: {paths.home})", file=sys.stderr, flush=True)
+    app.start()
+    return 0

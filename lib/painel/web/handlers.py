@@ -1,0 +1,136 @@
+"""Handlers that replace or guard Voilà's own routes."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.tornado.handler import TornadoVoilaHandler
+
+from ..auth import AuthError
+from .auth import PageHandler
+from .kernels import REQUEST_USER
+
+
+class LandingHandler(PageHandler):
+    """``/``: the dashboards this user's role may open."""
+
+    @web.authenticated
+    def get(self, path: str = "") -> None:
+        if path:  # /voila/tree/<anything>: there is only one listing
+            self.redirect(self.base_url)
+            return
+        try:
+            viewer = self.painel.users.viewer(self.current_user.username)
+        except AuthError:
+            raise web.HTTPError(403) from None
+        dashboards = self.painel.catalog.for_role(viewer.role)
+        self.render_page(
+            "landing.html",
+            viewer=viewer,
+            dashboards=[
+                {"title": d.title, "description": d.description,
+                 "url": url_path_join(self.base_url, "voila/render", d.path)}
+                for d in dashboards
+            ],
+        )
+
+
+class DashboardHandler(TornadoVoilaHandler):
+    """``/voila/render/<notebook>``: role check, kernel cap, then Voilà renders.
+
+    The role check runs before Voilà touches a kernel: a refused user gets 403 and no kernel.
+    """
+
+    @web.authenticated
+    async def get(self, path: str | None = None) -> None:
+        painel = self.settings["painel"]
+        entry = painel.catalog.get(path or "")
+        if entry is None:
+            raise web.HTTPError(404)
+        try:
+            viewer = painel.users.viewer(self.current_user.username)
+        except AuthError:
+            raise web.HTTPError(403) from None
+        if not entry.allows(viewer.role):
+            self.log.warning("%s (role %s) refused dashboard %s", viewer.username, viewer.role, entry.path)
+            raise web.HTTPError(403)
+        evicted = await self.kernel_manager.enforce_cap(viewer.username, painel.max_kernels_per_user)
+        if evicted:
+            self.log.info("kernel cap: shut down %s of %s", evicted, viewer.username)
+        token = REQUEST_USER.set(viewer.username)
+        try:
+            await super().get(path)
+        finally:
+            REQUEST_USER.reset(token)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        PageHandler.write_error(self, status_code, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def painel(self) -> Any:
+        return self.settings["painel"]
+
+    def render_page(self, name: str, status: int = 200, **ns: Any) -> None:
+        PageHandler.render_page(self, name, status, **ns)  # type: ignore[arg-type]
+
+
+class OwnedShutdownHandler(APIHandler):
+    """``/voila/api/shutdown/<id>`` (the page's unload beacon), for the kernel's owner only."""
+
+    @web.authenticated
+    async def post(self, kernel_id: str) -> None:
+        km = self.kernel_manager
+        if km.owner(kernel_id) != self.current_user.username:
+            raise web.HTTPError(403)
+        await ensure_async(km.shutdown_kernel(kernel_id))
+        self.set_status(204)
+        self.finish()
+
+
+class TokenRequestInfoHandler(RequestInfoSocketHandler):
+    """``/voila/query/<id>``: request info for preheated kernels, only with the kernel token.
+
+    Voilà serves this websocket without any authentication; only kernels started by this
+    server know the token (an environment variable set before they start).
+    """
+
+    def initialize(self, token: str) -> None:
+        self._token = token
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        given = self.get_argument("token", "")
+        if not self._token or not hmac.compare_digest(given, self._token):
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+
+class KernelsHandler(APIHandler):
+    """``/painel/api/kernels``: your kernels (admins: everyone's, with owners)."""
+
+    @web.authenticated
+    def get(self) -> None:
+        km = self.kernel_manager
+        painel = self.settings["painel"]
+        viewer = painel.users.viewer(self.current_user.username)
+        owners = km._owner_map()
+        rows = []
+        for kernel_id in list(km.list_kernel_ids()):
+            owner = owners.get(kernel_id)
+            if viewer.is_admin or owner == viewer.username:
+                rows.append({"id": kernel_id, "owner": owner})
+        self.finish(json.dumps({"kernels": rows}))
+
+
+class NotFoundHandler(PageHandler):
+    """Routes Voilà would expose but painel does not (e.g. the contents API)."""
+
+    @web.authenticated
+    def get(self, *args: Any) -> None:
+        raise web.HTTPError(404)
