@@ -150,7 +150,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .web.app import serve
 
-    return serve(_paths(), host=args.host, port=args.port, preheat=not args.no_preheat)
+    return serve(_paths(), host=args.host, port=args.port, preheat=not args.no_preheat, config_file=args.config)
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -309,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8866)
     srv.add_argument("--no-preheat", action="store_true", help="start a kernel per page view (slower)")
+    srv.add_argument("--config", metavar="FILE.json", help="settings layered over voila.json (same format)")
     srv.set_defaults(fn=cmd_serve)
 
     users = sub.add_parser("users", help="manage dashboard users, roles and grants")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..store import NoVersion
-from .identity import IdentityError, current_viewer, open_dataset, opstate, store
+from .identity import IdentityError, current_viewer, open_dataset, opstate, store, under_voila
 
 log = logging.getLogger("painel.dash")
 
@@ -30,16 +30,23 @@ def render(build: Callable[[Any], Any]) -> Any:
 
     from . import ui
 
+    served = under_voila()  # run by nbval or papermill, failures must raise
     try:
         viewer = current_viewer()
     except IdentityError:
+        if not served:
+            raise
         log.warning("dashboard opened without a valid identity")
         return widgets.HTML(ui.message("Sessão inválida ou expirada. Entre novamente.", "error"))
     try:
         return build(viewer)
     except NoVersion:
+        if not served:
+            raise
         return widgets.HTML(ui.message("Os dados deste painel ainda não foram publicados.", "warning"))
     except Exception:  # noqa: BLE001 - never a traceback to the browser
+        if not served:
+            raise
         log.exception("dashboard page %s failed to build", getattr(build, "__module__", build))
         return widgets.HTML(ui.message(ui.GENERIC_ERROR, "error"))
 

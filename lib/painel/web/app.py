@@ -114,7 +114,8 @@ class PainelVoila(Voila):
         if problems:
             raise ConfigError("unsafe voila.json: " + "; ".join(problems))
         vc.http_header_envs = [USER_HEADER]
-        vc.file_denylist = [*vc.file_denylist, FORBIDDEN_FILES.pattern]
+        if FORBIDDEN_FILES.pattern not in vc.file_denylist:
+            vc.file_denylist = [*vc.file_denylist, FORBIDDEN_FILES.pattern]
         vc.prelaunch_hook = None
         self.identity_provider_class = PainelIdentityProvider
         self.authorizer_class = PainelAuthorizer
@@ -181,7 +182,24 @@ def _cookie_secret(paths: Paths) -> bytes:
     return secret
 
 
-def make_app(paths: Paths, host: str, port: int, preheat: bool = True, extra: Config | None = None) -> PainelVoila:
+def load_extra_config(path: str | os.PathLike[str]) -> Config:
+    """A voila.json-style file layered over the project's voila.json (``painel serve --config``)."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a JSON object of sections")
+    return Config(data)
+
+
+def make_app(
+    paths: Paths, host: str, port: int, preheat: bool = True, extra: Config | None = None
+) -> PainelVoila:
     paths.ensure()
     if not paths.dashboards.is_dir():
         raise ConfigError(f"no dashboards folder at {paths.dashboards}")
@@ -203,19 +221,24 @@ def make_app(paths: Paths, host: str, port: int, preheat: bool = True, extra: Co
     config.Voila.open_browser = False
     # voila.json from the project only: not ~/.jupyter or system-wide config dirs
     config.Voila.config_file_paths = [str(paths.project)]
-    if extra is not None:
-        config.merge(extra)
     app = PainelVoila(config=config)
     app.painel_paths = paths  # type: ignore[attr-defined]
     app.initialize([str(paths.dashboards)])
+    if extra is not None:  # the extra file wins over voila.json, then is checked like it
+        app.update_config(extra)
+        app.voila_configuration.update_config(extra)
+        app._enforce_safe_configuration()
     if not preheat:  # the command line wins over voila.json
         app.voila_configuration.preheat_kernel = False
     app.cookie_secret = _cookie_secret(paths)
     return app
 
 
-def serve(paths: Paths, host: str = "127.0.0.1", port: int = 8866, preheat: bool = True) -> int:
-    app = make_app(paths, host, port, preheat=preheat)
+def serve(
+    paths: Paths, host: str = "127.0.0.1", port: int = 8866, preheat: bool = True, config_file: str | None = None
+) -> int:
+    extra = load_extra_config(config_file) if config_file else None
+    app = make_app(paths, host, port, preheat=preheat, extra=extra)
     print(f"painel: serving {paths.dashboards} at http://{host}:{port}/ (data: {paths.home})", file=sys.stderr, flush=True)
     app.start()
     return 0

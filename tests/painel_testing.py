@@ -1,0 +1,213 @@
+"""Shared helpers for tests that run the real CLI and a real ``painel serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_PASSWORDS = {
+    "admin": "demo-admin",
+    "analista": "demo-analista",
+    "sre.metro": "demo-sre-metro",
+    "sre.jf": "demo-sre-jf",
+    "escola.31003001": "demo-escola",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli_env(home: Path, project: Path = REPO, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAINEL_", "JUPYTER_PATH"))}
+    env.update({"PAINEL_HOME": str(home), "PAINEL_PROJECT": str(project), **extra})
+    return env
+
+
+def painel(home: Path, *args: str, stdin: str | None = None, timeout: float = 120, project: Path = REPO,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "painel.cli", *args], env=cli_env(home, project), input=stdin,
+        capture_output=True, text=True, timeout=timeout, cwd=project,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"painel {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def prepare_demo_home(home: Path) -> None:
+    painel(home, "demo", "prepare")
+    painel(home, "etl", "run", "demo_enrolment", timeout=180)
+    painel(home, "users", "add", "tutor.ana", "--role", "tutor", "--grant", "progress:class:1",
+           "--password-stdin", stdin="tutor-ana-pass\n")
+
+
+@dataclass
+class Server:
+    base: str
+    home: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    sessions: list[requests.Session] = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def start_server(home: Path, *, config: dict[str, Any] | None = None, preheat: bool = True,
+                 deadline: float = 90) -> Server:
+    port = free_port()
+    log_path = home / f"serve-{port}.log"
+    args = [sys.executable, "-m", "painel.cli", "serve", "--port", str(port)]
+    if config:
+        cfg = home / f"serve-{port}.json"
+        cfg.write_text(json.dumps(config), encoding="utf-8")
+        args += ["--config", str(cfg)]
+    if not preheat:
+        args.append("--no-preheat")
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(args, env=cli_env(home), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, cwd=REPO)
+    server = Server(f"http://127.0.0.1:{port}", home, proc, log_path)
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"painel serve exited {proc.returncode}:\n{server.log()}")
+        try:
+            if requests.get(server.base + "/login", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    else:
+        server.stop()
+        raise AssertionError(f"painel serve did not answer within {deadline}s:\n{server.log()}")
+    if preheat:  # let the pools fill so renders are preheated and deterministic
+        while time.monotonic() < end and server.log().count("is filled with") < 2:
+            time.sleep(0.3)
+    return server
+
+
+def login(server: Server, username: str, password: str | None = None) -> requests.Session:
+    s = requests.Session()
+    s.get(server.base + "/login", timeout=10)
+    r = s.post(
+        server.base + "/login",
+        data={"_xsrf": s.cookies.get("_xsrf"), "username": username,
+              "password": password or DEMO_PASSWORDS[username]},
+        timeout=10,
+    )
+    assert r.status_code == 200, f"login of {username} failed: {r.status_code}"
+    assert "painel_session" in s.cookies
+    server.sessions.append(s)
+    return s
+
+
+KERNEL_ID = re.compile(r'kernelId"?\s*[:=]\s*"([0-9a-f-]{36})"')
+
+
+def render(s: requests.Session, server: Server, notebook: str, **kw: Any) -> tuple[requests.Response, str | None]:
+    r = s.get(f"{server.base}/voila/render/{notebook}", timeout=90, allow_redirects=False, **kw)
+    m = KERNEL_ID.search(r.text)
+    return r, m.group(1) if m else None
+
+
+def cookie_header(s: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+
+
+class KernelChannel:
+    """The kernel websocket, as Voilà's frontend uses it (JSON protocol)."""
+
+    def __init__(self, server: Server, s: requests.Session, kernel_id: str, timeout: float = 20):
+        import websocket
+
+        self.session_id = uuid.uuid4().hex
+        url = server.base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id={self.session_id}"
+        self.ws = websocket.create_connection(
+            url, header=[f"Cookie: {cookie_header(s)}"], origin=server.base, timeout=timeout
+        )
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def send(self, channel: str, msg_type: str, content: dict[str, Any],
+             metadata: dict[str, Any] | None = None) -> str:
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": msg_type, "session": self.session_id,
+                       "username": "test", "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": channel,
+            "buffers": [],
+        }))
+        return msg_id
+
+    def recv(self, deadline: float) -> dict[str, Any] | None:
+        import websocket
+        from jupyter_client.jsonutil import json_clean  # noqa: F401 - keeps jupyter_client imported
+
+        self.ws.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            frame = self.ws.recv()
+        except websocket.WebSocketTimeoutException:
+            return None
+        if isinstance(frame, bytes):
+            from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+
+            return deserialize_binary_message(frame)
+        return json.loads(frame)
+
+    def widget_states(self, timeout: float = 20) -> dict[str, dict[str, Any]]:
+        """All widget models' states, fetched like ipywidgets' frontend does."""
+        comm_id = uuid.uuid4().hex
+        self.send("shell", "comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control",
+                                          "data": {}}, metadata={"version": "1.0.0"})
+        self.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.recv(deadline)
+            if msg is None:
+                break
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "comm_msg" and content.get("comm_id") == comm_id:
+                data = content.get("data", {})
+                if data.get("method") == "update_states":
+                    return {k: v.get("state", v) for k, v in data["states"].items()}
+        raise AssertionError("no widget states from the kernel")
+
+
+def widget_text(states: dict[str, dict[str, Any]]) -> str:
+    """Every HTML widget value and Output widget html/plotly content, as one string."""
+    parts = []
+    for state in states.values():
+        if state.get("_model_name") == "HTMLModel":
+            parts.append(str(state.get("value", "")))
+        for out in state.get("outputs", []) or []:
+            data = out.get("data", {})
+            parts.append(str(data.get("text/html", "")))
+            parts.append(json.dumps(data.get("application/vnd.plotly.v1+json", {}), ensure_ascii=False))
+    return "\n".join(parts)
