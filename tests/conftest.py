@@ -1,5 +1,29 @@
+from __future__ import annotations
+
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 # make tests/painel_testing.py importable from every test folder
 sys.path.insert(0, str(Path(__file__).parent))
+
+from painel_testing import Server, prepare_demo_home, start_server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server_config() -> dict[str, Any] | None:
+    """Override in a test module to layer settings over voila.json (``painel serve --config``)."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_config: dict[str, Any] | None) -> Iterator[Server]:
+    """A real ``painel serve`` on a free loopback port, over a demo data directory."""
+    home = tmp_path_factory.mktemp("home")
+    prepare_demo_home(home)
+    srv = start_server(home, config=server_config)
+    yield srv
+    srv.stop()

@@ -18,6 +18,7 @@ def enrolment_chart(df: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(
         title=title,
         xaxis_title="Mês",
+        xaxis_tickformat="%m/%Y",
         yaxis_title="Alunos matriculados",
         separators=",.",
         legend_title="Etapa",
