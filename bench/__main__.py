@@ -1,0 +1,176 @@
+"""``make bench``: the foundation's figures, measured as ratios within one run where possible.
+
+1. publish overhead: Store.build + checks + publish vs. writing the same DuckDB file directly;
+2. read-only connect + scoped query: first query (connect, attach, views) and warm queries;
+3. Voilà GET-to-complete-HTML: cold kernels (--no-preheat) vs. preheated kernels;
+4. RSS of an idle dashboard kernel.
+
+Targets (issue 2): preheated render <= 0.5 s p50; idle kernel <= 200 MB RSS.
+Results print as a table and go to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import duckdb  # noqa: E402
+import psutil  # noqa: E402
+from painel_testing import login, prepare_demo_home, start_server  # noqa: E402
+
+from painel.auth import Grant, Viewer  # noqa: E402
+from painel.demo import etl as demo  # noqa: E402
+from painel.demo import source  # noqa: E402
+from painel.scope import ScopedDataset  # noqa: E402
+from painel.store import Store  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def bench_publish(work: Path, repeats: int = 5) -> dict[str, Any]:
+    src = work / "src"
+    source.generate(src, months=12, schools_per_regional=250)  # 1,000 schools, 36,000 rows
+    direct, published = [], []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        store = Store(work / f"store-{i}")
+        build = store.build(demo.DATASET, demo.TABLES)
+        demo.load(build, src)
+        build.publish()
+        published.append(time.perf_counter() - t0)
+
+        # the same work written straight to a file: same loader SQL, no checks, no publish
+        t0 = time.perf_counter()
+        path = work / f"direct-{i}.duckdb"
+        con = duckdb.connect(str(path))
+
+        class Plain:  # the loader only needs .con, .check and .source_extracted_at
+            pass
+
+        plain = Plain()
+        plain.con = con  # type: ignore[attr-defined]
+        plain.check = lambda *c: None  # type: ignore[attr-defined]
+        demo.load(plain, src)  # type: ignore[arg-type]
+        con.execute("CHECKPOINT")
+        con.close()
+        direct.append(time.perf_counter() - t0)
+    d, p = statistics.median(direct), statistics.median(published)
+    return {"rows": 36_000, "direct_s_p50": d, "publish_s_p50": p, "overhead_ratio": p / d}
+
+
+def bench_scoped_query(work: Path, n: int = 200) -> dict[str, Any]:
+    store = Store(work / "store-0")
+    viewer = Viewer("bench", "staff", frozenset({Grant.parse("demo:regional:2")}))
+    first = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        ds = ScopedDataset(viewer, "demo", store)
+        ds.sql("SELECT count(*) FROM enrolment_by_stage")
+        first.append(time.perf_counter() - t0)
+        ds.close()
+    ds = ScopedDataset(viewer, "demo", store)
+    warm = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        ds.sql(
+            "SELECT month, stage, sum(students) FROM enrolment_by_stage WHERE $1 IS NULL OR school_id = $1 "
+            "GROUP BY ALL",
+            [None if i % 2 else 31_002_001],
+        )
+        warm.append(time.perf_counter() - t0)
+    ro = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        con = duckdb.connect(str(store.current_path("demo")), read_only=True)
+        con.execute("SELECT 1").fetchone()
+        con.close()
+        ro.append(time.perf_counter() - t0)
+    return {
+        "read_only_connect_ms_p50": 1000 * statistics.median(ro),
+        "scoped_open_and_first_query_ms_p50": 1000 * statistics.median(first),
+        "scoped_query_ms_p50": 1000 * statistics.median(warm),
+        "scoped_query_ms_p95": 1000 * pct(warm, 0.95),
+    }
+
+
+def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
+    home = work / "home"
+    home.mkdir()
+    prepare_demo_home(home)
+    out: dict[str, Any] = {}
+    for mode, preheat in (("cold", False), ("preheated", True)):
+        server = start_server(home, preheat=preheat)
+        try:
+            s = login(server, "sre.metro")
+            times = []
+            for _ in range(renders):
+                if preheat:  # let the pool refill (fill_delay + kernel start)
+                    deadline = time.monotonic() + 30
+                    while time.monotonic() < deadline:
+                        log = server.log()
+                        if log.count("Kernel started") - log.count("Using pre-heated kernel") >= 2:
+                            break
+                        time.sleep(0.2)
+                    time.sleep(1.0)
+                t0 = time.perf_counter()
+                r = s.get(server.base + "/voila/render/matriculas.ipynb", timeout=120)
+                times.append(time.perf_counter() - t0)
+                assert r.status_code == 200 and "kernelId" in r.text
+            out[f"{mode}_render_s_p50"] = statistics.median(times)
+            out[f"{mode}_render_s_max"] = max(times)
+            if preheat:
+                time.sleep(3)
+                kernels = [
+                    p for p in psutil.Process(server.proc.pid).children(recursive=True)
+                    if "ipykernel" in " ".join(p.cmdline())
+                ]
+                rss = [p.memory_info().rss / 2**20 for p in kernels]
+                out["kernels_measured"] = len(rss)
+                out["idle_kernel_rss_mb_p50"] = statistics.median(rss) if rss else None
+                out["idle_kernel_rss_mb_max"] = max(rss) if rss else None
+        finally:
+            server.stop()
+    out["cold_over_preheated"] = out["cold_render_s_p50"] / out["preheated_render_s_p50"]
+    return out
+
+
+def main() -> int:
+    results: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="painel-bench-") as tmp:
+        work = Path(tmp)
+        print("publish overhead ...", flush=True)
+        results["publish"] = bench_publish(work)
+        print("scoped queries ...", flush=True)
+        results["query"] = bench_scoped_query(work)
+        print("voila renders and kernel memory ...", flush=True)
+        results["voila"] = bench_voila(work)
+    targets = {
+        "preheated render <= 0.5 s p50": results["voila"]["preheated_render_s_p50"] <= 0.5,
+        "idle kernel <= 200 MB RSS": (results["voila"].get("idle_kernel_rss_mb_max") or 1e9) <= 200,
+    }
+    results["targets_met"] = targets
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "latest.json").write_text(json.dumps(results, indent=2))
+    for section in ("publish", "query", "voila"):
+        for key, value in results[section].items():
+            print(f"{section:8} {key:40} {value:.3f}" if isinstance(value, float) else f"{section:8} {key:40} {value}")
+    for name, ok in targets.items():
+        print(f"target   {name:40} {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
