@@ -98,15 +98,20 @@ def load_schedule(paths: Paths, path: Path | None = None) -> list[JobSchedule]:
     unknown_top = set(data) - {"timezone", "defaults", "jobs"}
     if unknown_top:
         raise ScheduleError(f"{path}: unknown keys {sorted(unknown_top)}")
-    tz = data.get("timezone", TIMEZONE)
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{path}: unknown timezone {tz!r}") from None
-    defaults = {**DEFAULTS, **(data.get("defaults") or {})}
+    tz = _timezone(data.get("timezone", TIMEZONE), f"{path}")
+    raw_defaults = data.get("defaults") or {}
+    if not isinstance(raw_defaults, dict):
+        raise ScheduleError(f"{path}: 'defaults' must be a mapping")
+    unknown_defaults = set(raw_defaults) - set(DEFAULTS)
+    if unknown_defaults:
+        raise ScheduleError(f"{path}: unknown keys under 'defaults': {sorted(unknown_defaults)}")
+    defaults = {**DEFAULTS, **raw_defaults}
+    jobs = data.get("jobs") or {}
+    if not isinstance(jobs, dict):
+        raise ScheduleError(f"{path}: 'jobs' must be a mapping of job names to their schedule")
     known_jobs = set(list_jobs(paths))
     out = []
-    for name, spec in (data.get("jobs") or {}).items():
+    for name, spec in jobs.items():
         where = f"{path}: job {name!r}"
         if name not in known_jobs:
             raise ScheduleError(f"{where}: no notebook notebooks/etl/{name}.ipynb")
@@ -124,17 +129,31 @@ def load_schedule(paths: Paths, path: Path | None = None) -> list[JobSchedule]:
                 JobSchedule(
                     name=name,
                     cron=cron,
-                    timezone=str(spec.get("timezone", tz)),
+                    timezone=_timezone(spec.get("timezone", tz), where),
                     retries=int(merged["retries"]),
                     retry_backoff_s=float(merged["retry_backoff_s"]),
                     timeout_s=float(merged["timeout_s"]),
-                    catch_up=bool(merged["catch_up"]),
+                    catch_up=_bool(merged["catch_up"], f"{where}: catch_up"),
                     grace_s=float(merged["grace_s"]),
                 )
             )
         except (TypeError, ValueError) as exc:
             raise ScheduleError(f"{where}: {exc}") from None
     return out
+
+
+def _timezone(value: object, where: str) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"{where}: unknown timezone {value!r}") from None
+    return str(value)
+
+
+def _bool(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ScheduleError(f"{where} must be true or false (unquoted), got {value!r}")
 
 
 class Scheduler:

@@ -12,6 +12,7 @@ only ever see the viewer's rows, whatever filter values arrive from the browser.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,12 +31,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,18}")  # fits every integer column without overflow
+
+
 def _literal(value: str, column_type: str) -> str | None:
+    """``value`` as a SQL literal for a column of ``column_type``; None when it can match no row."""
     if column_type.upper() in _INTEGER_TYPES:
-        try:
-            return str(int(value))
-        except ValueError:
-            return None  # a non-numeric id can match no integer row
+        # strict: int() would also read "1_0" as 10 or " 7" as 7, widening a grant
+        return str(int(value)) if _INTEGER.fullmatch(value) else None
     return "'" + value.replace("'", "''") + "'"
 
 

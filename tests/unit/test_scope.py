@@ -1,0 +1,342 @@
+"""The scoped query layer (painel.scope) against real, published DuckDB versions.
+
+Every test builds a small dataset with ``Store.build(...).publish()`` in a temporary store
+and reads it back through ``ScopedDataset`` as different viewers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from painel.auth import Grant, UnknownRole, Viewer
+from painel.dash import ui
+from painel.runctx import RunContext
+from painel.scope import ScopedDataset
+from painel.store import Store
+
+DS = "school"
+SCOPE = {"regional": "regional_id", "school": "school_id"}
+
+# (regional_id, school_id, students)
+ENROLMENT = [
+    (1, 1001, 10),
+    (1, 1002, 20),
+    (2, 2001, 30),
+    (2, 2002, 40),
+    (3, 3001, 50),
+    (10, 10001, 60),
+]
+REGIONS = [(1, "Norte"), (2, "Sul"), (3, "Leste"), (10, "Oeste")]
+# a table scoped by a VARCHAR column
+UNITS = [("A1", 1), ("B2", 2), ("O'Brien", 3)]
+
+
+def publish(store: Store, dataset: str = DS, enrolment=ENROLMENT, extra_tables=None) -> str:
+    tables = {"enrolment": SCOPE, "regions": "public", "units": {"unit": "unit_code"}}
+    tables.update(extra_tables or {})
+    build = store.build(dataset, tables, run=RunContext(run_id="test-run", job="test"))
+    con = build.con
+    con.execute("CREATE TABLE enrolment (regional_id INTEGER, school_id BIGINT, students INTEGER)")
+    con.executemany("INSERT INTO enrolment VALUES (?, ?, ?)", enrolment)
+    con.execute("CREATE TABLE regions (regional_id INTEGER, name VARCHAR)")
+    con.executemany("INSERT INTO regions VALUES (?, ?)", REGIONS)
+    con.execute("CREATE TABLE units (unit_code VARCHAR, value INTEGER)")
+    con.executemany("INSERT INTO units VALUES (?, ?)", UNITS)
+    for table in extra_tables or {}:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM enrolment")
+    return build.publish()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "store")
+    publish(s)
+    return s
+
+
+def viewer(role: str = "staff", *grants: str) -> Viewer:
+    return Viewer("someone", role, frozenset(Grant.parse(g) for g in grants))
+
+
+def raw_viewer(role: str, *grants: Grant) -> Viewer:
+    """A viewer holding grants built directly (bypassing Grant.parse validation)."""
+    return Viewer("someone", role, frozenset(grants))
+
+
+def regionals(ds: ScopedDataset) -> list[int]:
+    return sorted(ds.sql("SELECT regional_id FROM enrolment")["regional_id"].tolist())
+
+
+def schools(ds: ScopedDataset) -> list[int]:
+    return sorted(ds.sql("SELECT school_id FROM enrolment")["school_id"].tolist())
+
+
+def count(ds: ScopedDataset, table: str) -> int:
+    return int(ds.sql(f"SELECT count(*) AS n FROM {table}")["n"][0])
+
+
+@pytest.fixture
+def opened():
+    handles: list[ScopedDataset] = []
+
+    def _open(v: Viewer, store: Store, dataset: str = DS) -> ScopedDataset:
+        ds = ScopedDataset(v, dataset, store)
+        handles.append(ds)
+        return ds
+
+    yield _open
+    for ds in handles:
+        ds.close()
+
+
+# ---- who sees what ------------------------------------------------------------------------
+def test_admin_sees_every_row(store, opened):
+    ds = opened(viewer("admin"), store)
+    assert schools(ds) == sorted(s for _, s, _ in ENROLMENT)
+    assert count(ds, "units") == len(UNITS)
+
+
+def test_dataset_wildcard_grant_sees_every_row_of_that_dataset(store, opened):
+    ds = opened(viewer("staff", f"{DS}:*"), store)
+    assert schools(ds) == sorted(s for _, s, _ in ENROLMENT)
+    assert count(ds, "units") == len(UNITS)
+
+
+def test_global_wildcard_grant_sees_every_row(store, opened):
+    ds = opened(viewer("analyst", "*"), store)
+    assert count(ds, "enrolment") == len(ENROLMENT)
+
+
+def test_regional_grant_sees_only_that_regional(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    assert regionals(ds) == [1, 1]
+    assert schools(ds) == [1001, 1002]
+    # filtering is in the view: aggregates only ever see the granted rows
+    total = ds.sql("SELECT sum(students) AS s FROM enrolment")["s"][0]
+    assert total == 30
+
+
+def test_regional_and_school_grants_are_ored(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:1", f"{DS}:school:3001"), store)
+    assert schools(ds) == [1001, 1002, 3001]
+
+
+def test_two_regional_grants(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:1", f"{DS}:regional:2"), store)
+    assert schools(ds) == [1001, 1002, 2001, 2002]
+
+
+def test_no_grant_sees_zero_rows_without_error(store, opened):
+    ds = opened(viewer("staff"), store)
+    df = ds.sql("SELECT * FROM enrolment")
+    assert len(df) == 0
+    assert list(df.columns) == ["regional_id", "school_id", "students"]
+    assert count(ds, "units") == 0
+
+
+def test_public_table_is_visible_without_grant(store, opened):
+    ds = opened(viewer("staff"), store)
+    assert count(ds, "regions") == len(REGIONS)
+
+
+def test_grant_on_another_dataset_sees_zero_rows(store, opened):
+    ds = opened(viewer("staff", "other:regional:1", "other:*"), store)
+    assert count(ds, "enrolment") == 0
+    assert count(ds, "units") == 0
+
+
+def test_grant_kind_unknown_to_the_table_sees_zero_rows(store, opened):
+    # 'unit' is a kind of the units table, not of enrolment; 'class' of neither
+    ds = opened(viewer("staff", f"{DS}:class:1", f"{DS}:unit:1"), store)
+    assert count(ds, "enrolment") == 0
+
+
+def test_non_numeric_id_against_integer_column_sees_zero_rows(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:abc"), store)
+    assert count(ds, "enrolment") == 0
+
+
+def test_non_numeric_id_does_not_hide_the_other_grants(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:abc", f"{DS}:regional:2"), store)
+    assert schools(ds) == [2001, 2002]
+
+
+def test_varchar_scope_matches_ids_exactly(store, opened):
+    ds = opened(viewer("staff", f"{DS}:unit:B2"), store)
+    assert ds.sql("SELECT unit_code FROM units")["unit_code"].tolist() == ["B2"]
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "x' OR '1'='1",
+        "x') OR TRUE OR ('",
+        "'; DROP VIEW units; --",
+    ],
+)
+def test_quote_in_id_against_varchar_column_is_not_sql_injection(store, opened, evil):
+    # Grant.parse refuses such ids; the query layer must be safe even if one gets through.
+    with pytest.raises(Exception, match="id must be"):
+        Grant.parse(f"{DS}:unit:{evil}")
+    ds = opened(raw_viewer("staff", Grant(DS, "unit", evil)), store)
+    assert count(ds, "units") == 0
+    assert count(ds, "enrolment") == 0
+
+
+def test_quote_in_id_is_matched_literally(store, opened):
+    ds = opened(raw_viewer("staff", Grant(DS, "unit", "O'Brien")), store)
+    assert ds.sql("SELECT unit_code FROM units")["unit_code"].tolist() == ["O'Brien"]
+
+
+@pytest.mark.parametrize("evil", ["1 OR 1=1", "1) OR (TRUE", "0; SELECT 1"])
+def test_injection_against_integer_column_sees_zero_rows(store, opened, evil):
+    ds = opened(raw_viewer("staff", Grant(DS, "regional", evil)), store)
+    assert count(ds, "enrolment") == 0
+
+
+def test_integer_id_with_underscore_is_not_read_as_another_number(store, opened):
+    """BUG: int('1_0') == 10 in Python, so grant 'school:regional:1_0' (a valid grant) sees
+    regional 10's rows. The grant id must match the column value, not a Python literal."""
+    ds = opened(viewer("staff", f"{DS}:regional:1_0"), store)
+    assert count(ds, "enrolment") == 0
+
+
+def test_huge_numeric_id_against_integer_column_sees_zero_rows_without_error(store, opened):
+    """BUG: a valid grant whose numeric id exceeds HUGEINT (up to 64 digits pass Grant.parse)
+    is inlined as an out-of-range literal and every query of the table fails."""
+    huge = "9" * 60
+    Grant.parse(f"{DS}:regional:{huge}")  # accepted as a grant
+    ds = opened(viewer("staff", f"{DS}:regional:{huge}", f"{DS}:regional:2"), store)
+    assert schools(ds) == [2001, 2002]
+
+
+def test_forged_filter_value_for_a_region_outside_the_grant_returns_nothing(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    q = "SELECT * FROM enrolment WHERE ($1 IS NULL OR regional_id = $1)"
+    assert len(ds.sql(q, [1])) == 2
+    assert len(ds.sql(q, [2])) == 0  # the browser asked for regional 2
+    assert len(ds.sql(q, [None])) == 2
+    assert len(ds.sql("SELECT * FROM enrolment WHERE school_id = ?", [2001])) == 0
+    # a string that would be an injection if it were interpolated is only a value
+    with pytest.raises(duckdb.Error):
+        ds.sql(q, ["1 OR 1=1"])
+
+
+def test_named_parameters_are_bound(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:2"), store)
+    df = ds.sql("SELECT school_id FROM enrolment WHERE school_id = $s", {"s": 2001})
+    assert df["school_id"].tolist() == [2001]
+
+
+def test_demo_queries_with_forged_region(tmp_path, opened):
+    """The demo dashboard's queries: a region id the viewer does not hold yields nothing."""
+    from painel.demo import etl as demo_etl
+    from painel.demo import queries, source
+
+    s = Store(tmp_path / "store")
+    src = source.generate(tmp_path / "src", months=2, schools_per_regional=2)
+    build = s.build(demo_etl.DATASET, demo_etl.TABLES, run=RunContext(run_id="test-demo"))
+    demo_etl.load(build, src.parent)
+    build.publish()
+    ds = opened(viewer("staff", "demo:regional:1"), s, "demo")
+    assert [rid for _label, rid in queries.regional_options(ds)] == [1]
+    assert not queries.monthly_by_stage(ds, 1).empty
+    assert queries.monthly_by_stage(ds, 2).empty
+    assert queries.schools_latest(ds, 2).empty
+    ids = queries.schools_latest(ds, None)["Código"].tolist()
+    assert ids and all(str(i).startswith("31001") for i in ids)
+    admin = opened(viewer("admin"), s, "demo")
+    assert len(queries.regional_options(admin)) == 4
+    assert not queries.monthly_by_stage(admin, 2).empty
+
+
+# ---- what is queryable --------------------------------------------------------------------
+def test_table_in_file_but_not_in_manifest_is_not_queryable(tmp_path, opened):
+    s = Store(tmp_path / "store")
+    version = publish(s, extra_tables={"secret": {"regional": "regional_id"}})
+    # as published, 'secret' is declared and (scoped) queryable
+    ds = opened(viewer("admin"), s)
+    assert count(ds, "secret") == len(ENROLMENT)
+    ds.close()
+    # drop it from the manifest by hand: the file still holds the table
+    manifest_path = s.version_path(DS, version).with_suffix(".json")
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["tables"]["secret"]
+    manifest_path.write_text(json.dumps(manifest))
+    with duckdb.connect(str(s.version_path(DS, version)), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM secret").fetchone()[0] == len(ENROLMENT)
+    for v in (viewer("admin"), viewer("staff", f"{DS}:*")):
+        ds = opened(v, s)
+        with pytest.raises(duckdb.CatalogException, match="secret"):
+            ds.sql("SELECT * FROM secret")
+        with pytest.raises(duckdb.CatalogException):
+            ds.sql("SELECT * FROM main.secret")
+        assert count(ds, "enrolment") == len(ENROLMENT)  # declared tables still work
+
+
+def test_unknown_role_is_refused():
+    with pytest.raises(UnknownRole, match="'x'"):
+        Viewer("someone", "x")
+    with pytest.raises(UnknownRole):
+        Viewer("someone", "Admin", frozenset({Grant.parse("*")}))
+
+
+def test_scoped_dataset_needs_a_viewer(store):
+    with pytest.raises(TypeError):
+        ScopedDataset({"username": "x", "role": "admin"}, DS, store)  # type: ignore[arg-type]
+
+
+def test_no_published_version_is_an_error(tmp_path):
+    from painel.store import NoVersion
+
+    ds = ScopedDataset(viewer("admin"), "nothing", Store(tmp_path / "store"))
+    with pytest.raises(NoVersion, match="nothing"):
+        ds.sql("SELECT 1")
+
+
+# ---- following new versions -----------------------------------------------------------------
+def test_follows_a_new_publish_on_next_sql(store, opened):
+    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    first = store.current_version(DS)
+    assert schools(ds) == [1001, 1002]
+    assert ds.version == first
+    publish(store, enrolment=[*ENROLMENT, (1, 1003, 5), (2, 2003, 7)])
+    second = store.current_version(DS)
+    assert second != first
+    # the next query reads the new version, still scoped to the viewer's grant
+    assert schools(ds) == [1001, 1002, 1003]
+    assert ds.version == second
+    assert ds.manifest["version"] == second
+    assert ds.manifest["row_counts"]["enrolment"] == len(ENROLMENT) + 2
+
+
+def test_follows_a_rollback(store, opened):
+    ds = opened(viewer("admin"), store)
+    first = store.current_version(DS)
+    assert count(ds, "enrolment") == len(ENROLMENT)
+    publish(store, enrolment=ENROLMENT[:2])
+    assert count(ds, "enrolment") == 2
+    store.rollback(DS)
+    assert count(ds, "enrolment") == len(ENROLMENT)
+    assert ds.version == first
+
+
+# ---- dash.ui.choose ---------------------------------------------------------------------------
+def test_choose_accepts_offered_values_only():
+    options = [("Todas", 0), ("Norte", 1), ("Sul", 2)]
+    assert ui.choose(1, options) == 1
+    assert ui.choose(0, options, fallback=-1) == 0
+    assert ui.choose(3, options) is None
+    assert ui.choose(3, options, fallback=0) == 0
+    assert ui.choose("1", options, fallback=0) == 0  # a string is not the offered int
+    assert ui.choose("Norte", options, fallback=0) == 0  # a label is not a value
+    assert ui.choose(None, options, fallback=0) == 0
+
+
+def test_choose_with_plain_options():
+    assert ui.choose("b", ["a", "b"]) == "b"
+    assert ui.choose("c", ["a", "b"], fallback="a") == "a"
+    assert ui.choose("a", []) is None
