@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## create or update .venv with painel and everything the tests need
 
-demo-data: $(STAMP) ## prepare demo sources and users, run the ETL jobs once
+demo-data: $(STAMP) ## prepare demo sources and users; run the ETL unless a version is published
 	$(BIN)/painel demo prepare
-	$(BIN)/painel etl run demo_enrolment
+	@$(BIN)/painel store path demo >/dev/null 2>&1 && echo "dataset demo already published (painel etl run demo_enrolment refreshes it)" \
+	  || $(BIN)/painel etl run demo_enrolment
 
 demo: demo-data ## set everything up and serve the dashboards on demo data at http://$(HOST):$(PORT)
 	@$(BIN)/painel demo logins

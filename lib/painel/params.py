@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import io
 import json
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +92,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Param]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise ParameterError(f"{path.name}: parameters cell line {exc.lineno}: {exc.msg}") from None
+    comments = _comments_by_line(source)
     params: dict[str, Param] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
@@ -112,11 +115,22 @@ def notebook_parameters(path: str | Path) -> dict[str, Param]:
             ) from None
         if type_src == "?":
             type_src = type(default).__name__ if default is not None else "str | None"
-        line = lines[stmt.lineno - 1]
-        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        help_text = comments.get(stmt.end_lineno or stmt.lineno, "")
         _parse_type(type_src)  # raises SyntaxError early for nonsense annotations
         params[name] = Param(name, type_src, default, help_text)
     return params
+
+
+def _comments_by_line(source: str) -> dict[int, str]:
+    """The ``# comment`` ending each line (a ``#`` inside a string is not a comment)."""
+    out: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
 
 
 def coerce(param: Param, value: Any, origin: str) -> Any:

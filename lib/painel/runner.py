@@ -207,6 +207,9 @@ def run_job(
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
+                # the kernel's own log (e.g. ipykernel's loopback-TCP warning) stays quiet
+                # so that a failed run's stderr is the one painel line
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised below
             error = summarize_exception(exc)

@@ -290,7 +290,9 @@ class Store:
         base = self.current_version(dataset) if carry_over else None
         if base is not None:
             shutil.copyfile(self.version_path(dataset, base), path)
-        return Build(self, dataset, version, path, dict(tables), base, run or RunContext.from_env())
+        return Build(
+            self, dataset, version, path, dict(tables), base, run or RunContext.from_env(), carry_over=carry_over
+        )
 
     @staticmethod
     def _clean_stale_staging(staging: Path) -> None:
@@ -325,6 +327,7 @@ class Build:
     tables: dict[str, Scope]
     base_version: str | None
     run: RunContext
+    carry_over: bool = False
     source_extracted_at: datetime | str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     results: list[CheckResult] = field(default_factory=list)
@@ -346,8 +349,10 @@ class Build:
         return results
 
     def _structural_checks(self) -> list[CheckResult]:
+        # the version file's own tables: not TEMP ones (catalog "temp"), which never reach it
         rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT temporary"
         ).fetchall()
         present = {r[0] for r in rows}
         results = []
@@ -370,8 +375,8 @@ class Build:
             cols = {
                 r[0]
                 for r in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = 'main' AND table_name = ?",
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                    "AND schema_name = 'main' AND table_name = ?",
                     [table],
                 ).fetchall()
             }
@@ -403,8 +408,10 @@ class Build:
             self.abort()
             raise ChecksFailed(self.dataset, failed)
         con = self.con
+        catalog = con.execute("SELECT current_database()").fetchone()[0]
         row_counts = {
-            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in sorted(self.tables)
+            t: con.execute(f'SELECT count(*) FROM "{catalog}".main."{t}"').fetchone()[0]
+            for t in sorted(self.tables)
         }
         con.execute("CHECKPOINT")
         con.close()
@@ -421,7 +428,7 @@ class Build:
         store = self.store
         with store._locked(self.dataset):
             current = store.current_version(self.dataset)
-            if self.base_version is not None and current != self.base_version:
+            if self.carry_over and current != self.base_version:
                 self.abort()
                 raise StoreError(
                     f"dataset {self.dataset!r} changed while this run built on it "
