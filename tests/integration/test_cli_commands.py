@@ -1,0 +1,84 @@
+"""The CLI commands not covered elsewhere, driven as an operator would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from painel_testing import painel
+
+from painel.auth import Users
+from painel.opstate import OpState
+
+pytestmark = [pytest.mark.timeout(180)]
+
+
+def test_user_lifecycle(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    out = painel(home, "users", "add", "maria", "--role", "staff", "--grant", "school:regional:12",
+                 "--grant", "school:school:31000001", "--display-name", "Maria", "--password-stdin",
+                 stdin="first-pass-123\n").stdout
+    assert "maria added with role staff" in out
+    listing = painel(home, "users", "list").stdout
+    line = next(ln for ln in listing.splitlines() if ln.startswith("maria"))
+    assert "staff" in line and "active" in line and "school:regional:12" in line and "school:school:31000001" in line
+
+    users = Users(OpState(home / "painel.sqlite"))
+    assert users.authenticate("maria", "first-pass-123") is not None
+    painel(home, "users", "passwd", "maria", "--password-stdin", stdin="second-pass-456\n")
+    assert users.authenticate("maria", "first-pass-123") is None
+    assert users.authenticate("maria", "second-pass-456") is not None
+
+    painel(home, "users", "grant", "maria", "school:regional:13")
+    painel(home, "users", "revoke", "maria", "school:regional:12")
+    grants = {str(g) for g in users.viewer("maria").grants}
+    assert grants == {"school:regional:13", "school:school:31000001"}
+
+    painel(home, "users", "disable", "maria")
+    assert "disabled" in next(ln for ln in painel(home, "users", "list").stdout.splitlines() if ln.startswith("maria"))
+    assert users.authenticate("maria", "second-pass-456") is None
+    painel(home, "users", "enable", "maria")
+    assert users.authenticate("maria", "second-pass-456") is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["users", "add", "x.y", "--role", "chief", "--password-stdin"], "long-enough-pass\n", "invalid choice: 'chief'"),
+        (["users", "add", "x.y", "--role", "staff", "--grant", "school:12", "--password-stdin"], "long-enough-pass\n",
+         "grant 'school:12'"),
+        (["users", "add", "x.y", "--role", "staff", "--password-stdin"], "short\n", "password too short"),
+        (["users", "add", "Bad Name", "--role", "staff", "--password-stdin"], "long-enough-pass\n", "invalid username"),
+        (["users", "add", "x.y", "--role", "staff"], "", "use --password-stdin"),
+        (["users", "passwd", "ghost", "--password-stdin"], "long-enough-pass\n", "no such user 'ghost'"),
+        (["users", "disable", "ghost"], None, "no such user 'ghost'"),
+    ],
+)
+def test_user_commands_reject_bad_input(tmp_path: Path, args: list[str], stdin: str | None, message: str) -> None:
+    proc = painel(tmp_path / "home", *args, stdin=stdin, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+
+
+def test_etl_list_shows_jobs_schedules_and_parameters(tmp_path: Path) -> None:
+    out = painel(tmp_path / "home", "etl", "list").stdout
+    assert "demo_enrolment  [cron '30 5 * * *' (America/Sao_Paulo)]" in out
+    assert "source_dir: str = 'sources/demo'" in out and "min_students: int = 0" in out
+
+
+def test_help_texts_describe_the_commands(tmp_path: Path) -> None:
+    top = painel(tmp_path / "home", "--help").stdout
+    for command in ("etl", "runs", "store", "schedule", "serve", "users", "demo"):
+        assert command in top
+    assert "--password-stdin" in painel(tmp_path / "home", "users", "add", "--help").stdout
+    assert "--once" in painel(tmp_path / "home", "schedule", "--help").stdout
+    assert "rollback" in painel(tmp_path / "home", "store", "--help").stdout
+
+
+def test_demo_logins_match_the_demo_users(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    painel(home, "demo", "prepare")
+    users = Users(OpState(home / "painel.sqlite"))
+    for line in painel(home, "demo", "logins").stdout.splitlines()[1:]:
+        name, password = line.split()[:2]
+        assert users.authenticate(name, password) is not None, name
