@@ -211,3 +211,18 @@ def widget_text(states: dict[str, dict[str, Any]]) -> str:
             parts.append(str(data.get("text/html", "")))
             parts.append(json.dumps(data.get("application/vnd.plotly.v1+json", {}), ensure_ascii=False))
     return "\n".join(parts)
+
+
+def write_etl_notebook(path: Path, params: str = 'label: str = "x"  # a label', body: str = "pass") -> Path:
+    """A tiny ETL notebook: one ``parameters`` cell and one body cell, python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path

@@ -87,7 +87,6 @@ def notebook_parameters(path: str | Path) -> dict[str, Param]:
         raise ParameterError(f"{path.name}: needs exactly one cell tagged 'parameters' (found {len(cells)})")
     source = cells[0]["source"]
     source = "".join(source) if isinstance(source, list) else source
-    lines = source.splitlines()
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

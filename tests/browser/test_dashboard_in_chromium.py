@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from painel_testing import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from painel_testing import painel
 
 from painel.auth import Users
 from painel.opstate import OpState
+from painel_testing import painel
 
 pytestmark = [pytest.mark.timeout(180)]
 

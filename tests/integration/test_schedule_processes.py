@@ -10,24 +10,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
+
+from painel_testing import write_etl_notebook as write_notebook
 
 pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT = 180  # generous: each run starts a kernel
 
 
-def write_notebook(path: Path, params: str, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body),
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
 
 
 def make_project(root: Path, job: str, body: str, schedule: str) -> Path:

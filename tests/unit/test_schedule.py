@@ -11,12 +11,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from painel.config import PROJECT_ENV, Paths
 from painel.opstate import iso, parse_iso, utcnow
 from painel.schedule import JobSchedule, Outcome, ScheduleError, Scheduler, load_schedule
+from painel_testing import write_etl_notebook as write_notebook
 
 SP = "America/Sao_Paulo"
 # 2026-03-10 09:00 in São Paulo (UTC-3); "30 5 * * *" last fired at 05:30 local = 08:30 UTC
@@ -24,16 +24,6 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FIRE = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
 
 
-def write_notebook(path: Path, params: str = 'label: str = "x"  # a label', body: str = "pass") -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body),
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
-    return path
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from painel_testing import Server, login, render
 
 pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]

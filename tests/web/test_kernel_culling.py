@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+
 from painel_testing import Server, login, render
 
 pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from painel_testing import (
     KernelChannel,
     Server,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from painel_testing import painel
 
 pytestmark = [pytest.mark.timeout(120)]

@@ -8,8 +8,8 @@ import ipywidgets as widgets
 
 from ..auth import Viewer
 from ..dash import ui
-from ..freshness import local
 from ..dash.identity import open_dataset
+from ..freshness import local
 from . import charts, queries
 from .etl import DATASET
 
