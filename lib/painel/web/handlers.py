@@ -61,7 +61,7 @@ class DashboardHandler(TornadoVoilaHandler):
         if not entry.allows(viewer.role):
             self.log.warning("%s (role %s) refused dashboard %s", viewer.username, viewer.role, entry.path)
             raise web.HTTPError(403)
-        evicted = await self.kernel_manager.enforce_cap(viewer.username, painel.max_kernels_per_user)
+        evicted = self.kernel_manager.enforce_cap(viewer.username, painel.max_kernels_per_user)
         if evicted:
             self.log.info("kernel cap: shut down %s of %s", evicted, viewer.username)
         token = REQUEST_USER.set(viewer.username)
