@@ -25,13 +25,13 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import duckdb  # noqa: E402
 import psutil  # noqa: E402
-from painel_testing import login, prepare_demo_home, start_server  # noqa: E402
 
 from painel.auth import Grant, Viewer  # noqa: E402
 from painel.demo import etl as demo  # noqa: E402
 from painel.demo import source  # noqa: E402
 from painel.scope import ScopedDataset  # noqa: E402
 from painel.store import Store  # noqa: E402
+from painel_testing import login, prepare_demo_home, start_server  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

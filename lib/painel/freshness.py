@@ -140,7 +140,7 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
     runs = widgets.Output()
     ui.show(runs, runs_chart(opstate), runs_table(opstate))
     if not names:
-        return widgets.VBox([widgets.HTML("<h2>Atualização dos dados</h2>"), overview, runs])
+        return widgets.VBox([overview, runs])
     picker = widgets.Dropdown(options=names, value=names[0], description="Conjunto:")
     detail = widgets.Output()
 
@@ -153,6 +153,6 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
     picker.observe(refresh, names="value")
     refresh()
     return widgets.VBox(
-        [widgets.HTML("<h2>Atualização dos dados</h2>"), overview, widgets.HTML("<h3>Execuções</h3>"),
+        [widgets.HTML("<h3>Conjuntos publicados</h3>"), overview, widgets.HTML("<h3>Execuções</h3>"),
          runs, picker, detail]
     )
