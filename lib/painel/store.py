@@ -510,7 +510,11 @@ class Reader:
                 if self.attach_as:
                     # an in-memory catalog with the version attached read-only under an alias
                     con = duckdb.connect(":memory:")
-                    con.execute(f"ATTACH '{_sql_path(path)}' AS {self.attach_as} (READ_ONLY)")
+                    try:
+                        con.execute(f"ATTACH '{_sql_path(path)}' AS {self.attach_as} (READ_ONLY)")
+                    except duckdb.Error:
+                        con.close()
+                        raise
                 else:
                     con = duckdb.connect(str(path), read_only=True)
                 break
