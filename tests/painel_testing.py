@@ -168,7 +168,6 @@ class KernelChannel:
 
     def recv(self, deadline: float) -> dict[str, Any] | None:
         import websocket
-        from jupyter_client.jsonutil import json_clean  # noqa: F401 - keeps jupyter_client imported
 
         self.ws.settimeout(max(0.1, deadline - time.monotonic()))
         try:

@@ -209,6 +209,14 @@ def _maybe_yaml(value: Any, fail: Any) -> Any:
     return value
 
 
+def yaml_error(path: str | Path, exc: yaml.YAMLError) -> str:
+    """``<file> line N: broken YAML: <problem>``, for every YAML file painel reads."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{path}{where}: broken YAML: {problem}"
+
+
 def load_yaml_params(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
@@ -218,10 +226,7 @@ def load_yaml_params(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ParameterError(f"{path}{where}: broken YAML: {problem}") from None
+        raise ParameterError(yaml_error(path, exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -24,7 +24,7 @@ from .config import HOME_ENV, PROJECT_ENV, Paths
 from .opstate import OpState, iso, utcnow
 from .params import ParameterError, load_yaml_params, notebook_parameters, parse_cli_pairs, resolve
 from .runctx import RunContext, new_run_id
-from .store import Store
+from .store import Store, pid_alive
 
 
 class RunError(Exception):
@@ -97,15 +97,6 @@ def job_lock(paths: Paths, job: str) -> Iterator[None]:
         fh.close()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def reap_dead_runs(opstate: OpState) -> int:
     """Mark ``running`` runs whose process is gone (killed, machine restarted) as failed."""
@@ -116,7 +107,7 @@ def reap_dead_runs(opstate: OpState) -> int:
         ).fetchall()
         n = 0
         for row in rows:
-            if row["host"] == host and row["pid"] and not _pid_alive(row["pid"]):
+            if row["host"] == host and row["pid"] and not pid_alive(row["pid"]):
                 con.execute(
                     "UPDATE runs SET status = 'failed', finished_at = ?, "
                     "error = 'run process died (killed?) before finishing' "

@@ -43,6 +43,7 @@ from croniter import croniter
 
 from .config import HOME_ENV, PROJECT_ENV, TIMEZONE, Paths
 from .opstate import OpState, iso, parse_iso, utcnow
+from .params import yaml_error
 from .runner import list_jobs
 
 EXIT_BUSY = 3
@@ -90,9 +91,7 @@ def load_schedule(paths: Paths, path: Path | None = None) -> list[JobSchedule]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ScheduleError(f"{path}{where}: broken YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ScheduleError(yaml_error(path, exc)) from None
     if not isinstance(data, dict):
         raise ScheduleError(f"{path}: must be a mapping with 'jobs'")
     unknown_top = set(data) - {"timezone", "defaults", "jobs"}

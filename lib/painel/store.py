@@ -82,7 +82,8 @@ def _write_atomic(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -301,7 +302,7 @@ class Store:
                 pid = int(owner.read_text(encoding="utf-8").strip() or 0)
             except (ValueError, FileNotFoundError):
                 pid = 0
-            if pid and _pid_alive(pid):
+            if pid and pid_alive(pid):
                 continue
             for leftover in staging.glob(f"{owner.stem}.*"):
                 with contextlib.suppress(FileNotFoundError):

@@ -22,7 +22,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..auth import AuthError, Sessions, Users
+from ..auth import AuthError
 from ..dash.identity import USER_HEADER
 
 COOKIE_NAME = "painel_session"
@@ -96,8 +96,8 @@ class PainelAuthorizer(Authorizer):
         return bool(kernel_id) and km.owner(kernel_id) == user.username
 
 
-class PageHandler(JupyterHandler):
-    """A painel HTML page: our own templates and pt-BR error pages."""
+class PageMixin:
+    """painel's own templates and pt-BR error pages, for any Jupyter handler."""
 
     @property
     def painel(self) -> Any:
@@ -128,6 +128,10 @@ class PageHandler(JupyterHandler):
             self.render_page("error.html", status=status_code, message=message, code=status_code)
         except Exception:  # noqa: BLE001 - never a traceback to the browser
             self.finish(html.escape(message))
+
+
+class PageHandler(PageMixin, JupyterHandler):
+    """A painel HTML page."""
 
 
 def safe_next(handler: JupyterHandler, target: str | None) -> str:
@@ -197,14 +201,3 @@ class LogoutHandler(PageHandler):
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))
 
-
-__all__ = [
-    "COOKIE_NAME",
-    "LoginHandler",
-    "LogoutHandler",
-    "PageHandler",
-    "PainelAuthorizer",
-    "PainelIdentityProvider",
-    "Sessions",
-    "Users",
-]

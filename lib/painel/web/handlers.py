@@ -14,7 +14,7 @@ from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from ..auth import AuthError
-from .auth import PageHandler
+from .auth import PageHandler, PageMixin
 from .kernels import REQUEST_USER
 
 
@@ -42,7 +42,7 @@ class LandingHandler(PageHandler):
         )
 
 
-class DashboardHandler(TornadoVoilaHandler):
+class DashboardHandler(PageMixin, TornadoVoilaHandler):
     """``/voila/render/<notebook>``: role check, kernel cap, then Voilà renders.
 
     The role check runs before Voilà touches a kernel: a refused user gets 403 and no kernel.
@@ -50,7 +50,7 @@ class DashboardHandler(TornadoVoilaHandler):
 
     @web.authenticated
     async def get(self, path: str | None = None) -> None:
-        painel = self.settings["painel"]
+        painel = self.painel
         entry = painel.catalog.get(path or "")
         if entry is None:
             raise web.HTTPError(404)
@@ -69,16 +69,6 @@ class DashboardHandler(TornadoVoilaHandler):
             await super().get(path)
         finally:
             REQUEST_USER.reset(token)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        PageHandler.write_error(self, status_code, **kwargs)  # type: ignore[arg-type]
-
-    @property
-    def painel(self) -> Any:
-        return self.settings["painel"]
-
-    def render_page(self, name: str, status: int = 200, **ns: Any) -> None:
-        PageHandler.render_page(self, name, status, **ns)  # type: ignore[arg-type]
 
 
 class OwnedShutdownHandler(APIHandler):
@@ -119,10 +109,9 @@ class KernelsHandler(APIHandler):
         km = self.kernel_manager
         painel = self.settings["painel"]
         viewer = painel.users.viewer(self.current_user.username)
-        owners = km._owner_map()
         rows = []
         for kernel_id in list(km.list_kernel_ids()):
-            owner = owners.get(kernel_id)
+            owner = km.owner(kernel_id)
             if viewer.is_admin or owner == viewer.username:
                 rows.append({"id": kernel_id, "owner": owner})
         self.finish(json.dumps({"kernels": rows}))
