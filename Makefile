@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 PAINEL_HOME ?= $(CURDIR)/data
 HOST ?= 127.0.0.1
 PORT ?= 8866
+CADEMI_PORT ?= 8867
+DEMO_CADEMI_KEY := painel-demo-key
 export PAINEL_HOME
 
 .DEFAULT_GOAL := help
@@ -28,10 +30,15 @@ demo-data: $(STAMP) ## prepare demo sources and users; run the ETL unless a vers
 	$(BIN)/painel demo prepare
 	@$(BIN)/painel store path demo >/dev/null 2>&1 && echo "dataset demo already published (painel etl run demo_enrolment refreshes it)" \
 	  || $(BIN)/painel etl run demo_enrolment
+	@$(BIN)/painel store path progress >/dev/null 2>&1 && echo "dataset progress already published (painel demo progress-history rebuilds weeks)" \
+	  || $(BIN)/painel demo progress-history --weeks 12
 
 demo: demo-data ## set everything up and serve the dashboards on demo data at http://$(HOST):$(PORT)
 	@$(BIN)/painel demo logins
-	$(BIN)/painel serve --host $(HOST) --port $(PORT)
+	@echo "Cademi simulator on 127.0.0.1:$(CADEMI_PORT) (limits scaled 50x, as parameters/progress.yaml expects)"
+	@$(BIN)/painel simulate cademi --host 127.0.0.1 --port $(CADEMI_PORT) --rate-scale 50 --key $(DEMO_CADEMI_KEY) & sim=$$!; \
+	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	  CADEMI_API_KEY=$(DEMO_CADEMI_KEY) $(BIN)/painel serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP) ## serve the dashboards on the current data directory
 	$(BIN)/painel serve --host $(HOST) --port $(PORT)

@@ -87,6 +87,11 @@ class Paths:
         return self.home / "secrets"
 
     @property
+    def work(self) -> Path:
+        """Scratch space of ETL jobs that must survive a killed run (resume journals)."""
+        return self.home / "work"
+
+    @property
     def sources(self) -> Path:
         return self.home / "sources"
 

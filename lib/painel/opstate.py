@@ -1,4 +1,4 @@
-"""Operational state: users, grants, sessions, runs, schedule state.
+"""Operational state: users, grants, sessions, runs, schedule state, class tags.
 
 Many processes write here at once (the web server on every login, ETL runs, schedulers),
 so it lives in SQLite in WAL mode, never in the published DuckDB files. The schema is
@@ -71,6 +71,22 @@ MIGRATIONS: list[str] = [
         retry_attempt INTEGER NOT NULL DEFAULT 0,
         last_run_id   TEXT
     );
+    """,
+    # 2: the learning-progress suite
+    """
+    CREATE TABLE progress_tags (
+        tag_id        INTEGER PRIMARY KEY,   -- the class tag's id in Cademi
+        track         TEXT NOT NULL,         -- a key of the progress job's `tracks`
+        class_number  INTEGER NOT NULL,      -- "Turma 12" -> 12, unique within a track
+        cademi_name   TEXT NOT NULL DEFAULT '',
+        registered_by TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        active        INTEGER NOT NULL DEFAULT 1,
+        removed_by    TEXT,
+        removed_at    TEXT
+    );
+    CREATE UNIQUE INDEX progress_tags_class ON progress_tags(track, class_number);
+    ALTER TABLE runs ADD COLUMN progress TEXT;   -- JSON {done, total, eta_s} while a run goes on
     """,
 ]
 

@@ -29,12 +29,17 @@ def prepare(paths: Paths) -> list[str]:
             out.append(f"demo user {name} created")
         except AuthError:
             out.append(f"demo user {name} already exists")
+    from ..progress import demo as progress_demo
+
+    out.extend(progress_demo.prepare(paths))
     return out
 
 
 def logins_text() -> str:
     lines = ["Demo logins (user / password — what they see):"]
-    for name, password, role, grants, display in DEMO_USERS:
+    from ..progress.demo import USERS
+
+    for name, password, role, grants, display in DEMO_USERS + USERS:
         scope = ", ".join(grants) if grants else "everything"
         lines.append(f"  {name:<16} {password:<15} {role:<8} {display} [{scope}]")
     return "\n".join(lines)

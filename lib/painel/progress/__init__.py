@@ -1,0 +1,1 @@
+"""The learning-progress suite: weekly Cademi progress snapshots, class tags, tutor dashboards."""

@@ -1,0 +1,75 @@
+"""What coordinators do, from the dashboard or from scripts: register tags, start a run now."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from ..config import HOME_ENV, PROJECT_ENV, Paths
+from ..opstate import OpState
+from ..runner import job_lock, recent_runs
+from . import settings as settings_mod
+from .cademi import CademiClient
+from .settings import JOB
+from .tags import ClassTag, TagError, TagRegistry
+
+
+def registry(paths: Paths) -> TagRegistry:
+    return TagRegistry(OpState(paths.opstate))
+
+
+def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) -> ClassTag:
+    """Validate (the four checks) and register a class tag; raises :class:`TagError`."""
+    try:
+        settings = settings_mod.load(paths)
+    except Exception as exc:  # noqa: BLE001 - a broken configuration refuses the registration
+        raise TagError("cademi_down", detail=f"configuração do job progress: {exc}") from None
+    tracks = {k: t.name for k, t in settings.tracks.items()}
+
+    def cademi_tags() -> list[dict[str, Any]]:
+        # a short leash: a person is waiting on the page
+        client = CademiClient(settings.base_url, settings.api_key(), per_second=settings.per_second,
+                              per_minute=settings.per_minute, timeout_s=10, retries=2, backoff_s=0.5)
+        try:
+            return client.tags()
+        finally:
+            client.close()
+
+    return registry(paths).add(tag, track, class_number, actor, tracks, cademi_tags)
+
+
+def run_busy(paths: Paths) -> bool:
+    try:
+        with job_lock(paths, JOB):
+            return False
+    except Exception:  # noqa: BLE001 - JobBusy
+        return True
+
+
+def start_run_now(paths: Paths, actor: str) -> str:
+    """Start ``painel etl run progress`` in the background; returns a pt-BR status line."""
+    if run_busy(paths):
+        return "Uma coleta já está em andamento; a nova turma entra na próxima."
+    env = dict(os.environ)
+    env[HOME_ENV] = str(paths.home)
+    env[PROJECT_ENV] = str(paths.project)
+    for key in [k for k in env if k.startswith(("VOILA_", "HTTP_", "SERVER_", "QUERY_", "SCRIPT_", "PATH_INFO"))]:
+        env.pop(key)  # the dashboard kernel's request variables are not the run's business
+    env.pop("PAINEL_KERNEL_TOKEN", None)
+    log = paths.runs / JOB
+    log.mkdir(parents=True, exist_ok=True)
+    with open(log / "started-from-dashboard.log", "a", encoding="utf-8") as fh:
+        fh.write(f"run requested by {actor}\n")
+        fh.flush()
+        subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "painel.cli", "etl", "run", JOB, "--trigger", f"manual:{actor}"],
+            env=env, cwd=str(paths.project), stdout=fh, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    return "Coleta iniciada. Acompanhe o andamento abaixo."
+
+
+def last_runs(paths: Paths, limit: int = 5) -> list[dict[str, Any]]:
+    return recent_runs(OpState(paths.opstate), job=JOB, limit=limit)
