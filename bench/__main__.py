@@ -146,25 +146,36 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench [foundation] [progress]`` (default: both)."""
+    wanted = set(argv if argv is not None else sys.argv[1:]) or {"foundation", "progress"}
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    targets: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="painel-bench-") as tmp:
         work = Path(tmp)
-        print("publish overhead ...", flush=True)
-        results["publish"] = bench_publish(work)
-        print("scoped queries ...", flush=True)
-        results["query"] = bench_scoped_query(work)
-        print("voila renders and kernel memory ...", flush=True)
-        results["voila"] = bench_voila(work)
-    targets = {
-        "preheated render <= 0.5 s p50": results["voila"]["preheated_render_s_p50"] <= 0.5,
-        "idle kernel <= 200 MB RSS": (results["voila"].get("idle_kernel_rss_mb_max") or 1e9) <= 200,
-    }
+        if "foundation" in wanted:
+            print("publish overhead ...", flush=True)
+            results["publish"] = bench_publish(work)
+            print("scoped queries ...", flush=True)
+            results["query"] = bench_scoped_query(work)
+            print("voila renders and kernel memory ...", flush=True)
+            results["voila"] = bench_voila(work)
+            targets["preheated render <= 0.5 s p50"] = results["voila"]["preheated_render_s_p50"] <= 0.5
+            targets["idle kernel <= 200 MB RSS"] = (results["voila"].get("idle_kernel_rss_mb_max") or 1e9) <= 200
+        if "progress" in wanted:
+            from bench import progress
+
+            for section, values in progress.run(work).items():
+                results[f"progress.{section}"] = values
+            rate = results["progress.rate"]
+            targets["progress collection within 10% of calls / rate"] = rate["wall_over_floor"] <= 1.10
+            targets["progress collection: zero refusals"] = rate["refusals"] == 0
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "latest.json").write_text(json.dumps(results, indent=2))
-    for section in ("publish", "query", "voila"):
+    name = "latest.json" if wanted >= {"foundation", "progress"} else f"latest-{'-'.join(sorted(wanted))}.json"
+    (out_dir / name).write_text(json.dumps(results, indent=2, default=str))
+    for section in [k for k in results if isinstance(results[k], dict) and k != "targets_met"]:
         for key, value in results[section].items():
             print(f"{section:8} {key:40} {value:.3f}" if isinstance(value, float) else f"{section:8} {key:40} {value}")
     for name, ok in targets.items():

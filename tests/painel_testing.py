@@ -50,6 +50,24 @@ def painel(home: Path, *args: str, stdin: str | None = None, timeout: float = 12
     return proc
 
 
+def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
+    """A throwaway project checkout (notebooks, parameters, voila.json) to point PAINEL_PROJECT at;
+    with ``cademi_base_url``, parameters/progress.yaml points the progress job at that simulator."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("notebooks", "parameters"):
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for name in ("voila.json", "pyproject.toml"):
+        shutil.copy(REPO / name, dest / name)
+    if cademi_base_url:
+        yaml_path = dest / "parameters" / "progress.yaml"
+        text = yaml_path.read_text(encoding="utf-8")
+        text = re.sub(r"(?m)^base_url: .*$", f"base_url: {cademi_base_url}", text)
+        yaml_path.write_text(text, encoding="utf-8")
+    return dest
+
+
 def prepare_demo_home(home: Path) -> None:
     painel(home, "demo", "prepare")
     painel(home, "etl", "run", "demo_enrolment", timeout=180)
@@ -79,7 +97,7 @@ class Server:
 
 
 def start_server(home: Path, *, config: dict[str, Any] | None = None, preheat: bool = True,
-                 deadline: float = 90) -> Server:
+                 deadline: float = 90, project: Path = REPO, env: dict[str, str] | None = None) -> Server:
     port = free_port()
     log_path = home / f"serve-{port}.log"
     args = [sys.executable, "-m", "painel.cli", "serve", "--port", str(port)]
@@ -90,8 +108,8 @@ def start_server(home: Path, *, config: dict[str, Any] | None = None, preheat: b
     if not preheat:
         args.append("--no-preheat")
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(args, env=cli_env(home), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, cwd=REPO)
+    proc = subprocess.Popen(args, env=cli_env(home, project, **(env or {})), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True, cwd=project)
     server = Server(f"http://127.0.0.1:{port}", home, proc, log_path)
     end = time.monotonic() + deadline
     while time.monotonic() < end:
