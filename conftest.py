@@ -52,10 +52,10 @@ def _progress_fixture(paths) -> None:  # noqa: ANN001
     """A tiny simulated school on the port the progress notebook defaults to, one week published."""
     import socket
 
+    from painel.opstate import OpState
     from painel.progress import etl as progress
     from painel.progress.simulator import CademiSimulator
     from painel.progress.tags import TagRegistry
-    from painel.opstate import OpState
     from painel.store import Store
 
     with socket.socket() as probe:
