@@ -9,6 +9,7 @@ each migration runs in one transaction, so a database is never half-migrated.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -123,8 +124,7 @@ class OpState:
         """Bring the schema to the newest version; returns the version reached."""
         con = self._open()
         try:
-            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                con.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(con)
             while True:
                 con.execute("BEGIN IMMEDIATE")
                 version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -166,6 +166,20 @@ class OpState:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+
+
+def _enable_wal(con: sqlite3.Connection, attempts: int = 300) -> None:
+    """Switch to WAL; the switch takes an exclusive lock that SQLite's busy handler does not
+    wait for, so several processes opening a new database at once retry here."""
+    for attempt in range(attempts):
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                con.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 + 0.002 * attempt)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -7,7 +7,8 @@ What it follows (see docs/progress.md and ../shared DOMAIN notes):
 - cursor pagination: follow ``data.paginator.next_page_url`` until it is null;
 - the documented limit of 2 calls/s and 120 calls/min, kept on the client side by
   :class:`RateLimiter` (every attempt, retries included, takes a slot), with a small
-  safety margin so that network jitter never makes the server see three calls in a second;
+  safety margin (2 %) so that small network jitter does not make the server see three calls
+  in a second (larger jitter gets a 429, which is retried);
 - 429, 5xx, timeouts, dropped connections and unreadable bodies are retried with
   exponential backoff (tenacity); after the last attempt they raise :class:`Unavailable`.
 
@@ -85,9 +86,10 @@ class RateLimiter:
 
     @classmethod
     def per(cls, per_second: float, per_minute: int, margin: float = 0.02) -> RateLimiter:
-        """Cademi's two limits. A fractional per-second rate becomes n calls per n/rate seconds."""
+        """Cademi's two limits. A server counting a sliding second allows floor(rate) calls in
+        any second, so 2.5/s becomes 2 per second; below 1/s, one call per 1/rate seconds."""
         if per_second >= 1:
-            n, window = int(per_second), int(per_second) / per_second
+            n, window = int(per_second), 1.0
         else:
             n, window = 1, 1 / per_second
         return cls([(n, window), (int(per_minute), 60.0)], margin=margin)
@@ -168,6 +170,9 @@ class CademiClient:
         max_backoff_s: float = 60.0,
         session: requests.Session | None = None,
     ):
+        if not api_key or any(not c.isprintable() or c.isspace() for c in api_key):
+            # checked here so that requests never echoes a malformed key in an error
+            raise AuthFailed("the Cademi API key is empty or holds spaces or control characters")
         self.base_url = base_url.rstrip("/")
         self._origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
         self._key = api_key
@@ -190,9 +195,14 @@ class CademiClient:
     # ---- one call ------------------------------------------------------------------------
     def _url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            # next_page_url is absolute; follow it only on the API's own host
-            if urlsplit(path_or_url).netloc != urlsplit(self.base_url).netloc:
-                raise CademiError(f"refusing to follow a page link to another host: {path_or_url}")
+            # next_page_url is absolute; follow it only on the API's own scheme and host (the
+            # key travels with it: never to another host, never downgraded from https to http)
+            link, base = urlsplit(path_or_url), urlsplit(self.base_url)
+            if (link.scheme, link.netloc) != (base.scheme, base.netloc):
+                raise CademiError(
+                    f"refusing to follow a page link to another host: {path_or_url} "
+                    f"(the API is {base.scheme}://{base.netloc})"
+                )
             return path_or_url
         return self.base_url + "/" + path_or_url.lstrip("/")
 

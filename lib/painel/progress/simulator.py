@@ -551,7 +551,11 @@ class _RateLimiter:
     def try_accept(self, now: float) -> bool:
         while self._times and self._times[0] <= now - 60.0:
             self._times.popleft()
-        if self._count_since(now - 1.0) + 1 > self.per_second or len(self._times) + 1 > self.per_minute:
+        if self.per_second >= 1:
+            over_second = self._count_since(now - 1.0) + 1 > self.per_second
+        else:  # e.g. 0.5/s: one call per 2 s window
+            over_second = self._count_since(now - 1.0 / self.per_second) >= 1
+        if over_second or len(self._times) + 1 > self.per_minute:
             return False
         self._times.append(now)
         return True

@@ -163,7 +163,10 @@ class TagRegistry:
                 raise TagError("tag_taken", tag=tag_id, label=class_label(r["class_number"]),
                                track=tracks.get(r["track"], r["track"]))
             r = c.execute(
-                "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ?", [track, number]
+                # a removed tag may come back as its own class; any other holder keeps the class
+                "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? "
+                "AND NOT (tag_id = ? AND active = 0)",
+                [track, number, tag_id],
             ).fetchone()
             if r:
                 raise TagError("class_taken", label=class_label(number), track=tracks.get(track, track),

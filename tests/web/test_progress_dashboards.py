@@ -1,0 +1,427 @@
+"""The learning-progress dashboards (Progresso, Cadastro de turmas) on a real ``painel serve``.
+
+One world for the whole module: the demo's simulated Cademi school (in-process, on a free
+port), ``painel demo prepare`` and three weeks of history made by the real ``progress`` ETL,
+then ``painel serve`` over that data. Everything is driven the way a browser does it: HTTP
+for pages, the kernel websocket (ipywidgets 8 comm protocol) for widget state and clicks.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from painel_testing import (
+    KernelChannel,
+    Server,
+    cli_env,
+    copy_project,
+    login,
+    painel,
+    render,
+    start_server,
+)
+
+pytestmark = [pytest.mark.web, pytest.mark.timeout(300)]
+
+KEY = "painel-demo-key"
+PASSWORDS = {
+    "coordenacao": "demo-coordenacao",
+    "tutora.ana": "demo-tutora-ana",
+    "tutor.bruno": "demo-tutor-bruno",
+    "admin": "demo-admin",
+}
+NEW_TAG = 5007  # one of the two class tags `painel demo prepare` leaves free
+States = dict[str, dict[str, Any]]
+
+
+@dataclass
+class World:
+    server: Server
+    home: Path
+    project: Path
+    sim: Any  # painel.progress.simulator.CademiSimulator
+
+    def cli(self, *args: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """``painel ARGS`` against this world's home and project, with the Cademi key exported."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "painel.cli", *args], env=cli_env(self.home, self.project, CADEMI_API_KEY=KEY),
+            capture_output=True, text=True, timeout=timeout, cwd=self.project,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"painel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """A query on the current published version of dataset ``progress`` (read-only)."""
+        from painel.store import Store
+
+        con = Store(self.home / "store").connect("progress")
+        try:
+            return con.execute(query, params or []).fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from painel.progress import demo
+    from painel.progress.simulator import CademiSimulator
+
+    tmp = tmp_path_factory.mktemp("progress")
+    home = tmp / "home"
+    home.mkdir()
+    # the demo world (same constants as painel.progress.demo), with `make demo`'s limits (--rate-scale 50),
+    # which parameters/progress.yaml's per_second/per_minute are set for
+    assert (demo.SEED, demo.STUDENTS, demo.CLASSES, demo.KEY) == (7, 300, 6, KEY)
+    sim = CademiSimulator(seed=7, students=300, classes=6, key=KEY, per_second=100, per_minute=6000)
+    sim.start()
+    try:
+        project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
+        painel(home, "demo", "prepare", project=project)
+        painel(home, "demo", "progress-history", "--weeks", "3", project=project, timeout=240)
+        server = start_server(home, project=project, env={"CADEMI_API_KEY": KEY})
+        try:
+            yield World(server, home, project, sim)
+        finally:
+            server.stop()
+    finally:
+        sim.stop()
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def session(world: World, username: str) -> requests.Session:
+    return login(world.server, username, PASSWORDS[username])
+
+
+def shutdown(world: World, s: requests.Session, kernel_id: str) -> None:
+    """What the page's unload beacon does: frees the user's kernel (the per-user cap is 4)."""
+    s.post(f"{world.server.base}/voila/api/shutdown/{kernel_id}", data={"_xsrf": s.cookies.get("_xsrf")}, timeout=10)
+
+
+@contextmanager
+def opened(world: World, s: requests.Session, notebook: str) -> Iterator[KernelChannel]:
+    r, kernel_id = render(s, world.server, notebook)
+    assert r.status_code == 200 and kernel_id, (notebook, r.status_code)
+    assert "There was an error" not in r.text
+    ch = KernelChannel(world.server, s, kernel_id, timeout=30)
+    try:
+        yield ch
+    finally:
+        ch.close()
+        shutdown(world, s, kernel_id)
+
+
+def widget(states: States, model: str, description: str) -> str:
+    found = [mid for mid, st in states.items()
+             if st.get("_model_name") == model and st.get("description") == description]
+    assert len(found) == 1, (model, description, found)
+    return found[0]
+
+
+def sibling_after(states: States, child: str) -> str:
+    """The widget right after ``child``'s container in the page's top-level VBox."""
+    for st in states.values():
+        if st.get("_model_name") != "VBoxModel":
+            continue
+        children = [c.removeprefix("IPY_MODEL_") for c in st.get("children", [])]
+        for i, c in enumerate(children):
+            box = states.get(c, {})
+            if c == child or f"IPY_MODEL_{child}" in box.get("children", []):
+                return children[i + 1]
+    raise AssertionError(f"widget {child} is not in a VBox")
+
+
+def set_state(ch: KernelChannel, comm_id: str, **state: Any) -> None:
+    ch.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": state,
+                                                               "buffer_paths": []}})
+
+
+def click(ch: KernelChannel, comm_id: str) -> None:
+    ch.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}})
+
+
+def wait_states(ch: KernelChannel, ok: Callable[[States], bool], what: str, timeout: float = 30,
+                show: Callable[[States], Any] = lambda st: "") -> States:
+    deadline = time.monotonic() + timeout
+    states: States = {}
+    while time.monotonic() < deadline:
+        states = ch.widget_states(timeout=max(1.0, deadline - time.monotonic()))
+        if ok(states):
+            return states
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout}s; last seen: {show(states)}")
+
+
+def output_html(states: States) -> list[str]:
+    return [str(out.get("data", {}).get("text/html", "")) for st in states.values()
+            for out in st.get("outputs", []) or []]
+
+
+def table_html(states: States) -> str:
+    tables = [h for h in output_html(states) if 'class="dataframe painel-table"' in h and "<th>Aluno</th>" in h]
+    assert len(tables) == 1, f"expected one student table, got {len(tables)}"
+    return tables[0]
+
+
+def column(table: str, name: str) -> list[str]:
+    """The cells of column ``name`` of a pandas ``to_html`` table (its rendered text)."""
+    header = re.findall(r"<th>(.*?)</th>", table.split("</thead>")[0], flags=re.S)
+    idx = header.index(html.escape(name))
+    body = table.split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [html.unescape(re.findall(r"<td>(.*?)</td>", r, flags=re.S)[idx]) for r in rows]
+
+
+def table_classes(states: States) -> set[str]:
+    return set(column(table_html(states), "Turma"))
+
+
+def labels(states: States, description: str) -> list[str]:
+    return list(states[widget(states, "DropdownModel", description)]["_options_labels"])
+
+
+def kpi(states: States, label: str) -> str:
+    for st in states.values():
+        value = str(st.get("value", "")) if st.get("_model_name") == "HTMLModel" else ""
+        m = re.search(rf">{re.escape(label)}</div><div[^>]*>([^<]*)</div>", value)
+        if m:
+            return m.group(1)
+    raise AssertionError(f"no KPI {label!r}")
+
+
+def everything(states: States) -> str:
+    return json.dumps(states, ensure_ascii=False)
+
+
+def forbidden_students(world: World, own: list[int], other: list[int]) -> tuple[set[str], set[int]]:
+    """Names and ids of the students of ``other`` classes who are in none of ``own``."""
+    rows = world.sql("SELECT student_id, name, tag_id FROM students")
+    mine_ids = {sid for sid, _, tag in rows if tag in own}
+    mine_names = {name for _, name, tag in rows if tag in own}
+    theirs = [(sid, name) for sid, name, tag in rows if tag in other and sid not in mine_ids]
+    names = {name for _, name in theirs} - mine_names
+    ids = {sid for sid, _ in theirs}
+    assert names and ids, "the other classes should have students of their own"
+    return names, ids
+
+
+def leaked(text: str, names: set[str], ids: set[int]) -> list[str]:
+    """Forbidden names as whole names (not a prefix of a longer one) and ids as table cells or labels."""
+    found = []
+    for name in names:
+        if re.search(rf"(?<![\w] )(?<!\w){re.escape(name)}(?!\w)(?! [A-ZÀ-Ý])", text):
+            found.append(name)
+    for sid in ids:
+        if f"<td>{sid}</td>" in text or f"({sid})" in text:
+            found.append(str(sid))
+    return found
+
+
+# ---- which dashboards each role gets ------------------------------------------------------------
+def test_tutor_landing_lists_progress_but_not_registration(world: World) -> None:
+    page = session(world, "tutora.ana").get(world.server.base + "/", timeout=10).text
+    assert "Progresso dos alunos" in page
+    assert "Cadastro de turmas" not in page and "cadastro_turmas.ipynb" not in page
+
+
+def test_tutor_gets_403_on_registration_and_no_kernel(world: World) -> None:
+    admin = session(world, "admin")
+
+    def all_kernels() -> list[dict[str, str]]:
+        r = admin.get(world.server.base + "/painel/api/kernels", timeout=10)
+        assert r.status_code == 200
+        return r.json()["kernels"]
+
+    tutor = session(world, "tutora.ana")
+    before = all_kernels()
+    r, kernel_id = render(tutor, world.server, "cadastro_turmas.ipynb")
+    assert r.status_code == 403 and kernel_id is None
+    assert "permissão" in r.text
+    mine = tutor.get(world.server.base + "/painel/api/kernels", timeout=10)
+    assert mine.status_code == 200 and mine.json()["kernels"] == []
+    time.sleep(1.5)  # a pool refill would show up here
+    assert len(all_kernels()) == len(before)
+
+
+def test_coordinator_gets_both_dashboards(world: World) -> None:
+    s = session(world, "coordenacao")
+    page = s.get(world.server.base + "/", timeout=10).text
+    assert "Progresso dos alunos" in page and "Cadastro de turmas" in page
+    for notebook, title in (("progresso.ipynb", "Progresso dos alunos"), ("cadastro_turmas.ipynb", "Cadastro de turmas")):
+        with opened(world, s, notebook) as ch:
+            assert f"<h2>{title}</h2>" in everything(ch.widget_states())
+
+
+# ---- row-level scoping of tutors ----------------------------------------------------------------
+@pytest.mark.parametrize(("user", "own", "classes", "other"), [
+    ("tutora.ana", [5001, 5003], {"Turma 01", "Turma 03"}, [5002, 5004, 5005, 5006]),
+    ("tutor.bruno", [5002], {"Turma 02"}, [5001, 5003, 5004, 5005, 5006]),
+])
+def test_tutor_sees_only_their_classes(world: World, user: str, own: list[int], classes: set[str],
+                                       other: list[int]) -> None:
+    names, ids = forbidden_students(world, own, other)
+    with opened(world, session(world, user), "progresso.ipynb") as ch:
+        states = ch.widget_states()
+    options = labels(states, "Turma:")
+    assert options[0] == "Todas"
+    assert {o.split(" — ")[0] for o in options[1:]} == classes and len(options) == len(classes) + 1
+    assert table_classes(states) <= classes and table_classes(states)
+    assert kpi(states, "Total de turmas") == str(len(classes))
+    text = everything(states)
+    others = {f"Turma {t - 5000:02d}" for t in other}
+    assert not [c for c in others if c in text], "another class's name is in the widget state"
+    assert leaked(text, names, ids) == []
+
+
+def test_forged_class_value_still_shows_only_her_rows(world: World) -> None:
+    """A client can send any widget state over the comm channel; the page re-checks it (ui.choose)."""
+    names, ids = forbidden_students(world, [5001, 5003], [5002])
+    with opened(world, session(world, "tutora.ana"), "progresso.ipynb") as ch:
+        states = ch.widget_states()
+        klass = widget(states, "DropdownModel", "Turma:")
+        # a real change goes through (so the channel and the callbacks are live) ...
+        set_state(ch, klass, index=labels(states, "Turma:").index("Turma 03 — Formação Analista de Dados"))
+        wait_states(ch, lambda st: table_classes(st) == {"Turma 03"}, "the table showing Turma 03 only",
+                    show=table_classes)
+        # ... and forged ones do not open another class
+        for forged in ({"value": "5002"}, {"value": 5002}, {"index": 7}, {"index": -3}):
+            set_state(ch, klass, **forged)
+        states = ch.widget_states()
+        assert table_classes(states) == {"Turma 03"}
+        set_state(ch, klass, index=None)  # no offered value: falls back to "Todas" (her classes only)
+        states = wait_states(ch, lambda st: "Turma 01" in table_classes(st), "the table back on all her classes",
+                             show=table_classes)
+    assert table_classes(states) <= {"Turma 01", "Turma 03"}
+    text = everything(states)
+    assert "Turma 02" not in text
+    assert leaked(text, names, ids) == []
+
+
+# ---- Cadastro de turmas ------------------------------------------------------------------------
+@dataclass
+class Registration:
+    feedback: str
+    tags_table: str
+    track: str
+
+
+@pytest.fixture(scope="module")
+def registered(world: World) -> Registration:
+    """The coordinator registers tag 5007 on the page, over the websocket, as a browser would."""
+    track = world.sim.world.class_tag(NEW_TAG).track
+    track_name = world.sql("SELECT track_name FROM tracks WHERE track = ?", [track])[0][0]
+    with opened(world, session(world, "coordenacao"), "cadastro_turmas.ipynb") as ch:
+        states = ch.widget_states()
+        tag = widget(states, "TextModel", "Tag da turma na Cademi:")
+        number = widget(states, "TextModel", "Número da turma:")
+        trilha = widget(states, "DropdownModel", "Trilha:")
+        submit = widget(states, "ButtonModel", "Cadastrar")
+        feedback = sibling_after(states, submit)
+        assert states[feedback]["_model_name"] == "HTMLModel" and states[feedback]["value"] == ""
+        set_state(ch, tag, value=str(NEW_TAG))
+        set_state(ch, number, value="7")
+        set_state(ch, trilha, index=labels(states, "Trilha:").index(track_name))
+        click(ch, submit)
+        states = wait_states(ch, lambda st: st[feedback]["value"] != "", "a registration message",
+                             show=lambda st: st[feedback]["value"])
+    tables = [h for h in output_html(states) if "painel-table" in h]
+    return Registration(states[feedback]["value"], "".join(tables), track)
+
+
+def test_coordinator_registers_a_tag(world: World, registered: Registration) -> None:
+    assert "painel-msg-info" in registered.feedback, registered.feedback
+    assert f"Tag {NEW_TAG}" in registered.feedback and "cadastrada como Turma 07" in registered.feedback
+    assert "Ela entra na próxima coleta" in registered.feedback
+    assert str(NEW_TAG) in registered.tags_table and "coordenacao" in registered.tags_table
+    tags = {t["tag_id"]: t for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+    assert tags[NEW_TAG]["registered_by"] == "coordenacao"
+    assert tags[NEW_TAG]["track"] == registered.track and tags[NEW_TAG]["class_number"] == 7
+    assert tags[NEW_TAG]["active"] is True
+
+
+@pytest.mark.parametrize(("tag", "number", "expected"), [
+    ("", "", "Preencha a tag e a turma."),
+    ("abc", "9", "deve ser um número inteiro"),
+    ("5008", "x9", "deve ser um número inteiro"),
+    ("4242", "42", "A tag 4242 não existe na Cademi"),
+    (str(NEW_TAG), "8", f"A tag {NEW_TAG} já está cadastrada"),
+])
+def test_registration_validation_messages(world: World, registered: Registration, tag: str, number: str,
+                                          expected: str) -> None:
+    before = {t["tag_id"] for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+    with opened(world, session(world, "coordenacao"), "cadastro_turmas.ipynb") as ch:
+        states = ch.widget_states()
+        submit = widget(states, "ButtonModel", "Cadastrar")
+        feedback = sibling_after(states, submit)
+        set_state(ch, widget(states, "TextModel", "Tag da turma na Cademi:"), value=tag)
+        set_state(ch, widget(states, "TextModel", "Número da turma:"), value=number)
+        click(ch, submit)
+        states = wait_states(ch, lambda st: st[feedback]["value"] != "", "a validation message",
+                             show=lambda st: st[feedback]["value"])
+    message = html.unescape(states[feedback]["value"])
+    assert "painel-msg-error" in message and expected in message, message
+    after = {t["tag_id"] for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+    assert after == before
+
+
+def test_registered_tag_enters_the_next_run(world: World, registered: Registration) -> None:
+    (week,) = world.sql("SELECT max(week) FROM progress_weekly")[0]
+    assert world.sql("SELECT count(*) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG])[0][0] == 0
+    world.cli("etl", "run", "progress", "-p", "allow_past_week=false", timeout=240)  # this week, now
+    classes = world.sql("SELECT class_name, track, active FROM classes WHERE tag_id = ?", [NEW_TAG])
+    assert classes == [("Turma 07", registered.track, True)]
+    rows = world.sql("SELECT week, count(*) FROM progress_weekly WHERE tag_id = ? GROUP BY week", [NEW_TAG])
+    assert rows and rows[0][0] == week and rows[0][1] > 0, rows
+    members = world.sim.world.member_ids(NEW_TAG)
+    students = world.sql("SELECT count(DISTINCT student_id) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG])[0][0]
+    assert students == len(members)
+    # the other classes are still there, this week included
+    assert {t for (t,) in world.sql("SELECT DISTINCT tag_id FROM progress_weekly WHERE week = ?", [week])} >= {
+        5001, 5002, 5003, 5004, 5005, 5006, NEW_TAG}
+    # a page opened now reads the new version: the coordinator gets the class, tutors do not
+    with opened(world, session(world, "coordenacao"), "progresso.ipynb") as ch:
+        assert "Turma 07 — Formação Analista de Dados" in labels(ch.widget_states(), "Turma:")
+    with opened(world, session(world, "tutora.ana"), "progresso.ipynb") as ch:
+        states = ch.widget_states()
+    assert [o.split(" — ")[0] for o in labels(states, "Turma:")] == ["Todas", "Turma 01", "Turma 03"]
+    assert "Turma 07" not in everything(states)
+
+
+def test_collect_now_starts_a_run(world: World) -> None:
+    def manual_runs() -> list[dict[str, Any]]:
+        runs = json.loads(painel(world.home, "runs", "progress", "--json", project=world.project).stdout)
+        return [r for r in runs if str(r.get("trigger_", "")).startswith("manual:coordenacao")]
+
+    assert manual_runs() == []
+    with opened(world, session(world, "coordenacao"), "cadastro_turmas.ipynb") as ch:
+        states = ch.widget_states()
+        run_now = widget(states, "ButtonModel", "Coletar agora")
+        run_feedback = sibling_after(states, run_now)
+        click(ch, run_now)
+        states = wait_states(ch, lambda st: st[run_feedback]["value"] != "", "the run-now message",
+                             show=lambda st: st[run_feedback]["value"])
+        assert "Coleta iniciada" in states[run_feedback]["value"], states[run_feedback]["value"]
+    deadline = time.monotonic() + 90
+    runs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        runs = manual_runs()
+        if runs and runs[0]["status"] != "running":
+            break
+        time.sleep(1)
+    assert runs, "no run with trigger manual:coordenacao within 90s"
+    assert runs[0]["trigger_"] == "manual:coordenacao"
+    assert runs[0]["status"] == "succeeded", runs[0].get("error")
+    assert json.loads(runs[0]["published"])
