@@ -24,7 +24,7 @@ def test_concurrent_first_opens_never_fail(tmp_path):
         errors: list[str] = []
         barrier = threading.Barrier(8)
 
-        def open_it() -> None:
+        def open_it(path=path, barrier=barrier, errors=errors) -> None:
             barrier.wait()
             try:
                 with OpState(path).connect() as con:
