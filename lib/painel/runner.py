@@ -2,7 +2,8 @@
 
 A run: resolve and validate parameters (before any kernel starts) -> take the job's lock
 (one run per job at a time, across processes) -> record the run as ``running`` -> execute
-``notebooks/etl/<job>.ipynb`` into ``<home>/runs/<job>/<run_id>.ipynb`` -> record the
+``notebooks/etl/<job>.ipynb`` into ``<home>/runs/<job>/<run_id>.ipynb`` (the kernel process's
+own stderr, if any, into ``<run_id>.kernel.log`` beside it) -> record the
 outcome, the error's one-line summary and the versions the notebook published.
 """
 
@@ -201,6 +202,9 @@ def run_job(
                 # the kernel's own log (e.g. ipykernel's loopback-TCP warning) stays quiet
                 # so that a failed run's stderr is the one painel line
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # and what the kernel process itself writes to stderr (tornado/zmq noise when
+                # it is shut down after a failed cell) goes to the run's kernel log
+                kernel_manager_class=_kernel_manager_logging_to(notebook_out.with_suffix(".kernel.log")),
             )
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised below
             error = summarize_exception(exc)
@@ -208,6 +212,10 @@ def run_job(
                 _finish(opstate, run_id, "failed", error, t0, [])
                 raise
         finally:
+            kernel_log = notebook_out.with_suffix(".kernel.log")
+            with contextlib.suppress(OSError):
+                if kernel_log.stat().st_size == 0:
+                    kernel_log.unlink()
             signal.signal(signal.SIGTERM, previous_term)
             os.environ.clear()
             os.environ.update(saved_env)
@@ -215,6 +223,19 @@ def run_job(
         status = "failed" if error else "succeeded"
         duration = _finish(opstate, run_id, status, error, t0, published)
     return RunResult(run_id, job, status, error, notebook_out, published, duration)
+
+
+def _kernel_manager_logging_to(log_path: Path) -> type:
+    """An AsyncKernelManager whose kernel process writes its stderr to ``log_path``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelLoggingToFile(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
+                kw["stderr"] = fh
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelLoggingToFile
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:

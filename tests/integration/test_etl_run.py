@@ -379,3 +379,16 @@ def test_second_run_of_the_same_job_is_refused(fixture_cli: Any) -> None:
         lambda: not cli.pid_running(kernel), timeout=20, what="the orphaned kernel to exit"
     )
     assert cli.current("fixture") == v1
+
+
+def test_kernel_stderr_goes_to_the_run_log_not_the_terminal(fixture_cli: Any) -> None:
+    """What the kernel process writes to its stderr (tornado/zmq noise at shutdown) is kept
+    beside the run's notebook; the terminal still gets painel's one line."""
+    cli = fixture_cli
+    result = cli.run("etl", "run", "noisy", "-p", "message=boom 7")
+    assert result.returncode == 1, result.stderr
+    assert "noise the kernel writes" not in result.stderr
+    assert "RuntimeError: boom 7" in cli.one_line_error(result.stderr)
+    [run] = cli.runs()
+    log = Path(run["notebook_out"]).with_suffix(".kernel.log")
+    assert "noise the kernel writes to its own stderr" in log.read_text()
