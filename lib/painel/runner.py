@@ -76,6 +76,32 @@ def resolve_parameters(
     return resolve(schema, layers, job)
 
 
+def validate_job_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
+    """Run the job's own checks of its values before anything starts.
+
+    A notebook may name one in its metadata, ``{"painel": {"validate": "module:function"}}``;
+    the function raises ``ValueError`` (or a subclass) with a message naming the parameter.
+    """
+    import importlib
+
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except ValueError:
+        return
+    target = (meta.get("painel") or {}).get("validate")
+    if not target:
+        return
+    module, _, name = str(target).partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise RunError(f"{notebook.name}: metadata painel.validate names {target!r}, which does not exist") from None
+    try:
+        fn(parameters)
+    except ValueError as exc:
+        raise ParameterError(f"job {notebook.stem!r}: {exc}") from None
+
+
 @contextlib.contextmanager
 def job_lock(paths: Paths, job: str) -> Iterator[None]:
     """Exclusive, non-blocking, released by the kernel even if the process is killed."""
@@ -161,6 +187,7 @@ def run_job(
     paths.ensure()
     notebook = job_notebook(paths, job)
     parameters = resolve_parameters(paths, job, list(files), list(pairs))
+    validate_job_parameters(notebook, parameters)
     opstate = OpState(paths.opstate)
     reap_dead_runs(opstate)
     run_id = run_id or new_run_id()

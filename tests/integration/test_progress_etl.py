@@ -175,6 +175,16 @@ def assert_failed_and_unpublished(cli: Any, version: str, message: str) -> dict[
     return run
 
 
+def assert_refused_before_the_run(cli: Any, baseline: Any, result: Any, message: str, expected: str,
+                                  runs_before: int) -> None:
+    """The job's own parameter checks (notebook metadata painel.validate) refuse the values with
+    exit 2 before any run is recorded or kernel started; nothing published."""
+    assert result.returncode == 2, result.stderr
+    assert message.startswith(f"painel: job 'progress': {expected}"), message
+    assert cli.current("progress") == baseline.version
+    assert len(cli.recorded_runs()) == runs_before  # no run recorded, no kernel started
+
+
 def kernel_pids(pid: int) -> list[int]:
     try:
         children = psutil.Process(pid).children(recursive=True)
@@ -726,19 +736,20 @@ def test_failures_under_the_threshold_are_published_and_listed(base: tuple[Any, 
 )
 def test_bad_week(base: tuple[Any, CademiSimulator], baseline: Baseline, label: str, expected: str) -> None:
     cli, sim = base
-    message, _ = run_fails(cli, *etl_args(sim.base_url, label))
-    assert f"SettingsError: {expected}" in message
+    runs_before = len(cli.recorded_runs())
+    message, result = run_fails(cli, *etl_args(sim.base_url, label))
+    assert_refused_before_the_run(cli, baseline, result, message, expected, runs_before)
     assert sim.stats()["requests"] == 0  # refused before any call
-    assert_failed_and_unpublished(cli, baseline.version, message)
 
 
 @pytest.mark.slow
 def test_past_week_needs_allow_past_week(base: tuple[Any, CademiSimulator], baseline: Baseline) -> None:
     cli, sim = base
-    message, _ = run_fails(cli, *etl_args(sim.base_url, week(-3)[0], "allow_past_week=false"))
-    assert f"SettingsError: parameter 'week': {week(-3)[0]} is in the past" in message
+    runs_before = len(cli.recorded_runs())
+    message, result = run_fails(cli, *etl_args(sim.base_url, week(-3)[0], "allow_past_week=false"))
+    assert_refused_before_the_run(cli, baseline, result, message,
+                                  f"parameter 'week': {week(-3)[0]} is in the past", runs_before)
     assert sim.stats()["requests"] == 0
-    assert_failed_and_unpublished(cli, baseline.version, message)
 
 
 def test_ill_typed_parameter_is_refused_before_the_run(cli: Any, tmp_path: Path) -> None:

@@ -434,6 +434,27 @@ def _create_tables(con: Any) -> None:
 
 
 # ---- 1. prepare ----------------------------------------------------------------------------
+def validate(params: dict[str, Any], now: dt.datetime | None = None) -> None:
+    """The job's value checks, run by ``painel etl run`` before any kernel starts (exit code 2)
+    and again by ``prepare`` in the notebook: settings, tracks and the week."""
+    settings_mod.from_parameters(params)
+    check_week(str(params.get("week") or ""), bool(params.get("allow_past_week")), now)
+
+
+def check_week(week: str, allow_past_week: bool, now: dt.datetime | None = None) -> tuple[str, dt.date]:
+    this_week = settings_mod.current_week(now)
+    week_label, week_start = settings_mod.parse_week(week or this_week)
+    if week_label > this_week:
+        raise SettingsError(f"parameter 'week': {week_label} is in the future (this week is {this_week})")
+    if week_label < this_week and not allow_past_week:
+        raise SettingsError(
+            f"parameter 'week': {week_label} is in the past (this week is {this_week}); Cademi reports "
+            "progress as of now, so collecting it now would label today's progress with an old week. "
+            "Set allow_past_week=true only for a simulator or a deliberate backfill"
+        )
+    return week_label, week_start
+
+
 def prepare(
     paths: Paths,
     *,
@@ -456,16 +477,7 @@ def prepare(
         "per_minute": per_minute, "timeout_s": timeout_s, "retries": retries,
         "max_failed_share": max_failed_share,
     })
-    this_week = settings_mod.current_week(now)
-    week_label, week_start = settings_mod.parse_week(week or this_week)
-    if week_label > this_week:
-        raise SettingsError(f"parameter 'week': {week_label} is in the future (this week is {this_week})")
-    if week_label < this_week and not allow_past_week:
-        raise SettingsError(
-            f"parameter 'week': {week_label} is in the past (this week is {this_week}); Cademi reports "
-            "progress as of now, so collecting it now would label today's progress with an old week. "
-            "Set allow_past_week=true only for a simulator or a deliberate backfill"
-        )
+    week_label, week_start = check_week(week or "", allow_past_week, now)
     registry = TagRegistry(OpState(paths.opstate))
     all_tags = registry.list(include_removed=True)
     tags = [t for t in all_tags if t.active]

@@ -23,7 +23,7 @@ TZ = ZoneInfo("America/Sao_Paulo")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
-class SettingsError(Exception):
+class SettingsError(ValueError):
     """A progress setting is missing or malformed; the message names the parameter."""
 
 
