@@ -27,3 +27,21 @@ def server(tmp_path_factory: pytest.TempPathFactory, server_config: dict[str, An
     srv = start_server(home, config=server_config)
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[Any]:
+    """Start Cademi simulators in this process (``CademiSimulator(**options)``); stopped afterwards."""
+    from painel.progress.simulator import CademiSimulator
+
+    started: list[CademiSimulator] = []
+
+    def make(**options: Any) -> CademiSimulator:
+        sim = CademiSimulator(**options)
+        sim.start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()

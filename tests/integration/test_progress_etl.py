@@ -219,21 +219,12 @@ def cademi_key() -> Iterator[str]:
 
 
 @pytest.fixture
-def make_sim() -> Iterator[Callable[..., CademiSimulator]]:
-    started: list[CademiSimulator] = []
-
+def make_sim(sim_factory: Any) -> Callable[..., CademiSimulator]:
     def make(**kwargs: Any) -> CademiSimulator:
-        options: dict[str, Any] = {"seed": 11, "students": 60, "classes": 2, "key": KEY, "anchor": MONDAY,
-                                   "as_of": clock(-1), **OPEN}
-        options.update(kwargs)
-        sim = CademiSimulator(**options)
-        sim.start()
-        started.append(sim)
-        return sim
+        return sim_factory(**{"seed": 11, "students": 60, "classes": 2, "key": KEY, "anchor": MONDAY,
+                               "as_of": clock(-1), **OPEN, **kwargs})
 
-    yield make
-    for sim in started:
-        sim.stop()
+    return make
 
 
 @dataclass

@@ -206,20 +206,11 @@ def test_parse_percentage_refuses(value: Any) -> None:
 
 
 @pytest.fixture
-def make_sim() -> Iterator[MakeSim]:
-    started: list[CademiSimulator] = []
-
+def make_sim(sim_factory: Any) -> MakeSim:
     def make(**kwargs: Any) -> CademiSimulator:
-        options: dict[str, Any] = {"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN}
-        options.update(kwargs)
-        sim = CademiSimulator(**options)
-        sim.start()
-        started.append(sim)
-        return sim
+        return sim_factory(**{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs})
 
-    yield make
-    for sim in started:
-        sim.stop()
+    return make
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -37,21 +37,12 @@ MakeSim = Callable[..., CademiSimulator]
 
 
 @pytest.fixture
-def make_sim() -> Iterator[MakeSim]:
+def make_sim(sim_factory: Any) -> MakeSim:
     """Start simulators (small world, open limits, fixed clock unless overridden); stop them afterwards."""
-    started: list[CademiSimulator] = []
-
     def make(**kwargs: Any) -> CademiSimulator:
-        options: dict[str, Any] = {"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN}
-        options.update(kwargs)
-        sim = CademiSimulator(**options)
-        sim.start()
-        started.append(sim)
-        return sim
+        return sim_factory(**{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs})
 
-    yield make
-    for sim in started:
-        sim.stop()
+    return make
 
 
 def get(sim: CademiSimulator, path: str, *, key: str | None = KEY, **kwargs: Any) -> requests.Response:

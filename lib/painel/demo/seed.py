@@ -18,17 +18,24 @@ DEMO_USERS = [
 ]
 
 
-def prepare(paths: Paths) -> list[str]:
-    out = []
-    src = source.generate(paths.sources / "demo")
-    out.append(f"demo source extract: {src}")
+def add_users(paths: Paths, accounts: list[tuple[str, str, str, list[str], str]]) -> list[str]:
+    """Create each (username, password, role, grants, display name) unless it exists."""
     users = Users(OpState(paths.opstate))
-    for name, password, role, grants, display in DEMO_USERS:
+    out = []
+    for name, password, role, grants, display in accounts:
         try:
             users.add(name, password, role, grants=grants, display_name=display)
             out.append(f"demo user {name} created")
         except AuthError:
             out.append(f"demo user {name} already exists")
+    return out
+
+
+def prepare(paths: Paths) -> list[str]:
+    out = []
+    src = source.generate(paths.sources / "demo")
+    out.append(f"demo source extract: {src}")
+    out.extend(add_users(paths, DEMO_USERS))
     from ..progress import demo as progress_demo
 
     out.extend(progress_demo.prepare(paths))

@@ -297,7 +297,7 @@ class CademiClient:
         return items
 
     def tag_exists(self, tag_id: int) -> bool:
-        return any(_int(i.get("id")) == tag_id for i in self.tags() if isinstance(i, dict))
+        return any(as_int(i.get("id")) == tag_id for i in self.tags() if isinstance(i, dict))
 
     def products(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -328,7 +328,8 @@ class CademiClient:
         return result
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """An id from a reply as an int, or None when it is not one."""
     try:
         return int(value)
     except (TypeError, ValueError):

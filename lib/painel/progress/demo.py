@@ -13,7 +13,6 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 
-from ..auth import AuthError, Users
 from ..config import Paths
 from ..opstate import OpState
 from . import settings as settings_mod
@@ -43,14 +42,9 @@ def simulator(**overrides: object) -> CademiSimulator:
 
 
 def prepare(paths: Paths) -> list[str]:
-    out = []
-    users = Users(OpState(paths.opstate))
-    for name, password, role, grants, display in USERS:
-        try:
-            users.add(name, password, role, grants=grants, display_name=display)
-            out.append(f"demo user {name} created")
-        except AuthError:
-            out.append(f"demo user {name} already exists")
+    from ..demo.seed import add_users
+
+    out = add_users(paths, USERS)
     registry = TagRegistry(OpState(paths.opstate))
     sim = simulator()
     tracks = {k: k for k in settings_mod.load(paths).tracks}

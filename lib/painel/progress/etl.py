@@ -33,7 +33,15 @@ from ..opstate import OpState, iso, utcnow
 from ..runctx import RunContext
 from ..store import PUBLIC, Build
 from . import settings as settings_mod
-from .cademi import AuthFailed, BusinessError, CademiClient, CademiError, Malformed, Unavailable
+from .cademi import (
+    AuthFailed,
+    BusinessError,
+    CademiClient,
+    CademiError,
+    Malformed,
+    Unavailable,
+    as_int,
+)
 from .journal import Journal
 from .settings import DATASET, Settings, SettingsError
 from .tags import ClassTag, TagRegistry, class_label
@@ -495,8 +503,8 @@ def prepare(
         timeout_s=settings.timeout_s, retries=settings.retries, backoff_s=backoff_s,
     )
     try:
-        listed = {_int(i.get("id")) for i in client.tags() if isinstance(i, dict)}
-        products = {_int(p.get("id")): str(p.get("nome") or "") for p in client.products() if isinstance(p, dict)}
+        listed = {as_int(i.get("id")) for i in client.tags() if isinstance(i, dict)}
+        products = {as_int(p.get("id")): str(p.get("nome") or "") for p in client.products() if isinstance(p, dict)}
     except Unavailable as exc:
         raise CollectionFailed(f"the Cademi API at {settings.base_url} is unavailable: {exc}") from None
     except AuthFailed as exc:
@@ -519,10 +527,4 @@ def prepare(
     return Job(paths, settings, week_label, week_start, tags, all_tags, client,
                {k: v for k, v in products.items() if k is not None})
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 

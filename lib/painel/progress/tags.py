@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..opstate import OpState, iso, utcnow
+from .cademi import as_int
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class TagRegistry:
         except Exception as exc:  # noqa: BLE001 - any failure to reach Cademi refuses the registration
             detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             raise TagError("cademi_down", detail=detail) from None
-        names = {_as_int(i.get("id")): str(i.get("nome") or "") for i in listed if isinstance(i, dict)}
+        names = {as_int(i.get("id")): str(i.get("nome") or "") for i in listed if isinstance(i, dict)}
         if tag_id not in names:
             raise TagError("tag_unknown", tag=tag_id)
         now = iso(utcnow())
@@ -193,9 +194,3 @@ class TagRegistry:
         assert found is not None
         return found
 
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
