@@ -37,7 +37,7 @@ class ProgressPage:
         self.track = widgets.Dropdown(options=self.track_options, value=ALL, description="Trilha:", style=style)
         self.klass = widgets.Dropdown(description="Turma:", style=style)
         self.course = widgets.Dropdown(description="Curso:", style=style)
-        self.pace = widgets.FloatSlider(value=self._default_pace(ALL), min=1, max=25, step=0.5,
+        self.pace = widgets.FloatSlider(value=self._default_pace(ALL), min=0.5, max=25, step=0.5,
                                         description="Ritmo esperado (p.p./semana):", style=style,
                                         layout=widgets.Layout(width="420px"), readout_format=".1f")
         self.view = widgets.ToggleButtons(options=[("Geral", "geral"), ("Por turma", "turma")], value="geral",
@@ -85,7 +85,7 @@ class ProgressPage:
 
     def pace_value(self) -> float:
         value = self.pace.value
-        return float(value) if isinstance(value, (int, float)) and 1 <= value <= 25 else self._default_pace(ALL)
+        return float(value) if isinstance(value, (int, float)) and 0.5 <= value <= 25 else self._default_pace(ALL)
 
     def _label(self, options: list[tuple[str, str]], value: str) -> str:
         return dict((v, k) for k, v in options).get(value, "")
@@ -203,7 +203,7 @@ def build(viewer: Viewer) -> widgets.Widget:
     ds = open_dataset(viewer, DATASET)
     manifest = ds.manifest
     header = widgets.HTML(
-        f"<h2>Progresso dos alunos</h2><p>Olá, {html.escape(viewer.label())}. Última coleta na Cademi em "
+        f"<p>Olá, {html.escape(viewer.label())}. Última coleta na Cademi em "
         f"{local(manifest.get('source_extracted_at'))}, publicada em {local(manifest.get('published_at'))}.</p>"
     )
     if not queries.weeks(ds):

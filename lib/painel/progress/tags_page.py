@@ -54,7 +54,7 @@ def runs_html(paths: Paths) -> str:
 
 
 def build(viewer: Viewer) -> widgets.Widget:
-    header = widgets.HTML("<h2>Cadastro de turmas</h2>")
+    header = widgets.HTML("")  # the notebook's own heading names the page
     if viewer.role not in MANAGERS:
         return widgets.VBox([header, widgets.HTML(ui.message(
             "Somente a coordenação cadastra turmas.", "warning"))])
