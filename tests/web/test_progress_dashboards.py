@@ -260,9 +260,11 @@ def test_coordinator_gets_both_dashboards(world: World) -> None:
     s = session(world, "coordenacao")
     page = s.get(world.server.base + "/", timeout=10).text
     assert "Progresso dos alunos" in page and "Cadastro de turmas" in page
-    for notebook, title in (("progresso.ipynb", "Progresso dos alunos"), ("cadastro_turmas.ipynb", "Cadastro de turmas")):
+    # each page built for her (not the refusal or the "not published" message)
+    for notebook, marker in (("progresso.ipynb", "Olá, Coordenação de ensino. Última coleta na Cademi"),
+                             ("cadastro_turmas.ipynb", "<h3>Turmas cadastradas</h3>")):
         with opened(world, s, notebook) as ch:
-            assert f"<h2>{title}</h2>" in everything(ch.widget_states())
+            assert marker in everything(ch.widget_states())
 
 
 # ---- row-level scoping of tutors ----------------------------------------------------------------
