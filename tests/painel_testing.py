@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,31 @@ def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
         text = re.sub(r"(?m)^base_url: .*$", f"base_url: {cademi_base_url}", text)
         yaml_path.write_text(text, encoding="utf-8")
     return dest
+
+
+@contextlib.contextmanager
+def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Path, Any]]:
+    """The demo's simulated Cademi school (limits as `make demo`: 50x), ``weeks`` weeks of history
+    from the real ETL, and ``painel serve`` on a throwaway project: (server, home, project, sim)."""
+    from painel.progress import demo
+    from painel.progress.simulator import CademiSimulator
+
+    home = tmp / "home"
+    home.mkdir(parents=True)
+    sim = CademiSimulator(seed=demo.SEED, students=demo.STUDENTS, classes=demo.CLASSES, key=demo.KEY,
+                          per_second=100, per_minute=6000)
+    sim.start()
+    try:
+        project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
+        painel(home, "demo", "prepare", project=project)
+        painel(home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240)
+        server = start_server(home, project=project, env={"CADEMI_API_KEY": demo.KEY})
+        try:
+            yield server, home, project, sim
+        finally:
+            server.stop()
+    finally:
+        sim.stop()
 
 
 def prepare_demo_home(home: Path) -> None:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from painel_testing import Server, copy_project, painel, start_server
+from painel_testing import Server, progress_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KEY = "painel-demo-key"
 HEADERS = ["Semana", "Início da semana", "Turma", "Trilha", "Curso", "Aluno", "ID Cademi", "Progresso",
            "Variação na semana (p.p.)", "Aulas assistidas", "Aulas concluídas", "Situação"]
@@ -25,36 +21,10 @@ TIMEOUT_MS = 60_000
 @pytest.fixture(scope="module")
 def progress_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo's simulated Cademi school, three weeks of history from the real ETL, ``painel serve``."""
-    from painel.progress.simulator import CademiSimulator
-
-    tmp = tmp_path_factory.mktemp("progress-browser")
-    home = tmp / "home"
-    home.mkdir()
-    sim = CademiSimulator(seed=7, students=300, classes=6, key=KEY, per_second=100, per_minute=6000)
-    sim.start()
-    try:
-        project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
-        painel(home, "demo", "prepare", project=project)
-        painel(home, "demo", "progress-history", "--weeks", "3", project=project, timeout=240)
-        server = start_server(home, project=project, env={"CADEMI_API_KEY": KEY})
-        try:
-            yield server
-        finally:
-            server.stop()
-    finally:
-        sim.stop()
+    with progress_demo(tmp_path_factory.mktemp("progress-browser")) as (server, _home, _project, _sim):
+        yield server
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed (.ci/run installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def store_rows(server: Server, tag_id: int) -> int:

@@ -27,11 +27,10 @@ from painel_testing import (
     KernelChannel,
     Server,
     cli_env,
-    copy_project,
     login,
     painel,
+    progress_demo,
     render,
-    start_server,
 )
 
 pytestmark = [pytest.mark.web, pytest.mark.timeout(300)]
@@ -77,28 +76,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from painel.progress import demo
-    from painel.progress.simulator import CademiSimulator
-
-    tmp = tmp_path_factory.mktemp("progress")
-    home = tmp / "home"
-    home.mkdir()
-    # the demo world (same constants as painel.progress.demo), with `make demo`'s limits (--rate-scale 50),
-    # which parameters/progress.yaml's per_second/per_minute are set for
-    assert (demo.SEED, demo.STUDENTS, demo.CLASSES, demo.KEY) == (7, 300, 6, KEY)
-    sim = CademiSimulator(seed=7, students=300, classes=6, key=KEY, per_second=100, per_minute=6000)
-    sim.start()
-    try:
-        project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
-        painel(home, "demo", "prepare", project=project)
-        painel(home, "demo", "progress-history", "--weeks", "3", project=project, timeout=240)
-        server = start_server(home, project=project, env={"CADEMI_API_KEY": KEY})
-        try:
-            yield World(server, home, project, sim)
-        finally:
-            server.stop()
-    finally:
-        sim.stop()
+    """The demo world (painel.progress.demo's constants) with `make demo`'s limits (--rate-scale 50),
+    which parameters/progress.yaml's per_second/per_minute are set for."""
+    with progress_demo(tmp_path_factory.mktemp("progress")) as (server, home, project, sim):
+        yield World(server, home, project, sim)
 
 
 # ---- helpers --------------------------------------------------------------------------------
