@@ -52,6 +52,15 @@ def painel(home: Path, *args: str, stdin: str | None = None, timeout: float = 12
     return proc
 
 
+def browser_login(page: Any, server: Server, username: str, password: str) -> None:
+    """Log in through the login form of a Playwright page and wait for the landing page."""
+    page.goto(server.base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_url(server.base + "/")
+
+
 def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
     """A throwaway project checkout (notebooks, parameters, voila.json) to point PAINEL_PROJECT at;
     with ``cademi_base_url``, parameters/progress.yaml points the progress job at that simulator."""

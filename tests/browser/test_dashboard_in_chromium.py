@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from painel_testing import Server
+from painel_testing import Server, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -61,11 +61,7 @@ def test_login_filter_chart_and_logout(server: Server, browser: object, tmp_path
 def test_staff_sees_only_their_region_in_the_browser(server: Server, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)
-    page.goto(server.base + "/login")
-    page.fill("#username", "sre.jf")
-    page.fill("#password", "demo-sre-jf")
-    page.click("#login-submit")
-    page.wait_for_url(server.base + "/")
+    browser_login(page, server, "sre.jf", "demo-sre-jf")
     assert "Atualização dos dados" not in page.content()
     page.click("text=Matrículas (demo)")
     page.wait_for_selector("table.painel-table")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from painel_testing import Server, progress_demo
+from painel_testing import Server, browser_login, progress_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -58,11 +58,7 @@ def test_tutor_filters_a_class_and_exports_excel(progress_server: Server, browse
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     try:
-        page.goto(server.base + "/login")
-        page.fill("#username", "tutora.ana")
-        page.fill("#password", "demo-tutora-ana")
-        page.click("#login-submit")
-        page.wait_for_url(server.base + "/")
+        browser_login(page, server, "tutora.ana", "demo-tutora-ana")
         assert "Cadastro de turmas" not in page.content()
         page.click("text=Progresso dos alunos")
         page.wait_for_url("**/voila/render/progresso.ipynb")

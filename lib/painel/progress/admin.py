@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import HOME_ENV, PROJECT_ENV, Paths
 from ..opstate import OpState
-from ..runner import job_lock, recent_runs
+from ..runner import JobBusy, job_lock, recent_runs
 from . import settings as settings_mod
 from .cademi import CademiClient
 from .settings import JOB
@@ -44,7 +44,7 @@ def run_busy(paths: Paths) -> bool:
     try:
         with job_lock(paths, JOB):
             return False
-    except Exception:  # noqa: BLE001 - JobBusy
+    except JobBusy:
         return True
 
 

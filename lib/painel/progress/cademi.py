@@ -127,7 +127,6 @@ class CallStats:
     calls: int = 0  # HTTP attempts, retries included
     retries: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
-    client_s: float = 0.0  # time spent in painel's own code around each call (parsing, bookkeeping)
 
 
 _PCT = re.compile(r"^\s*(\d{1,3}(?:[.,]\d+)?)\s*%?\s*$")
@@ -215,7 +214,6 @@ class CademiClient:
             raise _Transient("timeout") from None
         except requests.ConnectionError:
             raise _Transient("connection dropped") from None
-        t0 = time.perf_counter()
         status = resp.status_code
         if status == 403:
             raise AuthFailed(f"{what}: Cademi refused the call (403: no security header sent)")
@@ -238,7 +236,6 @@ class CademiClient:
         if status != 200 or body.get("success") is not True or not isinstance(body.get("data"), dict):
             raise CademiError(f"{what}: unexpected reply HTTP {status}, code {body.get('code')!r}: "
                               f"{str(body.get('msg') or '')[:200]}")
-        self.stats.client_s += time.perf_counter() - t0
         return body["data"]
 
     def get(self, path_or_url: str, what: str | None = None) -> dict[str, Any]:
@@ -315,17 +312,14 @@ class CademiClient:
     def progress(self, user_id: int, product_id: int) -> Progress:
         what = f"progress of student {user_id} in product {product_id}"
         data = self.get(f"/usuario/progresso_por_produto/{user_id}/{product_id}", what)
-        t0 = time.perf_counter()
         prog = data.get("progresso")
         if not isinstance(prog, dict):
             raise Malformed(f"{what}: reply has no 'progresso' object")
-        result = Progress(
+        return Progress(
             parse_percentage(prog.get("total"), what),
             _count(prog.get("assistidas"), "assistidas", what),
             _count(prog.get("completas"), "completas", what),
         )
-        self.stats.client_s += time.perf_counter() - t0
-        return result
 
 
 def as_int(value: Any) -> int | None:

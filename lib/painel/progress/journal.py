@@ -38,10 +38,6 @@ class Journal:
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('week', ?)", [week])
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('started_at', ?)", [iso(utcnow())])
 
-    @property
-    def started_at(self) -> str:
-        return self._con.execute("SELECT value FROM meta WHERE key = 'started_at'").fetchone()[0]
-
     def tag_list(self, tag_id: int) -> list[dict[str, Any]] | None:
         row = self._con.execute("SELECT students FROM tag_lists WHERE tag_id = ?", [tag_id]).fetchone()
         return json.loads(row[0]) if row else None
