@@ -69,13 +69,21 @@ def _progress_fixture(paths) -> None:  # noqa: ANN001
     os.environ["CADEMI_API_KEY"] = "nbval-key"
     tag = sim.world.class_tags()[0]
     TagRegistry(OpState(paths.opstate)).add(
-        tag.tag_id, tag.track, tag.class_number, "nbval", {tag.track: tag.track},
+        tag.tag_id,
+        tag.track,
+        tag.class_number,
+        "nbval",
+        {tag.track: tag.track},
         lambda: [{"id": tag.tag_id, "nome": tag.name}],
     )
     from painel.progress.simulator import TRACKS
 
     job = progress.prepare(
-        paths, base_url=sim.base_url, api_key_env="CADEMI_API_KEY", per_second=1000, per_minute=60000,
+        paths,
+        base_url=sim.base_url,
+        api_key_env="CADEMI_API_KEY",
+        per_second=1000,
+        per_minute=60000,
         tracks={k: {"name": k.title(), "products": v} for k, v in TRACKS.items()},
     )
     job.log = lambda line: None

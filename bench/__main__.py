@@ -133,7 +133,8 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
             if preheat:
                 time.sleep(3)
                 kernels = [
-                    p for p in psutil.Process(server.proc.pid).children(recursive=True)
+                    p
+                    for p in psutil.Process(server.proc.pid).children(recursive=True)
                     if "ipykernel" in " ".join(p.cmdline())
                 ]
                 rss = [p.memory_info().rss / 2**20 for p in kernels]
@@ -160,24 +161,38 @@ def main(argv: list[str] | None = None) -> int:
             results["query"] = bench_scoped_query(work)
             print("voila renders and kernel memory ...", flush=True)
             results["voila"] = bench_voila(work)
-            targets["preheated render <= 0.5 s p50"] = results["voila"]["preheated_render_s_p50"] <= 0.5
-            targets["idle kernel <= 200 MB RSS"] = (results["voila"].get("idle_kernel_rss_mb_max") or 1e9) <= 200
+            targets["preheated render <= 0.5 s p50"] = (
+                results["voila"]["preheated_render_s_p50"] <= 0.5
+            )
+            targets["idle kernel <= 200 MB RSS"] = (
+                results["voila"].get("idle_kernel_rss_mb_max") or 1e9
+            ) <= 200
         if "progress" in wanted:
             from bench import progress
 
             for section, values in progress.run(work).items():
                 results[f"progress.{section}"] = values
             rate = results["progress.rate"]
-            targets["progress collection within 10% of calls / rate"] = rate["wall_over_floor"] <= 1.10
+            targets["progress collection within 10% of calls / rate"] = (
+                rate["wall_over_floor"] <= 1.10
+            )
             targets["progress collection: zero refusals"] = rate["refusals"] == 0
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    name = "latest.json" if wanted >= {"foundation", "progress"} else f"latest-{'-'.join(sorted(wanted))}.json"
+    name = (
+        "latest.json"
+        if wanted >= {"foundation", "progress"}
+        else f"latest-{'-'.join(sorted(wanted))}.json"
+    )
     (out_dir / name).write_text(json.dumps(results, indent=2, default=str))
     for section in [k for k in results if isinstance(results[k], dict) and k != "targets_met"]:
         for key, value in results[section].items():
-            print(f"{section:8} {key:40} {value:.3f}" if isinstance(value, float) else f"{section:8} {key:40} {value}")
+            print(
+                f"{section:8} {key:40} {value:.3f}"
+                if isinstance(value, float)
+                else f"{section:8} {key:40} {value}"
+            )
     for name, ok in targets.items():
         print(f"target   {name:40} {'met' if ok else 'NOT met'}")
     return 0

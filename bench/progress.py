@@ -32,7 +32,9 @@ from painel.scope import ScopedDataset
 from painel.store import Store
 
 KEY = "bench-key"
-TRACK_SPEC = {k: {"name": k.title(), "products": v, "expected_pct_per_week": 8.0} for k, v in TRACKS.items()}
+TRACK_SPEC = {
+    k: {"name": k.title(), "products": v, "expected_pct_per_week": 8.0} for k, v in TRACKS.items()
+}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -43,19 +45,35 @@ def _pct(values: list[float], q: float) -> float:
 def _register(paths: Paths, sim: CademiSimulator, count: int) -> None:
     registry = TagRegistry(OpState(paths.opstate))
     for tag in sim.world.class_tags()[:count]:
-        registry.add(tag.tag_id, tag.track, tag.class_number, "bench", {tag.track: tag.track},
-                     lambda: [{"id": t.tag_id, "nome": t.name} for t in sim.world.class_tags()])
+        registry.add(
+            tag.tag_id,
+            tag.track,
+            tag.class_number,
+            "bench",
+            {tag.track: tag.track},
+            lambda: [{"id": t.tag_id, "nome": t.name} for t in sim.world.class_tags()],
+        )
 
 
-def bench_rate_floor(work: Path, students: int = 1700, per_second: float = 100, per_minute: int = 6000) -> dict[str, Any]:
+def bench_rate_floor(
+    work: Path, students: int = 1700, per_second: float = 100, per_minute: int = 6000
+) -> dict[str, Any]:
     home = work / "rate"
     os.environ["BENCH_CADEMI_KEY"] = KEY
     paths = Paths.from_env(home).ensure()
-    with CademiSimulator(seed=5, students=students, classes=6, key=KEY, per_second=per_second,
-                         per_minute=per_minute) as sim:
+    with CademiSimulator(
+        seed=5, students=students, classes=6, key=KEY, per_second=per_second, per_minute=per_minute
+    ) as sim:
         _register(paths, sim, 6)
-        job = pe.prepare(paths, base_url=sim.base_url, api_key_env="BENCH_CADEMI_KEY", tracks=TRACK_SPEC,
-                         per_second=per_second, per_minute=per_minute, backoff_s=0.5)
+        job = pe.prepare(
+            paths,
+            base_url=sim.base_url,
+            api_key_env="BENCH_CADEMI_KEY",
+            tracks=TRACK_SPEC,
+            per_second=per_second,
+            per_minute=per_minute,
+            backoff_s=0.5,
+        )
         job.log = lambda line: None
         sim.reset_stats()
         t0 = time.perf_counter()
@@ -64,7 +82,9 @@ def bench_rate_floor(work: Path, students: int = 1700, per_second: float = 100, 
         stats = sim.stats()
     calls = stats["accepted"]
     # the floor over a run longer than a minute: the tighter of the two windows decides
-    floor = max(calls / per_second, (calls - per_minute) / (per_minute / 60) if calls > per_minute else 0)
+    floor = max(
+        calls / per_second, (calls - per_minute) / (per_minute / 60) if calls > per_minute else 0
+    )
     return {
         "calls": calls,
         "progress_calls": collection.pairs,
@@ -81,7 +101,9 @@ def bench_rate_floor(work: Path, students: int = 1700, per_second: float = 100, 
 def bench_client_overhead(n: int = 1500) -> dict[str, Any]:
     from painel.progress.cademi import CademiClient
 
-    with CademiSimulator(seed=5, students=50, classes=2, key=KEY, per_second=1e6, per_minute=10**9) as sim:
+    with CademiSimulator(
+        seed=5, students=50, classes=2, key=KEY, per_second=1e6, per_minute=10**9
+    ) as sim:
         student = sim.world.members(5001)[0]["id"]
         path = f"/usuario/progresso_por_produto/{student}/2101"
         session = requests.Session()
@@ -107,7 +129,9 @@ def bench_client_overhead(n: int = 1500) -> dict[str, Any]:
     }
 
 
-def build_history(paths: Paths, weeks: int = 52, students: int = 5000, classes: int = 40) -> dict[str, Any]:
+def build_history(
+    paths: Paths, weeks: int = 52, students: int = 5000, classes: int = 40
+) -> dict[str, Any]:
     """A progress version with ``weeks`` weeks written straight into the ETL's tables (same schema)."""
     store = Store(paths.store)
     build = store.build(pe.DATASET, pe.TABLES)
@@ -115,32 +139,50 @@ def build_history(paths: Paths, weeks: int = 52, students: int = 5000, classes: 
     pe._create_tables(con)
     this_monday = st.parse_week(st.current_week())[1]
     first = this_monday - dt.timedelta(weeks=weeks - 1)
-    con.execute("INSERT INTO tracks VALUES ('analista', 'Formação Analista de Dados', 8.0), "
-                "('cientista', 'Formação Cientista de Dados', 8.0)")
+    con.execute(
+        "INSERT INTO tracks VALUES ('analista', 'Formação Analista de Dados', 8.0), "
+        "('cientista', 'Formação Cientista de Dados', 8.0)"
+    )
     for track, products in TRACKS.items():
         for i, p in enumerate(products):
-            con.execute("INSERT INTO track_products VALUES (?, ?, ?, ?)", [track, p, i + 1, f"Curso {p}"])
+            con.execute(
+                "INSERT INTO track_products VALUES (?, ?, ?, ?)", [track, p, i + 1, f"Curso {p}"]
+            )
     con.execute(
         "INSERT INTO classes SELECT 6000 + i, i, 'Turma ' || lpad(i::VARCHAR, 2, '0'), "
         "CASE WHEN i % 2 = 1 THEN 'analista' ELSE 'cientista' END, "
         "CASE WHEN i % 2 = 1 THEN 'Formação Analista de Dados' ELSE 'Formação Cientista de Dados' END, "
-        "'Turma ' || i, TRUE, ?::DATE FROM range(1, ? + 1) t(i)", [first, classes])
+        "'Turma ' || i, TRUE, ?::DATE FROM range(1, ? + 1) t(i)",
+        [first, classes],
+    )
     con.execute(
         "CREATE TEMP TABLE s AS SELECT 100000 + i AS student_id, 6001 + (i % ?) AS tag_id, 'Aluno ' || i AS name, "
-        "(hash(i) % 17) / 10.0 + 2 AS pace FROM range(?) t(i)", [classes, students])
+        "(hash(i) % 17) / 10.0 + 2 AS pace FROM range(?) t(i)",
+        [classes, students],
+    )
     con.execute(
         "INSERT INTO progress_weekly SELECT strftime(ws, '%G-W%V'), ws::DATE, s.student_id, s.tag_id, p.product_id, "
         "least(100, greatest(0, (w - 3 * (p.position - 1)) * s.pace)), 0, 0, ws::TIMESTAMPTZ "
         "FROM s JOIN classes c USING (tag_id) JOIN track_products p ON p.track = c.track, "
-        "(SELECT w, ?::DATE + (7 * w)::INTEGER AS ws FROM range(?) t(w))", [first, weeks])
-    con.execute("UPDATE progress_weekly SET lessons_completed = (progress_pct * 0.4)::INT, "
-                "lessons_watched = (progress_pct * 0.4)::INT + 1")
-    con.execute("INSERT INTO students SELECT student_id, tag_id, name, strftime(?::DATE, '%G-W%V'), "
-                "strftime(?::DATE, '%G-W%V') FROM s", [first, this_monday])
-    con.execute("INSERT INTO weeks SELECT DISTINCT week, week_start, collected_at, 'bench' FROM progress_weekly")
+        "(SELECT w, ?::DATE + (7 * w)::INTEGER AS ws FROM range(?) t(w))",
+        [first, weeks],
+    )
+    con.execute(
+        "UPDATE progress_weekly SET lessons_completed = (progress_pct * 0.4)::INT, "
+        "lessons_watched = (progress_pct * 0.4)::INT + 1"
+    )
+    con.execute(
+        "INSERT INTO students SELECT student_id, tag_id, name, strftime(?::DATE, '%G-W%V'), "
+        "strftime(?::DATE, '%G-W%V') FROM s",
+        [first, this_monday],
+    )
+    con.execute(
+        "INSERT INTO weeks SELECT DISTINCT week, week_start, collected_at, 'bench' FROM progress_weekly"
+    )
     con.execute(
         "INSERT INTO class_weekly SELECT week, week_start, tag_id, product_id, count(*), avg(progress_pct), "
-        "count(*) FILTER (progress_pct >= 100), count(*) FILTER (progress_pct = 0) FROM progress_weekly GROUP BY ALL")
+        "count(*) FILTER (progress_pct >= 100), count(*) FILTER (progress_pct = 0) FROM progress_weekly GROUP BY ALL"
+    )
     rows = con.execute("SELECT count(*) FROM progress_weekly").fetchone()[0]
     con.execute("DROP TABLE s")
     build.publish()

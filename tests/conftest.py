@@ -20,7 +20,9 @@ def server_config() -> dict[str, Any] | None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, server_config: dict[str, Any] | None) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, server_config: dict[str, Any] | None
+) -> Iterator[Server]:
     """A real ``painel serve`` on a free loopback port, over a demo data directory."""
     home = tmp_path_factory.mktemp("home")
     prepare_demo_home(home)

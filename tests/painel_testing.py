@@ -41,11 +41,22 @@ def cli_env(home: Path, project: Path = REPO, **extra: str) -> dict[str, str]:
     return env
 
 
-def painel(home: Path, *args: str, stdin: str | None = None, timeout: float = 120, project: Path = REPO,
-           check: bool = True) -> subprocess.CompletedProcess[str]:
+def painel(
+    home: Path,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 120,
+    project: Path = REPO,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "painel.cli", *args], env=cli_env(home, project), input=stdin,
-        capture_output=True, text=True, timeout=timeout, cwd=project,
+        [sys.executable, "-m", "painel.cli", *args],
+        env=cli_env(home, project),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=project,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"painel {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
@@ -68,7 +79,9 @@ def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
 
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("notebooks", "parameters"):
-        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
     for name in ("voila.json", "pyproject.toml"):
         shutil.copy(REPO / name, dest / name)
     if cademi_base_url:
@@ -88,13 +101,21 @@ def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Pat
 
     home = tmp / "home"
     home.mkdir(parents=True)
-    sim = CademiSimulator(seed=demo.SEED, students=demo.STUDENTS, classes=demo.CLASSES, key=demo.KEY,
-                          per_second=100, per_minute=6000)
+    sim = CademiSimulator(
+        seed=demo.SEED,
+        students=demo.STUDENTS,
+        classes=demo.CLASSES,
+        key=demo.KEY,
+        per_second=100,
+        per_minute=6000,
+    )
     sim.start()
     try:
         project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
         painel(home, "demo", "prepare", project=project)
-        painel(home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240)
+        painel(
+            home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240
+        )
         server = start_server(home, project=project, env={"CADEMI_API_KEY": demo.KEY})
         try:
             yield server, home, project, sim
@@ -107,8 +128,18 @@ def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Pat
 def prepare_demo_home(home: Path) -> None:
     painel(home, "demo", "prepare")
     painel(home, "etl", "run", "demo_enrolment", timeout=180)
-    painel(home, "users", "add", "tutor.ana", "--role", "tutor", "--grant", "progress:class:1",
-           "--password-stdin", stdin="tutor-ana-pass\n")
+    painel(
+        home,
+        "users",
+        "add",
+        "tutor.ana",
+        "--role",
+        "tutor",
+        "--grant",
+        "progress:class:1",
+        "--password-stdin",
+        stdin="tutor-ana-pass\n",
+    )
 
 
 @dataclass
@@ -132,8 +163,15 @@ class Server:
                 self.proc.wait(timeout=10)
 
 
-def start_server(home: Path, *, config: dict[str, Any] | None = None, preheat: bool = True,
-                 deadline: float = 90, project: Path = REPO, env: dict[str, str] | None = None) -> Server:
+def start_server(
+    home: Path,
+    *,
+    config: dict[str, Any] | None = None,
+    preheat: bool = True,
+    deadline: float = 90,
+    project: Path = REPO,
+    env: dict[str, str] | None = None,
+) -> Server:
     port = free_port()
     log_path = home / f"serve-{port}.log"
     args = [sys.executable, "-m", "painel.cli", "serve", "--port", str(port)]
@@ -144,8 +182,14 @@ def start_server(home: Path, *, config: dict[str, Any] | None = None, preheat: b
     if not preheat:
         args.append("--no-preheat")
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(args, env=cli_env(home, project, **(env or {})), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True, cwd=project)
+    proc = subprocess.Popen(
+        args,
+        env=cli_env(home, project, **(env or {})),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=project,
+    )
     server = Server(f"http://127.0.0.1:{port}", home, proc, log_path)
     end = time.monotonic() + deadline
     while time.monotonic() < end:
@@ -171,8 +215,11 @@ def login(server: Server, username: str, password: str | None = None) -> request
     s.get(server.base + "/login", timeout=10)
     r = s.post(
         server.base + "/login",
-        data={"_xsrf": s.cookies.get("_xsrf"), "username": username,
-              "password": password or DEMO_PASSWORDS[username]},
+        data={
+            "_xsrf": s.cookies.get("_xsrf"),
+            "username": username,
+            "password": password or DEMO_PASSWORDS[username],
+        },
         timeout=10,
     )
     assert r.status_code == 200, f"login of {username} failed: {r.status_code}"
@@ -184,7 +231,9 @@ def login(server: Server, username: str, password: str | None = None) -> request
 KERNEL_ID = re.compile(r'kernelId"?\s*[:=]\s*"([0-9a-f-]{36})"')
 
 
-def render(s: requests.Session, server: Server, notebook: str, **kw: Any) -> tuple[requests.Response, str | None]:
+def render(
+    s: requests.Session, server: Server, notebook: str, **kw: Any
+) -> tuple[requests.Response, str | None]:
     r = s.get(f"{server.base}/voila/render/{notebook}", timeout=90, allow_redirects=False, **kw)
     m = KERNEL_ID.search(r.text)
     return r, m.group(1) if m else None
@@ -201,7 +250,10 @@ class KernelChannel:
         import websocket
 
         self.session_id = uuid.uuid4().hex
-        url = server.base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id={self.session_id}"
+        url = (
+            server.base.replace("http", "ws")
+            + f"/api/kernels/{kernel_id}/channels?session_id={self.session_id}"
+        )
         self.ws = websocket.create_connection(
             url, header=[f"Cookie: {cookie_header(s)}"], origin=server.base, timeout=timeout
         )
@@ -209,15 +261,33 @@ class KernelChannel:
     def close(self) -> None:
         self.ws.close()
 
-    def send(self, channel: str, msg_type: str, content: dict[str, Any],
-             metadata: dict[str, Any] | None = None) -> str:
+    def send(
+        self,
+        channel: str,
+        msg_type: str,
+        content: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": msg_type, "session": self.session_id,
-                       "username": "test", "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": channel,
-            "buffers": [],
-        }))
+        self.ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": msg_type,
+                        "session": self.session_id,
+                        "username": "test",
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": metadata or {},
+                    "content": content,
+                    "channel": channel,
+                    "buffers": [],
+                }
+            )
+        )
         return msg_id
 
     def recv(self, deadline: float) -> dict[str, Any] | None:
@@ -237,8 +307,12 @@ class KernelChannel:
     def widget_states(self, timeout: float = 20) -> dict[str, dict[str, Any]]:
         """All widget models' states, fetched like ipywidgets' frontend does."""
         comm_id = uuid.uuid4().hex
-        self.send("shell", "comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control",
-                                          "data": {}}, metadata={"version": "1.0.0"})
+        self.send(
+            "shell",
+            "comm_open",
+            {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+            metadata={"version": "1.0.0"},
+        )
         self.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -262,16 +336,24 @@ def widget_text(states: dict[str, dict[str, Any]]) -> str:
         for out in state.get("outputs", []) or []:
             data = out.get("data", {})
             parts.append(str(data.get("text/html", "")))
-            parts.append(json.dumps(data.get("application/vnd.plotly.v1+json", {}), ensure_ascii=False))
+            parts.append(
+                json.dumps(data.get("application/vnd.plotly.v1+json", {}), ensure_ascii=False)
+            )
     return "\n".join(parts)
 
 
-def write_etl_notebook(path: Path, params: str = 'label: str = "x"  # a label', body: str = "pass") -> Path:
+def write_etl_notebook(
+    path: Path, params: str = 'label: str = "x"  # a label', body: str = "pass"
+) -> Path:
     """A tiny ETL notebook: one ``parameters`` cell and one body cell, python3 kernel."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(body),

@@ -302,8 +302,13 @@ class Sessions:
                 "INSERT INTO sessions (id_hash, username, created_at, last_seen_at, expires_at, "
                 "remote_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    _hash_session(session_id), username, iso(now), iso(now),
-                    iso(now + self.absolute), remote_ip, user_agent[:200],
+                    _hash_session(session_id),
+                    username,
+                    iso(now),
+                    iso(now),
+                    iso(now + self.absolute),
+                    remote_ip,
+                    user_agent[:200],
                 ],
             )
             # opportunistic clean-up of expired sessions
@@ -325,11 +330,17 @@ class Sessions:
             if row is None:
                 return None
             last_seen = parse_iso(row["last_seen_at"])
-            if row["disabled"] or parse_iso(row["expires_at"]) <= now or last_seen + self.idle <= now:
+            if (
+                row["disabled"]
+                or parse_iso(row["expires_at"]) <= now
+                or last_seen + self.idle <= now
+            ):
                 con.execute("DELETE FROM sessions WHERE id_hash = ?", [key])
                 return None
             if now - last_seen >= TOUCH_EVERY:
-                con.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", [iso(now), key])
+                con.execute(
+                    "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", [iso(now), key]
+                )
             return str(row["username"])
 
     def end(self, session_id: str) -> None:

@@ -76,7 +76,8 @@ def unique(table: str, columns: Sequence[str]) -> Check:
 def not_null(table: str, columns: Sequence[str]) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
         counts = con.execute(
-            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {_q(c)} IS NULL)" for c in columns)
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE {_q(c)} IS NULL)" for c in columns)
             + f" FROM {_q(table)}"
         ).fetchone()
         bad = [f"{c}: {n} nulls" for c, n in zip(columns, counts, strict=True) if n]

@@ -30,9 +30,13 @@ def _paths() -> Paths:
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     if not rows:
         return "(none)"
-    cells = [[c for c in columns]] + [["" if r.get(c) is None else str(r[c]) for c in columns] for r in rows]
+    cells = [[c for c in columns]] + [
+        ["" if r.get(c) is None else str(r[c]) for c in columns] for r in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
 
 
 # ---- etl ----------------------------------------------------------------------------------
@@ -41,12 +45,18 @@ def cmd_etl_run(args: argparse.Namespace) -> int:
 
     paths = _paths()
     result = run_job(
-        paths, args.job, files=args.file or [], pairs=args.param or [],
-        trigger=args.trigger, attempt=args.attempt,
+        paths,
+        args.job,
+        files=args.file or [],
+        pairs=args.param or [],
+        trigger=args.trigger,
+        attempt=args.attempt,
     )
     if result.status == "succeeded":
         published = ", ".join(result.published) or "nothing"
-        print(f"run {result.run_id} of {args.job} succeeded in {result.duration_s:.1f}s; published {published}")
+        print(
+            f"run {result.run_id} of {args.job} succeeded in {result.duration_s:.1f}s; published {published}"
+        )
         print(f"notebook: {result.notebook_out}")
         return 0
     print(
@@ -88,7 +98,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
             p = json.loads(r["progress"])
             eta = "" if p.get("eta_s") is None else f", ETA {int(p['eta_s']) // 60} min"
             r["duration"] = f"{p['done']}/{p['total']} calls{eta}"
-    print(_table(rows, ["run_id", "job", "status", "trigger_", "started_at", "duration", "published", "error"]))
+    print(
+        _table(
+            rows,
+            ["run_id", "job", "status", "trigger_", "started_at", "duration", "published", "error"],
+        )
+    )
     if rows and args.job:
         print(f"latest notebook: {rows[0]['notebook_out']}")
     return 0
@@ -105,13 +120,20 @@ def cmd_store_status(args: argparse.Namespace) -> int:
     for ds in datasets:
         m = store.manifest(ds)
         failed = [c["name"] for c in m.get("checks", []) if not c["passed"]]
-        print(f"{ds}: current {m['version']} published {m.get('published_at')} by run {m.get('run_id')} "
-              f"(job {m.get('job')}); source extracted {m.get('source_extracted_at')}")
+        print(
+            f"{ds}: current {m['version']} published {m.get('published_at')} by run {m.get('run_id')} "
+            f"(job {m.get('job')}); source extracted {m.get('source_extracted_at')}"
+        )
         print(f"  rows: {', '.join(f'{t}={n}' for t, n in m.get('row_counts', {}).items())}")
-        print(f"  checks: {len(m.get('checks', [])) - len(failed)} passed" + (f", failed: {failed}" if failed else ""))
+        print(
+            f"  checks: {len(m.get('checks', [])) - len(failed)} passed"
+            + (f", failed: {failed}" if failed else "")
+        )
         for v in reversed(store.versions(ds)):
             mark = "*" if v.current else " "
-            print(f"  {mark} {v.version}  run {v.manifest.get('run_id')}  published {v.manifest.get('published_at')}")
+            print(
+                f"  {mark} {v.version}  run {v.manifest.get('run_id')}  published {v.manifest.get('published_at')}"
+            )
     return 0
 
 
@@ -152,7 +174,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .web.app import serve
 
-    return serve(_paths(), host=args.host, port=args.port, preheat=not args.no_preheat, config_file=args.config)
+    return serve(
+        _paths(),
+        host=args.host,
+        port=args.port,
+        preheat=not args.no_preheat,
+        config_file=args.config,
+    )
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -180,8 +208,17 @@ def _users():  # type: ignore[no-untyped-def]
 def cmd_users_add(args: argparse.Namespace) -> int:
     users = _users()
     password = _read_password(args)
-    users.add(args.name, password, args.role, grants=args.grant or [], display_name=args.display_name or "")
-    print(f"user {args.name} added with role {args.role}" + (f" and grants {', '.join(args.grant)}" if args.grant else ""))
+    users.add(
+        args.name,
+        password,
+        args.role,
+        grants=args.grant or [],
+        display_name=args.display_name or "",
+    )
+    print(
+        f"user {args.name} added with role {args.role}"
+        + (f" and grants {', '.join(args.grant)}" if args.grant else "")
+    )
     return 0
 
 
@@ -257,11 +294,15 @@ def cmd_tags_add(args: argparse.Namespace) -> int:
     from .progress.tags import TagError
 
     try:
-        tag = admin.register(_paths(), args.tag, args.track, args.class_number, args.by or _os_user())
+        tag = admin.register(
+            _paths(), args.tag, args.track, args.class_number, args.by or _os_user()
+        )
     except TagError as exc:
         raise CliError(str(exc)) from None
-    print(f"registered tag {tag.tag_id} ({tag.cademi_name}) as {tag.class_name} of track {tag.track}; "
-          "it enters the next progress run")
+    print(
+        f"registered tag {tag.tag_id} ({tag.cademi_name}) as {tag.class_name} of track {tag.track}; "
+        "it enters the next progress run"
+    )
     return 0
 
 
@@ -273,8 +314,23 @@ def cmd_tags_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for r in rows:
-        r["state"] = "active" if r["active"] else f"removed {r['removed_at'][:10]} by {r['removed_by']}"
-    print(_table(rows, ["tag_id", "track", "class_name", "cademi_name", "registered_by", "registered_at", "state"]))
+        r["state"] = (
+            "active" if r["active"] else f"removed {r['removed_at'][:10]} by {r['removed_by']}"
+        )
+    print(
+        _table(
+            rows,
+            [
+                "tag_id",
+                "track",
+                "class_name",
+                "cademi_name",
+                "registered_by",
+                "registered_at",
+                "state",
+            ],
+        )
+    )
     return 0
 
 
@@ -286,7 +342,9 @@ def cmd_tags_remove(args: argparse.Namespace) -> int:
         tag = admin.registry(_paths()).remove(args.tag, args.by or _os_user())
     except TagError as exc:
         raise CliError(str(exc)) from None
-    print(f"tag {tag.tag_id} ({tag.class_name}, {tag.track}) is no longer collected; its history stays")
+    print(
+        f"tag {tag.tag_id} ({tag.class_name}, {tag.track}) is no longer collected; its history stays"
+    )
     return 0
 
 
@@ -333,15 +391,29 @@ def build_parser() -> argparse.ArgumentParser:
         "under $PAINEL_HOME/runs/JOB/. Exit code 1 when the run fails, 2 on bad input.",
     )
     run.add_argument("job", metavar="JOB")
-    run.add_argument("-p", "--param", action="append", metavar="NAME=VALUE", help="set one parameter (repeatable)")
-    run.add_argument("-f", "--file", action="append", metavar="FILE.yaml", help="parameters from a YAML file (repeatable)")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set one parameter (repeatable)",
+    )
+    run.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        metavar="FILE.yaml",
+        help="parameters from a YAML file (repeatable)",
+    )
     run.add_argument("--trigger", default="manual", help=argparse.SUPPRESS)
     run.add_argument("--attempt", type=int, default=1, help=argparse.SUPPRESS)
     run.set_defaults(fn=cmd_etl_run)
     lst = etl_sub.add_parser("list", help="list the jobs, their schedules and parameters")
     lst.set_defaults(fn=cmd_etl_list)
 
-    runs = sub.add_parser("runs", help="recent ETL runs (status, duration, error, versions published)")
+    runs = sub.add_parser(
+        "runs", help="recent ETL runs (status, duration, error, versions published)"
+    )
     runs.add_argument("job", nargs="?", metavar="JOB")
     runs.add_argument("-n", "--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="machine-readable output")
@@ -355,9 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = store_sub.add_parser("path", help="the current version's DuckDB file (open it read-only)")
     sp.add_argument("dataset", metavar="DATASET")
     sp.set_defaults(fn=cmd_store_path)
-    rb = store_sub.add_parser("rollback", help="point DATASET back at the previous published version")
+    rb = store_sub.add_parser(
+        "rollback", help="point DATASET back at the previous published version"
+    )
     rb.add_argument("dataset", metavar="DATASET")
-    rb.add_argument("--to", metavar="VERSION", help="a specific kept version instead of the previous one")
+    rb.add_argument(
+        "--to", metavar="VERSION", help="a specific kept version instead of the previous one"
+    )
     rb.set_defaults(fn=cmd_store_rollback)
 
     sch = sub.add_parser(
@@ -378,8 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=8866)
-    srv.add_argument("--no-preheat", action="store_true", help="start a kernel per page view (slower)")
-    srv.add_argument("--config", metavar="FILE.json", help="settings layered over voila.json (same format)")
+    srv.add_argument(
+        "--no-preheat", action="store_true", help="start a kernel per page view (slower)"
+    )
+    srv.add_argument(
+        "--config", metavar="FILE.json", help="settings layered over voila.json (same format)"
+    )
     srv.set_defaults(fn=cmd_serve)
 
     users = sub.add_parser("users", help="manage dashboard users, roles and grants")
@@ -430,8 +510,16 @@ def build_parser() -> argparse.ArgumentParser:
         "registered yet. The tag enters the next progress run.",
     )
     ta.add_argument("tag", metavar="TAG")
-    ta.add_argument("--track", required=True, help="a track key of the progress job (parameters/progress.yaml)")
-    ta.add_argument("--class", dest="class_number", required=True, metavar="NUMBER", help="the class number (Turma N)")
+    ta.add_argument(
+        "--track", required=True, help="a track key of the progress job (parameters/progress.yaml)"
+    )
+    ta.add_argument(
+        "--class",
+        dest="class_number",
+        required=True,
+        metavar="NUMBER",
+        help="the class number (Turma N)",
+    )
     ta.add_argument("--by", metavar="NAME", help="who registers it (default: cli:<os user>)")
     ta.set_defaults(fn=cmd_tags_add)
     tl = tags_sub.add_parser("list", help="registered class tags, who registered them and when")
@@ -457,7 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="demo data and users")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
-    dp = demo_sub.add_parser("prepare", help="write the demo source extract and create the demo users")
+    dp = demo_sub.add_parser(
+        "prepare", help="write the demo source extract and create the demo users"
+    )
     dp.set_defaults(fn=cmd_demo_prepare)
     dh = demo_sub.add_parser(
         "progress-history",

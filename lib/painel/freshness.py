@@ -72,7 +72,9 @@ def versions(store: Store, dataset: str) -> pd.DataFrame:
                 "Publicada em": local(m.get("published_at")),
                 "Execução": m.get("run_id") or "—",
                 "Parâmetros": json.dumps(m.get("parameters", {}), ensure_ascii=False),
-                "Linhas por tabela": ", ".join(f"{t}: {n}" for t, n in m.get("row_counts", {}).items()),
+                "Linhas por tabela": ", ".join(
+                    f"{t}: {n}" for t, n in m.get("row_counts", {}).items()
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -82,7 +84,11 @@ def manifest_checks(store: Store, dataset: str) -> pd.DataFrame:
     m = store.manifest(dataset)
     return pd.DataFrame(
         [
-            {"Verificação": c["name"], "Resultado": "ok" if c["passed"] else "falhou", "Detalhe": c["detail"]}
+            {
+                "Verificação": c["name"],
+                "Resultado": "ok" if c["passed"] else "falhou",
+                "Detalhe": c["detail"],
+            }
             for c in m.get("checks", [])
         ]
     )
@@ -97,7 +103,9 @@ def runs_table(opstate: OpState, limit: int = 20) -> pd.DataFrame:
                 "Job": r["job"],
                 "Situação": STATUS_PT.get(r["status"], r["status"]),
                 "Início": local(r["started_at"]),
-                "Duração (s)": "—" if r["duration_s"] is None else f"{r['duration_s']:.1f}".replace(".", ","),
+                "Duração (s)": "—"
+                if r["duration_s"] is None
+                else f"{r['duration_s']:.1f}".replace(".", ","),
                 "Publicou": ", ".join(json.loads(r["published"] or "[]")) or "—",
                 "Erro": r["error"] or "",
             }
@@ -120,8 +128,13 @@ def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
                 hovertemplate="%{customdata}: %{y:.1f} s<extra></extra>",
             )
         )
-    fig.update_layout(title="Execuções recentes (duração em segundos)", height=300, separators=",.",
-                      margin={"l": 50, "r": 20, "t": 50, "b": 40}, xaxis_type="category")
+    fig.update_layout(
+        title="Execuções recentes (duração em segundos)",
+        height=300,
+        separators=",.",
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        xaxis_type="category",
+    )
     return fig
 
 
@@ -136,7 +149,10 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
 
     names = visible_datasets(store, viewer)
     overview = widgets.Output()
-    ui.show(overview, datasets_overview(store, viewer) if names else ui.message("Nenhum conjunto publicado."))
+    ui.show(
+        overview,
+        datasets_overview(store, viewer) if names else ui.message("Nenhum conjunto publicado."),
+    )
     runs = widgets.Output()
     ui.show(runs, runs_chart(opstate), runs_table(opstate))
     if not names:
@@ -147,12 +163,23 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
     @ui.guarded(detail)
     def refresh(change: object = None) -> None:
         dataset = ui.choose(picker.value, names, fallback=names[0])
-        ui.show(detail, "<h3>Verificações da versão atual</h3>", manifest_checks(store, dataset),
-                "<h3>Versões guardadas</h3>", versions(store, dataset))
+        ui.show(
+            detail,
+            "<h3>Verificações da versão atual</h3>",
+            manifest_checks(store, dataset),
+            "<h3>Versões guardadas</h3>",
+            versions(store, dataset),
+        )
 
     picker.observe(refresh, names="value")
     refresh()
     return widgets.VBox(
-        [widgets.HTML("<h3>Conjuntos publicados</h3>"), overview, widgets.HTML("<h3>Execuções</h3>"),
-         runs, picker, detail]
+        [
+            widgets.HTML("<h3>Conjuntos publicados</h3>"),
+            overview,
+            widgets.HTML("<h3>Execuções</h3>"),
+            runs,
+            picker,
+            detail,
+        ]
     )

@@ -84,7 +84,9 @@ def notebook_parameters(path: str | Path) -> dict[str, Param]:
         if c.get("cell_type") == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
     ]
     if len(cells) != 1:
-        raise ParameterError(f"{path.name}: needs exactly one cell tagged 'parameters' (found {len(cells)})")
+        raise ParameterError(
+            f"{path.name}: needs exactly one cell tagged 'parameters' (found {len(cells)})"
+        )
     source = cells[0]["source"]
     source = "".join(source) if isinstance(source, list) else source
     try:
@@ -98,7 +100,11 @@ def notebook_parameters(path: str | Path) -> dict[str, Param]:
             name = stmt.target.id
             type_src = ast.get_source_segment(source, stmt.annotation) or "str"
             value_node = stmt.value
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
             name = stmt.targets[0].id
             value_node = stmt.value
             type_src = "?"
@@ -265,6 +271,8 @@ def resolve(
     for name, (value, origin) in values.items():
         param = schema[name]
         if value is None and param.required:
-            raise ParameterError(f"missing parameter {name!r} for job {job!r}: {param.help or 'no default'}")
+            raise ParameterError(
+                f"missing parameter {name!r} for job {job!r}: {param.help or 'no default'}"
+            )
         out[name] = coerce(param, value, origin)
     return out

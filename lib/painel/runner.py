@@ -95,7 +95,9 @@ def validate_job_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
-        raise RunError(f"{notebook.name}: metadata painel.validate names {target!r}, which does not exist") from None
+        raise RunError(
+            f"{notebook.name}: metadata painel.validate names {target!r}, which does not exist"
+        ) from None
     try:
         fn(parameters)
     except ValueError as exc:
@@ -122,7 +124,6 @@ def job_lock(paths: Paths, job: str) -> Iterator[None]:
         yield
     finally:
         fh.close()
-
 
 
 def reap_dead_runs(opstate: OpState) -> int:
@@ -203,8 +204,14 @@ def run_job(
                 "INSERT INTO runs (run_id, job, status, trigger_, attempt, started_at, parameters, "
                 "notebook_out, pid, host) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    run_id, job, trigger, attempt, iso(started),
-                    json.dumps(parameters, default=str), str(notebook_out), os.getpid(),
+                    run_id,
+                    job,
+                    trigger,
+                    attempt,
+                    iso(started),
+                    json.dumps(parameters, default=str),
+                    str(notebook_out),
+                    os.getpid(),
                     socket.gethostname(),
                 ],
             )
@@ -231,7 +238,9 @@ def run_job(
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 # and what the kernel process itself writes to stderr (tornado/zmq noise when
                 # it is shut down after a failed cell) goes to the run's kernel log
-                kernel_manager_class=_kernel_manager_logging_to(notebook_out.with_suffix(".kernel.log")),
+                kernel_manager_class=_kernel_manager_logging_to(
+                    notebook_out.with_suffix(".kernel.log")
+                ),
             )
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised below
             error = summarize_exception(exc)

@@ -47,7 +47,13 @@ from .params import yaml_error
 from .runner import list_jobs
 
 EXIT_BUSY = 3
-DEFAULTS = {"retries": 2, "retry_backoff_s": 300, "timeout_s": 3600, "catch_up": True, "grace_s": 300}
+DEFAULTS = {
+    "retries": 2,
+    "retry_backoff_s": 300,
+    "timeout_s": 3600,
+    "catch_up": True,
+    "grace_s": 300,
+}
 
 
 class ScheduleError(Exception):
@@ -171,7 +177,9 @@ class Scheduler:
         fire = job.latest_fire(now)
         with self.opstate.transaction() as con:
             con.execute("INSERT OR IGNORE INTO schedule_state (job) VALUES (?)", [job.name])
-            row = con.execute("SELECT last_fire_at FROM schedule_state WHERE job = ?", [job.name]).fetchone()
+            row = con.execute(
+                "SELECT last_fire_at FROM schedule_state WHERE job = ?", [job.name]
+            ).fetchone()
             last = parse_iso(row["last_fire_at"]) if row["last_fire_at"] else None
             if last is not None and last >= fire:
                 return False, fire
@@ -201,7 +209,11 @@ class Scheduler:
 
     def _after_run(self, job: JobSchedule, attempt: int, outcome: Outcome, now: datetime) -> None:
         with self.opstate.connect() as con:
-            if outcome.status == "failed" and outcome.reason != "bad input" and attempt <= job.retries:
+            if (
+                outcome.status == "failed"
+                and outcome.reason != "bad input"
+                and attempt <= job.retries
+            ):
                 delay = job.retry_backoff_s * (2 ** (attempt - 1))
                 con.execute(
                     "UPDATE schedule_state SET retry_at = ?, retry_attempt = ? WHERE job = ?",
@@ -234,19 +246,36 @@ class Scheduler:
         return outcomes
 
     def _execute(self, job: JobSchedule, attempt: int, trigger: str) -> Outcome:
-        cmd = [sys.executable, "-m", "painel.cli", "etl", "run", job.name,
-               "--trigger", trigger, "--attempt", str(attempt)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "painel.cli",
+            "etl",
+            "run",
+            job.name,
+            "--trigger",
+            trigger,
+            "--attempt",
+            str(attempt),
+        ]
         env = {**os.environ, HOME_ENV: str(self.paths.home), PROJECT_ENV: str(self.paths.project)}
         proc = subprocess.Popen(
-            cmd, cwd=self.paths.project, env=env, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cmd,
+            cwd=self.paths.project,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             _out, err = proc.communicate(timeout=job.timeout_s)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return Outcome(job.name, "failed", f"killed after timeout of {job.timeout_s:.0f}s", "timeout")
+            return Outcome(
+                job.name, "failed", f"killed after timeout of {job.timeout_s:.0f}s", "timeout"
+            )
         message = (err or "").strip().splitlines()
         last = message[-1] if message else None
         if proc.returncode == 0:
@@ -262,7 +291,9 @@ class Scheduler:
         for job in self.jobs():
             waits.append((job.next_fire(now) - now).total_seconds())
         with self.opstate.connect() as con:
-            for row in con.execute("SELECT retry_at FROM schedule_state WHERE retry_at IS NOT NULL"):
+            for row in con.execute(
+                "SELECT retry_at FROM schedule_state WHERE retry_at IS NOT NULL"
+            ):
                 waits.append((parse_iso(row["retry_at"]) - now).total_seconds())
         return max(0.5, min(waits))
 
@@ -275,8 +306,11 @@ class Scheduler:
         print(f"painel schedule: watching {len(self.jobs())} job(s); Ctrl-C to stop", flush=True)
         while not self._stop:
             for outcome in self.run_once():
-                print(f"{iso(utcnow())} {outcome.job}: {outcome.status}"
-                      + (f" ({outcome.error})" if outcome.error else ""), flush=True)
+                print(
+                    f"{iso(utcnow())} {outcome.job}: {outcome.status}"
+                    + (f" ({outcome.error})" if outcome.error else ""),
+                    flush=True,
+                )
             deadline = time.monotonic() + self.next_wakeup(utcnow())
             while not self._stop and time.monotonic() < deadline:
                 time.sleep(min(1.0, deadline - time.monotonic()))

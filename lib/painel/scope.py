@@ -23,8 +23,18 @@ import pandas as pd
 from .auth import Viewer
 from .store import PUBLIC, Reader, Store
 
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT", "UHUGEINT"}
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 
 
 def _q(name: str) -> str:
@@ -54,7 +64,9 @@ def row_filter(
     for kind, column in sorted(scope.items()):
         literals = [
             lit
-            for lit in (_literal(i, column_types.get(column, "VARCHAR")) for i in viewer.ids(dataset, kind))
+            for lit in (
+                _literal(i, column_types.get(column, "VARCHAR")) for i in viewer.ids(dataset, kind)
+            )
             if lit is not None
         ]
         if literals:
@@ -100,11 +112,12 @@ class ScopedDataset:
         self._reader.connection()
         return self._reader.manifest
 
-    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def sql(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Run ``query`` (bare table names) with bound ``params``; returns a DataFrame."""
         con = self._reader.connection()
         return con.execute(query, params or []).df()
 
     def close(self) -> None:
         self._reader.close()
-

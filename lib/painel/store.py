@@ -292,7 +292,14 @@ class Store:
         if base is not None:
             shutil.copyfile(self.version_path(dataset, base), path)
         return Build(
-            self, dataset, version, path, dict(tables), base, run or RunContext.from_env(), carry_over=carry_over
+            self,
+            dataset,
+            version,
+            path,
+            dict(tables),
+            base,
+            run or RunContext.from_env(),
+            carry_over=carry_over,
         )
 
     @staticmethod
@@ -362,7 +369,9 @@ class Build:
         results.append(CheckResult("declared tables exist", not missing, ", ".join(missing)))
         results.append(
             CheckResult(
-                "no undeclared tables", not extra, ("undeclared: " + ", ".join(extra)) if extra else ""
+                "no undeclared tables",
+                not extra,
+                ("undeclared: " + ", ".join(extra)) if extra else "",
             )
         )
         bad_scope = []
@@ -382,9 +391,7 @@ class Build:
                 ).fetchall()
             }
             bad_scope += [f"{table}.{c}" for c in scope.values() if c not in cols]
-        results.append(
-            CheckResult("scope columns exist", not bad_scope, ", ".join(bad_scope))
-        )
+        results.append(CheckResult("scope columns exist", not bad_scope, ", ".join(bad_scope)))
         return results
 
     def abort(self) -> None:

@@ -11,9 +11,6 @@ from painel_testing import Server, browser_login
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
-
-
-
 def chart_title(page: object) -> str:
     return page.locator(".js-plotly-plot .gtitle").first.text_content(timeout=60_000) or ""  # type: ignore[attr-defined]
 
@@ -65,7 +62,10 @@ def test_staff_sees_only_their_region_in_the_browser(server: Server, browser: ob
     assert "Atualização dos dados" not in page.content()
     page.click("text=Matrículas (demo)")
     page.wait_for_selector("table.painel-table")
-    options = [o.replace("\xa0", " ") for o in page.locator("select").first.locator("option").all_inner_texts()]
+    options = [
+        o.replace("\xa0", " ")
+        for o in page.locator("select").first.locator("option").all_inner_texts()
+    ]
     assert options == ["Todas as minhas regionais", "Juiz de Fora"]
     assert "31001" not in page.locator("table.painel-table").first.inner_text()
     page.close()

@@ -13,18 +13,33 @@ from painel_testing import Server, browser_login, progress_demo
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 KEY = "painel-demo-key"
-HEADERS = ["Semana", "Início da semana", "Turma", "Trilha", "Curso", "Aluno", "ID Cademi", "Progresso",
-           "Variação na semana (p.p.)", "Aulas assistidas", "Aulas concluídas", "Situação"]
+HEADERS = [
+    "Semana",
+    "Início da semana",
+    "Turma",
+    "Trilha",
+    "Curso",
+    "Aluno",
+    "ID Cademi",
+    "Progresso",
+    "Variação na semana (p.p.)",
+    "Aulas assistidas",
+    "Aulas concluídas",
+    "Situação",
+]
 TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
 def progress_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo's simulated Cademi school, three weeks of history from the real ETL, ``painel serve``."""
-    with progress_demo(tmp_path_factory.mktemp("progress-browser")) as (server, _home, _project, _sim):
+    with progress_demo(tmp_path_factory.mktemp("progress-browser")) as (
+        server,
+        _home,
+        _project,
+        _sim,
+    ):
         yield server
-
-
 
 
 def store_rows(server: Server, tag_id: int) -> int:
@@ -35,7 +50,8 @@ def store_rows(server: Server, tag_id: int) -> int:
     try:
         return con.execute(
             "SELECT count(*) FROM progress_weekly WHERE tag_id = ? "
-            "AND week = (SELECT max(week) FROM progress_weekly)", [tag_id]
+            "AND week = (SELECT max(week) FROM progress_weekly)",
+            [tag_id],
         ).fetchone()[0]
     finally:
         con.close()
@@ -50,7 +66,9 @@ ROWS_ALL_TURMA_01 = """() => {
 }"""
 
 
-def test_tutor_filters_a_class_and_exports_excel(progress_server: Server, browser: object, tmp_path: Path) -> None:
+def test_tutor_filters_a_class_and_exports_excel(
+    progress_server: Server, browser: object, tmp_path: Path
+) -> None:
     from openpyxl import load_workbook
 
     server = progress_server
@@ -64,10 +82,16 @@ def test_tutor_filters_a_class_and_exports_excel(progress_server: Server, browse
         page.wait_for_url("**/voila/render/progresso.ipynb")
         page.wait_for_selector("table.painel-table")
 
-        turma = page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Turma:")).locator("select")
+        turma = (
+            page.locator(".widget-dropdown")
+            .filter(has=page.locator("label", has_text="Turma:"))
+            .locator("select")
+        )
         options = [o.replace("\xa0", " ") for o in turma.locator("option").all_inner_texts()]
         assert [o.split(" — ")[0] for o in options] == ["Todas", "Turma 01", "Turma 03"], options
-        turma.select_option(index=options.index(next(o for o in options if o.startswith("Turma 01"))))
+        turma.select_option(
+            index=options.index(next(o for o in options if o.startswith("Turma 01")))
+        )
         page.wait_for_function(ROWS_ALL_TURMA_01, timeout=TIMEOUT_MS)
 
         said = page.locator(".painel-msg", has_text="linhas").first.inner_text(timeout=TIMEOUT_MS)
@@ -93,7 +117,10 @@ def test_tutor_filters_a_class_and_exports_excel(progress_server: Server, browse
         assert data and all(r[turma_col].value == "Turma 01" for r in data)
         assert len(data) == shown == store_rows(server, 5001)
         assert all(r[progress_col].number_format == "0.0%" for r in data)
-        assert all(isinstance(r[progress_col].value, (int, float)) and 0 <= r[progress_col].value <= 1 for r in data)
+        assert all(
+            isinstance(r[progress_col].value, (int, float)) and 0 <= r[progress_col].value <= 1
+            for r in data
+        )
 
         page.click("#painel-logout")
         page.wait_for_url("**/login")

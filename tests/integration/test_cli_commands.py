@@ -15,13 +15,31 @@ pytestmark = [pytest.mark.timeout(180)]
 
 def test_user_lifecycle(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    out = painel(home, "users", "add", "maria", "--role", "staff", "--grant", "school:regional:12",
-                 "--grant", "school:school:31000001", "--display-name", "Maria", "--password-stdin",
-                 stdin="first-pass-123\n").stdout
+    out = painel(
+        home,
+        "users",
+        "add",
+        "maria",
+        "--role",
+        "staff",
+        "--grant",
+        "school:regional:12",
+        "--grant",
+        "school:school:31000001",
+        "--display-name",
+        "Maria",
+        "--password-stdin",
+        stdin="first-pass-123\n",
+    ).stdout
     assert "maria added with role staff" in out
     listing = painel(home, "users", "list").stdout
     line = next(ln for ln in listing.splitlines() if ln.startswith("maria"))
-    assert "staff" in line and "active" in line and "school:regional:12" in line and "school:school:31000001" in line
+    assert (
+        "staff" in line
+        and "active" in line
+        and "school:regional:12" in line
+        and "school:school:31000001" in line
+    )
 
     users = Users(OpState(home / "painel.sqlite"))
     assert users.authenticate("maria", "first-pass-123") is not None
@@ -35,7 +53,9 @@ def test_user_lifecycle(tmp_path: Path) -> None:
     assert grants == {"school:regional:13", "school:school:31000001"}
 
     painel(home, "users", "disable", "maria")
-    assert "disabled" in next(ln for ln in painel(home, "users", "list").stdout.splitlines() if ln.startswith("maria"))
+    assert "disabled" in next(
+        ln for ln in painel(home, "users", "list").stdout.splitlines() if ln.startswith("maria")
+    )
     assert users.authenticate("maria", "second-pass-456") is None
     painel(home, "users", "enable", "maria")
     assert users.authenticate("maria", "second-pass-456") is not None
@@ -44,17 +64,38 @@ def test_user_lifecycle(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["users", "add", "x.y", "--role", "chief", "--password-stdin"], "long-enough-pass\n", "invalid choice: 'chief'"),
-        (["users", "add", "x.y", "--role", "staff", "--grant", "school:12", "--password-stdin"], "long-enough-pass\n",
-         "grant 'school:12'"),
-        (["users", "add", "x.y", "--role", "staff", "--password-stdin"], "short\n", "password too short"),
-        (["users", "add", "Bad Name", "--role", "staff", "--password-stdin"], "long-enough-pass\n", "invalid username"),
+        (
+            ["users", "add", "x.y", "--role", "chief", "--password-stdin"],
+            "long-enough-pass\n",
+            "invalid choice: 'chief'",
+        ),
+        (
+            ["users", "add", "x.y", "--role", "staff", "--grant", "school:12", "--password-stdin"],
+            "long-enough-pass\n",
+            "grant 'school:12'",
+        ),
+        (
+            ["users", "add", "x.y", "--role", "staff", "--password-stdin"],
+            "short\n",
+            "password too short",
+        ),
+        (
+            ["users", "add", "Bad Name", "--role", "staff", "--password-stdin"],
+            "long-enough-pass\n",
+            "invalid username",
+        ),
         (["users", "add", "x.y", "--role", "staff"], "", "use --password-stdin"),
-        (["users", "passwd", "ghost", "--password-stdin"], "long-enough-pass\n", "no such user 'ghost'"),
+        (
+            ["users", "passwd", "ghost", "--password-stdin"],
+            "long-enough-pass\n",
+            "no such user 'ghost'",
+        ),
         (["users", "disable", "ghost"], None, "no such user 'ghost'"),
     ],
 )
-def test_user_commands_reject_bad_input(tmp_path: Path, args: list[str], stdin: str | None, message: str) -> None:
+def test_user_commands_reject_bad_input(
+    tmp_path: Path, args: list[str], stdin: str | None, message: str
+) -> None:
     proc = painel(tmp_path / "home", *args, stdin=stdin, check=False)
     assert proc.returncode == 2
     assert message in proc.stderr

@@ -48,7 +48,9 @@ def sim() -> Iterator[CademiSimulator]:
 
 
 @pytest.fixture
-def pcli(cli: Any, sim: CademiSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def pcli(
+    cli: Any, sim: CademiSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     """The CLI on a project whose progress job points at ``sim``, with the key in the environment."""
     cli.project = copy_project(tmp_path / "project", cademi_base_url=sim.base_url)
     monkeypatch.setenv("CADEMI_API_KEY", KEY)
@@ -84,13 +86,22 @@ def test_tags_add_registers_and_list_shows_who_and_when(pcli: Any, sim: CademiSi
     )
     second = add(pcli, "5002", "cientista", "2")
     assert second.returncode == 0, second.stderr
-    assert REGISTERED.match(second.stdout.strip()).groups() == ("5002", "Turma 02 - Cientista", "02", "cientista")
+    assert REGISTERED.match(second.stdout.strip()).groups() == (
+        "5002",
+        "Turma 02 - Cientista",
+        "02",
+        "cientista",
+    )
     assert sim.stats()["by_endpoint"]["tag"] == 2  # each registration checked the tag in Cademi
 
     rows = {r["tag_id"]: r for r in tags_json(pcli)}
     assert set(rows) == {5001, 5002}
     maria = rows[5001]
-    assert maria["track"] == "analista" and maria["class_number"] == 1 and maria["class_name"] == "Turma 01"
+    assert (
+        maria["track"] == "analista"
+        and maria["class_number"] == 1
+        and maria["class_name"] == "Turma 01"
+    )
     assert maria["cademi_name"] == "Turma 01 - Analista"
     assert maria["registered_by"] == "coord.maria"
     assert maria["active"] is True and maria["removed_by"] is None and maria["removed_at"] is None
@@ -102,30 +113,59 @@ def test_tags_add_registers_and_list_shows_who_and_when(pcli: Any, sim: CademiSi
     table = pcli.run("tags", "list", timeout=60)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["tag_id", "track", "class_name", "cademi_name", "registered_by",
-                                "registered_at", "state"]
-    assert any(line.startswith("5001 ") and "coord.maria" in line and line.endswith("active") for line in lines)
+    assert lines[0].split() == [
+        "tag_id",
+        "track",
+        "class_name",
+        "cademi_name",
+        "registered_by",
+        "registered_at",
+        "state",
+    ]
+    assert any(
+        line.startswith("5001 ") and "coord.maria" in line and line.endswith("active")
+        for line in lines
+    )
 
 
 REJECTED: dict[str, tuple[list[str], str]] = {
     "tag not an integer": (["abc", "analista", "3"], "TAG must be an integer (got 'abc')"),
-    "class not an integer": (["5003", "analista", "três"], "--class must be an integer (got 'três')"),
+    "class not an integer": (
+        ["5003", "analista", "três"],
+        "--class must be an integer (got 'três')",
+    ),
     "tag not positive": (["0", "analista", "3"], "TAG must be a positive integer"),
-    "unknown track": (["5003", "engenheiro", "3"], "unknown track 'engenheiro' (tracks: analista, cientista)"),
-    "tag unknown in Cademi": (["7777", "analista", "3"], "tag 7777 does not exist in Cademi (GET /tag)"),
-    "tag already registered": (["5001", "cientista", "9"],
-                               f"tag 5001 is already registered (Turma 01 of track {ANALISTA})"),
-    "class already registered": (["5003", "analista", "1"],
-                                 f"Turma 01 of track {ANALISTA} is already registered with tag 5001"),
-    "Cademi down": (["5003", "analista", "3"],
-                    "could not check the tag in Cademi (GET /tag: connection dropped after 2 attempts); "
-                    "nothing registered"),
-    "wrong key": (["5003", "analista", "3"],
-                  "could not check the tag in Cademi (GET /tag: Cademi refused the API key (405: invalid "
-                  "token); check the key); nothing registered"),
-    "key not set": (["5003", "analista", "3"],
-                    "could not check the tag in Cademi (the Cademi API key is not set: export it in the "
-                    "environment variable CADEMI_API_KEY); nothing registered"),
+    "unknown track": (
+        ["5003", "engenheiro", "3"],
+        "unknown track 'engenheiro' (tracks: analista, cientista)",
+    ),
+    "tag unknown in Cademi": (
+        ["7777", "analista", "3"],
+        "tag 7777 does not exist in Cademi (GET /tag)",
+    ),
+    "tag already registered": (
+        ["5001", "cientista", "9"],
+        f"tag 5001 is already registered (Turma 01 of track {ANALISTA})",
+    ),
+    "class already registered": (
+        ["5003", "analista", "1"],
+        f"Turma 01 of track {ANALISTA} is already registered with tag 5001",
+    ),
+    "Cademi down": (
+        ["5003", "analista", "3"],
+        "could not check the tag in Cademi (GET /tag: connection dropped after 2 attempts); "
+        "nothing registered",
+    ),
+    "wrong key": (
+        ["5003", "analista", "3"],
+        "could not check the tag in Cademi (GET /tag: Cademi refused the API key (405: invalid "
+        "token); check the key); nothing registered",
+    ),
+    "key not set": (
+        ["5003", "analista", "3"],
+        "could not check the tag in Cademi (the Cademi API key is not set: export it in the "
+        "environment variable CADEMI_API_KEY); nothing registered",
+    ),
 }
 
 
@@ -156,7 +196,10 @@ def test_tags_remove_then_list_all_shows_it_removed(pcli: Any) -> None:
     assert add(pcli, "5002", "cientista", "2").returncode == 0
     removed = pcli.run("tags", "remove", "5001", "--by", "coord.joao", timeout=60)
     assert removed.returncode == 0, removed.stderr
-    assert removed.stdout == "tag 5001 (Turma 01, analista) is no longer collected; its history stays\n"
+    assert (
+        removed.stdout
+        == "tag 5001 (Turma 01, analista) is no longer collected; its history stays\n"
+    )
 
     assert [r["tag_id"] for r in tags_json(pcli)] == [5002]
     every = {r["tag_id"]: r for r in tags_json(pcli, "--all")}
@@ -205,7 +248,9 @@ def test_runs_shows_the_calls_of_a_running_progress_run(pcli: Any, sim: CademiSi
     sim.faults.slow = 1.0
     sim.faults.slow_seconds = 0.25  # 40 calls of ~0.25 s: ~10 s of collection
     sim.reset_stats()
-    proc = pcli.popen("etl", "run", "progress", "-p", f"base_url={sim.base_url}", "-p", "backoff_s=0.05")
+    proc = pcli.popen(
+        "etl", "run", "progress", "-p", f"base_url={sim.base_url}", "-p", "backoff_s=0.05"
+    )
 
     pattern = re.compile(r"\brunning\b.*?\b(\d+)/(\d+) calls(, ETA \d+ min)?")
 
@@ -216,7 +261,9 @@ def test_runs_shows_the_calls_of_a_running_progress_run(pcli: Any, sim: CademiSi
         assert table.returncode == 0, table.stderr
         return pattern.search(table.stdout)
 
-    match = pcli.wait_for(shows_calls, timeout=90, what="`painel runs` to show the run's calls", interval=0.3)
+    match = pcli.wait_for(
+        shows_calls, timeout=90, what="`painel runs` to show the run's calls", interval=0.3
+    )
     done, of = int(match.group(1)), int(match.group(2))
     assert of == total and 1 <= done < total
     [running] = pcli.runs()
@@ -230,7 +277,11 @@ def test_runs_shows_the_calls_of_a_running_progress_run(pcli: Any, sim: CademiSi
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     for pid in kernels:
-        pcli.wait_for(lambda pid=pid: not pcli.pid_running(pid), timeout=30, what="the orphaned kernel to exit")
+        pcli.wait_for(
+            lambda pid=pid: not pcli.pid_running(pid),
+            timeout=30,
+            what="the orphaned kernel to exit",
+        )
     [dead] = pcli.runs()
     assert dead["status"] == "failed" and "died" in dead["error"]
     assert pcli.current("progress") is None
@@ -239,7 +290,9 @@ def test_runs_shows_the_calls_of_a_running_progress_run(pcli: Any, sim: CademiSi
 # ---- painel simulate cademi -----------------------------------------------------------------------
 def test_simulate_cademi_serves_the_api_and_exits_on_sigterm(cli: Any) -> None:
     port = free_port()
-    proc = cli.popen("simulate", "cademi", "--port", str(port), "--rate-scale", "50", "--key", "sim-key-1")
+    proc = cli.popen(
+        "simulate", "cademi", "--port", str(port), "--rate-scale", "50", "--key", "sim-key-1"
+    )
     base = f"http://127.0.0.1:{port}/api/v1"
 
     def answers() -> requests.Response | None:
@@ -257,7 +310,10 @@ def test_simulate_cademi_serves_the_api_and_exits_on_sigterm(cli: Any) -> None:
     ids = [i["id"] for i in body["data"]["itens"]]
     assert {5001, 5002, 5003, 5004, 5005, 5006, 9001} <= set(ids)
     assert requests.get(base + "/tag", timeout=5).status_code == 403
-    assert requests.get(base + "/tag", headers={"Authorization": "other"}, timeout=5).status_code == 405
+    assert (
+        requests.get(base + "/tag", headers={"Authorization": "other"}, timeout=5).status_code
+        == 405
+    )
 
     t0 = time.monotonic()
     os.kill(proc.pid, signal.SIGTERM)
@@ -271,20 +327,26 @@ def test_simulate_cademi_serves_the_api_and_exits_on_sigterm(cli: Any) -> None:
 
 def test_simulate_cademi_with_a_sub_one_per_second_rate_still_answers(cli: Any) -> None:
     port = free_port()
-    proc = cli.popen("simulate", "cademi", "--port", str(port), "--rate-scale", "0.25", "--key", "sim-key-2")
+    proc = cli.popen(
+        "simulate", "cademi", "--port", str(port), "--rate-scale", "0.25", "--key", "sim-key-2"
+    )
     root = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"the simulator exited: {proc.communicate(timeout=30)}")
         try:
-            return requests.get(root + "/_sim/stats", timeout=5).status_code == 200  # not rate-limited
+            return (
+                requests.get(root + "/_sim/stats", timeout=5).status_code == 200
+            )  # not rate-limited
         except requests.ConnectionError:
             return False
 
     try:
         cli.wait_for(up, timeout=30, what="the simulator to answer", interval=0.2)
-        first = requests.get(root + "/api/v1/tag", headers={"Authorization": "sim-key-2"}, timeout=5)
+        first = requests.get(
+            root + "/api/v1/tag", headers={"Authorization": "sim-key-2"}, timeout=5
+        )
         assert first.status_code == 200, first.text
     finally:
         os.kill(proc.pid, signal.SIGTERM)

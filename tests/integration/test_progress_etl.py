@@ -47,13 +47,18 @@ PUBLISHED = re.compile(r"published (progress)@(\S+)$", re.M)
 RUN_ID = re.compile(r"^run (\S+) of progress succeeded", re.M)
 
 _CONFIG = yaml.safe_load((REPO / "parameters" / "progress.yaml").read_text(encoding="utf-8"))
-TRACK_PRODUCTS: dict[str, list[int]] = {k: list(t["products"]) for k, t in _CONFIG["tracks"].items()}
+TRACK_PRODUCTS: dict[str, list[int]] = {
+    k: list(t["products"]) for k, t in _CONFIG["tracks"].items()
+}
 TRACK_NAMES: dict[str, str] = {k: t["name"] for k, t in _CONFIG["tracks"].items()}
 MAX_FAILED_SHARE = float(_CONFIG["max_failed_share"])
 
 TODAY = dt.datetime.now(TZ).date()
 MONDAY = TODAY - dt.timedelta(days=TODAY.weekday())
-TAGS = [(5001, "analista", 1), (5002, "cientista", 2)]  # the two running classes of a classes=2 world
+TAGS = [
+    (5001, "analista", 1),
+    (5002, "cientista", 2),
+]  # the two running classes of a classes=2 world
 
 
 def week(offset: int) -> tuple[str, dt.date]:
@@ -76,8 +81,16 @@ W0, W0_MONDAY = week(0)
 def etl_args(base_url: str, week_label: str, *params: str) -> list[str]:
     """``etl run progress`` against ``base_url`` with fast limits; later ``params`` win."""
     args = ["etl", "run", "progress"]
-    for p in (f"base_url={base_url}", "api_key_env=CADEMI_API_KEY", f"week={week_label}",
-              "allow_past_week=true", "per_second=5000", "per_minute=300000", "backoff_s=0.05", *params):
+    for p in (
+        f"base_url={base_url}",
+        "api_key_env=CADEMI_API_KEY",
+        f"week={week_label}",
+        "allow_past_week=true",
+        "per_second=5000",
+        "per_minute=300000",
+        "backoff_s=0.05",
+        *params,
+    ):
         args += ["-p", p]
     return args
 
@@ -92,7 +105,9 @@ def run_ok(cli: Any, *args: str, timeout: float = RUN_TIMEOUT) -> tuple[str, str
     return run_id.group(1), published[0][1]
 
 
-def run_fails(cli: Any, *args: str, timeout: float = RUN_TIMEOUT) -> tuple[str, subprocess.CompletedProcess[str]]:
+def run_fails(
+    cli: Any, *args: str, timeout: float = RUN_TIMEOUT
+) -> tuple[str, subprocess.CompletedProcess[str]]:
     """A run that must fail with one line on stderr and exit 1 or 2: (that line, the result)."""
     result = cli.run(*args, timeout=timeout)
     assert result.returncode in (1, 2), (result.returncode, result.stdout, result.stderr)
@@ -100,8 +115,12 @@ def run_fails(cli: Any, *args: str, timeout: float = RUN_TIMEOUT) -> tuple[str, 
     return cli.one_line_error(result.stderr), result
 
 
-def register(home: Path, world: World, tags: list[tuple[int, str, int]] = TAGS,
-             listed: list[dict[str, Any]] | None = None) -> None:
+def register(
+    home: Path,
+    world: World,
+    tags: list[tuple[int, str, int]] = TAGS,
+    listed: list[dict[str, Any]] | None = None,
+) -> None:
     """Register class tags in-process, validated against the world's GET /tag (no HTTP)."""
     items = listed if listed is not None else [{"id": t, "nome": n} for t, n in world.tags]
     registry = TagRegistry(OpState(home / "painel.sqlite"))
@@ -109,8 +128,9 @@ def register(home: Path, world: World, tags: list[tuple[int, str, int]] = TAGS,
         registry.add(tag_id, track, number, "test", TRACK_NAMES, lambda: items)
 
 
-def expected_rows(world: World, as_of: dt.datetime, tags: list[tuple[int, str, int]] = TAGS
-                  ) -> dict[tuple[int, int, int], tuple[float, int, int]]:
+def expected_rows(
+    world: World, as_of: dt.datetime, tags: list[tuple[int, str, int]] = TAGS
+) -> dict[tuple[int, int, int], tuple[float, int, int]]:
     """(student, tag, product) -> (pct, watched, completed) as Cademi answers at ``as_of``."""
     out = {}
     for tag_id, track, _ in tags:
@@ -120,8 +140,9 @@ def expected_rows(world: World, as_of: dt.datetime, tags: list[tuple[int, str, i
     return out
 
 
-def progress_pairs(world: World, as_of: dt.datetime, tags: list[tuple[int, str, int]] = TAGS
-                   ) -> set[tuple[int, int]]:
+def progress_pairs(
+    world: World, as_of: dt.datetime, tags: list[tuple[int, str, int]] = TAGS
+) -> set[tuple[int, int]]:
     """The (student, product) progress calls a run needs."""
     return {(s, p) for s, _t, p in expected_rows(world, as_of, tags)}
 
@@ -131,7 +152,8 @@ def published_rows(cli: Any, week_label: str) -> dict[tuple[int, int, int], tupl
     with cli.store.connect("progress") as con:
         rows = con.execute(
             "SELECT student_id, tag_id, product_id, progress_pct, lessons_watched, lessons_completed "
-            "FROM progress_weekly WHERE week = ?", [week_label]
+            "FROM progress_weekly WHERE week = ?",
+            [week_label],
         ).fetchall()
     out = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
     assert len(out) == len(rows), "duplicate (week, student, tag, product) rows"
@@ -143,7 +165,8 @@ def week_rows_raw(cli: Any, week_label: str) -> list[tuple]:
         return con.execute(
             "SELECT week, week_start, student_id, tag_id, product_id, progress_pct, lessons_watched, "
             "lessons_completed, collected_at::VARCHAR FROM progress_weekly WHERE week = ? "
-            "ORDER BY student_id, tag_id, product_id", [week_label]
+            "ORDER BY student_id, tag_id, product_id",
+            [week_label],
         ).fetchall()
 
 
@@ -175,8 +198,9 @@ def assert_failed_and_unpublished(cli: Any, version: str, message: str) -> dict[
     return run
 
 
-def assert_refused_before_the_run(cli: Any, baseline: Any, result: Any, message: str, expected: str,
-                                  runs_before: int) -> None:
+def assert_refused_before_the_run(
+    cli: Any, baseline: Any, result: Any, message: str, expected: str, runs_before: int
+) -> None:
     """The job's own parameter checks (notebook metadata painel.validate) refuse the values with
     exit 2 before any run is recorded or kernel started; nothing published."""
     assert result.returncode == 2, result.stderr
@@ -221,8 +245,18 @@ def cademi_key() -> Iterator[str]:
 @pytest.fixture
 def make_sim(sim_factory: Any) -> Callable[..., CademiSimulator]:
     def make(**kwargs: Any) -> CademiSimulator:
-        return sim_factory(**{"seed": 11, "students": 60, "classes": 2, "key": KEY, "anchor": MONDAY,
-                               "as_of": clock(-1), **OPEN, **kwargs})
+        return sim_factory(
+            **{
+                "seed": 11,
+                "students": 60,
+                "classes": 2,
+                "key": KEY,
+                "anchor": MONDAY,
+                "as_of": clock(-1),
+                **OPEN,
+                **kwargs,
+            }
+        )
 
     return make
 
@@ -236,11 +270,14 @@ class Baseline:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any],
-             cademi_key: str) -> Iterator[Baseline]:
+def baseline(
+    tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any], cademi_key: str
+) -> Iterator[Baseline]:
     """A data directory with tags 5001 and 5002 registered and week W-1 published."""
     root = tmp_path_factory.mktemp("progress-baseline")
-    sim = CademiSimulator(seed=11, students=60, classes=2, key=KEY, anchor=MONDAY, as_of=clock(-1), **OPEN)
+    sim = CademiSimulator(
+        seed=11, students=60, classes=2, key=KEY, anchor=MONDAY, as_of=clock(-1), **OPEN
+    )
     sim.start()
     try:
         project = copy_project(root / "project", cademi_base_url=sim.base_url)
@@ -274,15 +311,20 @@ class HappyRun:
 
 
 @pytest.fixture(scope="module")
-def happy(tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any],
-          cademi_key: str) -> Iterator[HappyRun]:
+def happy(
+    tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any], cademi_key: str
+) -> Iterator[HappyRun]:
     root = tmp_path_factory.mktemp("progress-happy")
-    sim = CademiSimulator(seed=3, students=400, classes=2, key=KEY, anchor=MONDAY, as_of=clock(-1), **OPEN)
+    sim = CademiSimulator(
+        seed=3, students=400, classes=2, key=KEY, anchor=MONDAY, as_of=clock(-1), **OPEN
+    )
     sim.start()
     try:
         cli = new_cli(root / "home", copy_project(root / "project", cademi_base_url=sim.base_url))
         for tag_id, track, number in TAGS:
-            added = cli.run("tags", "add", str(tag_id), "--track", track, "--class", str(number), timeout=60)
+            added = cli.run(
+                "tags", "add", str(tag_id), "--track", track, "--class", str(number), timeout=60
+            )
             assert added.returncode == 0, added.stderr
         sim.reset_stats()
         run_id, version = run_ok(cli, *etl_args(sim.base_url, W1))
@@ -311,7 +353,8 @@ def test_happy_path_rows_match_the_simulator(happy: HappyRun) -> None:
     expected = expected_rows(happy.sim.world, clock(-1))
     got = published_rows(happy.cli, W1)
     assert len(got) == sum(
-        len(happy.sim.world.members(tag_id, clock(-1))) * len(TRACK_PRODUCTS[track]) for tag_id, track, _ in TAGS
+        len(happy.sim.world.members(tag_id, clock(-1))) * len(TRACK_PRODUCTS[track])
+        for tag_id, track, _ in TAGS
     )
     assert got == expected  # every value is Cademi's, for every student and product
     assert all(0 <= pct <= 100 for pct, _, _ in got.values())
@@ -323,10 +366,18 @@ def test_happy_path_rows_match_the_simulator(happy: HappyRun) -> None:
         assert con.execute("SELECT week, week_start, run_id FROM weeks").fetchall() == [
             (W1, W1_MONDAY, happy.run_id)
         ]
-        classes = con.execute("SELECT tag_id, class_number, track, active FROM classes ORDER BY 1").fetchall()
+        classes = con.execute(
+            "SELECT tag_id, class_number, track, active FROM classes ORDER BY 1"
+        ).fetchall()
         assert classes == [(t, n, track, True) for t, track, n in TAGS]
         columns = {r[0] for r in con.execute("DESCRIBE students").fetchall()}
-        assert columns == {"student_id", "tag_id", "name", "first_week", "last_week"}  # no CPF, e-mail, phone
+        assert columns == {
+            "student_id",
+            "tag_id",
+            "name",
+            "first_week",
+            "last_week",
+        }  # no CPF, e-mail, phone
 
 
 @pytest.mark.slow
@@ -346,8 +397,9 @@ def test_happy_path_manifest(happy: HappyRun) -> None:
 
 # ---- 2. injected faults -------------------------------------------------------------------------
 @pytest.mark.slow
-def test_faults_are_retried_and_the_numbers_are_unchanged(make_sim: Callable[..., CademiSimulator],
-                                                          cli: Any, tmp_path: Path) -> None:
+def test_faults_are_retried_and_the_numbers_are_unchanged(
+    make_sim: Callable[..., CademiSimulator], cli: Any, tmp_path: Path
+) -> None:
     sim = make_sim(seed=5, students=150, faults=Faults(error_5xx=0.05, drop=0.03, malformed=0.03))
     cli.project = copy_project(tmp_path / "project", cademi_base_url=sim.base_url)
     register(cli.home, sim.world)
@@ -369,8 +421,9 @@ def test_faults_are_retried_and_the_numbers_are_unchanged(make_sim: Callable[...
 
 # ---- 3. the rate limiter ------------------------------------------------------------------------
 @pytest.mark.slow
-def test_rate_limiter_keeps_under_both_limits(make_sim: Callable[..., CademiSimulator], cli: Any,
-                                              tmp_path: Path) -> None:
+def test_rate_limiter_keeps_under_both_limits(
+    make_sim: Callable[..., CademiSimulator], cli: Any, tmp_path: Path
+) -> None:
     # 73 calls (1 /tag, 2 /produto pages, 2 class lists, 68 progress) against 10/s and 60/min:
     # the minute limit binds, so the run has to wait for the minute window to slide
     sim = make_sim(seed=5, students=20, per_second=10, per_minute=60)
@@ -400,8 +453,12 @@ def test_client_above_the_server_limit_is_refused_but_retries_through(
     sim = make_sim(seed=5, students=20, per_second=20, per_minute=100_000)
     cli.project = copy_project(tmp_path / "project", cademi_base_url=sim.base_url)
     register(cli.home, sim.world)
-    run_ok(cli, *etl_args(sim.base_url, W1, "per_second=100", "per_minute=100000", "retries=10",
-                          "backoff_s=0.1"))
+    run_ok(
+        cli,
+        *etl_args(
+            sim.base_url, W1, "per_second=100", "per_minute=100000", "retries=10", "backoff_s=0.1"
+        ),
+    )
 
     stats = sim.stats()
     assert stats["refused"] > 0
@@ -413,7 +470,9 @@ def test_client_above_the_server_limit_is_refused_but_retries_through(
 
 def test_fractional_per_second_is_kept_too(make_sim: Callable[..., CademiSimulator]) -> None:
     sim = make_sim(per_second=2.5, per_minute=1000)
-    client = CademiClient(sim.base_url, KEY, per_second=2.5, per_minute=1000, retries=1, backoff_s=0.01)
+    client = CademiClient(
+        sim.base_url, KEY, per_second=2.5, per_minute=1000, retries=1, backoff_s=0.01
+    )
     try:
         for _ in range(8):
             with contextlib.suppress(CademiError):  # refusals are counted by the simulator below
@@ -425,7 +484,9 @@ def test_fractional_per_second_is_kept_too(make_sim: Callable[..., CademiSimulat
 
 # ---- 4. re-running a week replaces it -----------------------------------------------------------
 @pytest.mark.slow
-def test_rerunning_a_week_replaces_it_and_keeps_older_weeks(base: tuple[Any, CademiSimulator]) -> None:
+def test_rerunning_a_week_replaces_it_and_keeps_older_weeks(
+    base: tuple[Any, CademiSimulator],
+) -> None:
     cli, sim = base
     before_w1 = week_rows_raw(cli, W1)
     assert before_w1
@@ -446,7 +507,8 @@ def test_rerunning_a_week_replaces_it_and_keeps_older_weeks(base: tuple[Any, Cad
 
     with cli.store.connect("progress") as con:
         assert con.execute("SELECT week, count(*) FROM weeks GROUP BY 1 ORDER BY 1").fetchall() == [
-            (W1, 1), (W0, 1)
+            (W1, 1),
+            (W0, 1),
         ]
         [(dupes,)] = con.execute(
             "SELECT count(*) FROM (SELECT week, student_id, tag_id, product_id FROM progress_weekly "
@@ -457,8 +519,12 @@ def test_rerunning_a_week_replaces_it_and_keeps_older_weeks(base: tuple[Any, Cad
             "SELECT sum(students) FROM class_weekly WHERE week = ?", [W0]
         ).fetchall()
         assert w0_rows == len(second)
-        students = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
-            "SELECT student_id, tag_id, first_week, last_week FROM students").fetchall()}
+        students = {
+            (r[0], r[1]): (r[2], r[3])
+            for r in con.execute(
+                "SELECT student_id, tag_id, first_week, last_week FROM students"
+            ).fetchall()
+        }
     w1_keys = {(s, t) for s, t, _ in published_rows(cli, W1)}
     w0_keys = {(s, t) for s, t, _ in second}
     assert set(students) == w1_keys | w0_keys
@@ -473,7 +539,9 @@ def test_rerunning_a_week_replaces_it_and_keeps_older_weeks(base: tuple[Any, Cad
 
 
 @pytest.mark.slow
-def test_removed_tag_is_no_longer_collected_and_keeps_its_history(base: tuple[Any, CademiSimulator]) -> None:
+def test_removed_tag_is_no_longer_collected_and_keeps_its_history(
+    base: tuple[Any, CademiSimulator],
+) -> None:
     cli, sim = base
     w1_before = week_rows_raw(cli, W1)
     assert {r[3] for r in w1_before} == {5001, 5002}
@@ -485,9 +553,9 @@ def test_removed_tag_is_no_longer_collected_and_keeps_its_history(base: tuple[An
     assert published_rows(cli, W0) == expected_rows(sim.world, clock(0), TAGS[:1])
     assert week_rows_raw(cli, W1) == w1_before  # 5002's history stays
     with cli.store.connect("progress") as con:
-        assert con.execute("SELECT tag_id, active, start_week FROM classes ORDER BY 1").fetchall() == [
-            (5001, True, W1_MONDAY), (5002, False, W1_MONDAY)
-        ]
+        assert con.execute(
+            "SELECT tag_id, active, start_week FROM classes ORDER BY 1"
+        ).fetchall() == [(5001, True, W1_MONDAY), (5002, False, W1_MONDAY)]
         assert con.execute(
             "SELECT DISTINCT first_week, last_week FROM students WHERE tag_id = 5002"
         ).fetchall() == [(W1, W1)]
@@ -495,8 +563,9 @@ def test_removed_tag_is_no_longer_collected_and_keeps_its_history(base: tuple[An
 
 # ---- 5. resume after a kill ---------------------------------------------------------------------
 @pytest.mark.slow
-def test_killed_run_publishes_nothing_and_the_next_run_resumes(base: tuple[Any, CademiSimulator],
-                                                                baseline: Baseline) -> None:
+def test_killed_run_publishes_nothing_and_the_next_run_resumes(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     pairs = progress_pairs(sim.world, clock(0))
     total = len(pairs)
@@ -519,7 +588,9 @@ def test_killed_run_publishes_nothing_and_the_next_run_resumes(base: tuple[Any, 
     os.killpg(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
     for pid in kernels:  # the orphaned kernel notices and exits; it must not race the next run
-        cli.wait_for(lambda pid=pid: not cli.pid_running(pid), timeout=30, what="the orphaned kernel to exit")
+        cli.wait_for(
+            lambda pid=pid: not cli.pid_running(pid), timeout=30, what="the orphaned kernel to exit"
+        )
     answered_before = sim.stats()["by_endpoint"]["progresso_por_produto"]
     assert wanted <= answered_before < total
 
@@ -543,9 +614,16 @@ def test_killed_run_publishes_nothing_and_the_next_run_resumes(base: tuple[Any, 
     summary = cli.store.manifest("progress")["notes"]["collection"]
     assert summary["fetched_now"] == again
     assert summary["from_journal"] == total - again
-    notebook = Path(next(r for r in cli.runs() if r["run_id"] == run_id)["notebook_out"]).read_text()
-    assert f"resuming week {W0}: {total - again} of {total} progress replies already in the journal" in notebook
-    assert not (cli.home / "work" / "progress" / f"{W0}.sqlite").exists()  # discarded once published
+    notebook = Path(
+        next(r for r in cli.runs() if r["run_id"] == run_id)["notebook_out"]
+    ).read_text()
+    assert (
+        f"resuming week {W0}: {total - again} of {total} progress replies already in the journal"
+        in notebook
+    )
+    assert not (
+        cli.home / "work" / "progress" / f"{W0}.sqlite"
+    ).exists()  # discarded once published
 
 
 # ---- 6. bad input: one line, exit 1 or 2, nothing published --------------------------------------
@@ -559,33 +637,41 @@ def test_api_down(base: tuple[Any, CademiSimulator], baseline: Baseline) -> None
     url = _closed_port_url()
     message, result = run_fails(cli, *etl_args(url, W0, "retries=2", "timeout_s=2"))
     assert result.returncode == 1
-    assert f"CollectionFailed: the Cademi API at {url} is unavailable: GET /tag: connection dropped " \
-           "after 2 attempts" in message
+    assert (
+        f"CollectionFailed: the Cademi API at {url} is unavailable: GET /tag: connection dropped "
+        "after 2 attempts" in message
+    )
     assert_failed_and_unpublished(cli, baseline.version, message)
     assert_no_secret(cli, result.stderr)
 
 
 @pytest.mark.slow
-def test_wrong_key(base: tuple[Any, CademiSimulator], baseline: Baseline,
-                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_key(
+    base: tuple[Any, CademiSimulator], baseline: Baseline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli, sim = base
     monkeypatch.setenv("CADEMI_API_KEY", WRONG_KEY)
     message, result = run_fails(cli, *etl_args(sim.base_url, W0))
-    assert "CollectionFailed: GET /tag: Cademi refused the API key (405: invalid token); check the key " \
-           "(key from $CADEMI_API_KEY)" in message
+    assert (
+        "CollectionFailed: GET /tag: Cademi refused the API key (405: invalid token); check the key "
+        "(key from $CADEMI_API_KEY)" in message
+    )
     assert sim.stats()["by_status"] == {405: 1}  # never retried
     assert_failed_and_unpublished(cli, baseline.version, message)
     assert_no_secret(cli, result.stderr, secrets=(KEY, WRONG_KEY))
 
 
 @pytest.mark.slow
-def test_missing_key_variable(base: tuple[Any, CademiSimulator], baseline: Baseline,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_variable(
+    base: tuple[Any, CademiSimulator], baseline: Baseline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli, sim = base
     monkeypatch.delenv("CADEMI_API_KEY")
     message, _ = run_fails(cli, *etl_args(sim.base_url, W0))
-    assert "SettingsError: the Cademi API key is not set: export it in the environment variable " \
-           "CADEMI_API_KEY" in message
+    assert (
+        "SettingsError: the Cademi API key is not set: export it in the environment variable "
+        "CADEMI_API_KEY" in message
+    )
     assert sim.stats()["requests"] == 0
     assert_failed_and_unpublished(cli, baseline.version, message)
 
@@ -596,27 +682,38 @@ def test_missing_key_variable(base: tuple[Any, CademiSimulator], baseline: Basel
 
 
 @pytest.mark.slow
-def test_registered_tag_that_cademi_no_longer_has(base: tuple[Any, CademiSimulator],
-                                                  baseline: Baseline) -> None:
+def test_registered_tag_that_cademi_no_longer_has(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     assert not sim.world.has_tag(5005)  # a classes=2 world has 5001-5004
     # registered while it existed (a world with more classes), gone since
-    register(cli.home, sim.world, [(5005, "analista", 5)], listed=[{"id": 5005, "nome": "Turma 05 - Analista"}])
+    register(
+        cli.home,
+        sim.world,
+        [(5005, "analista", 5)],
+        listed=[{"id": 5005, "nome": "Turma 05 - Analista"}],
+    )
     message, _ = run_fails(cli, *etl_args(sim.base_url, W0))
-    assert "CollectionFailed: registered class tags that Cademi does not have (GET /tag): " \
-           "5005 (Turma 05, analista); fix or remove them with `painel tags remove TAG`" in message
+    assert (
+        "CollectionFailed: registered class tags that Cademi does not have (GET /tag): "
+        "5005 (Turma 05, analista); fix or remove them with `painel tags remove TAG`" in message
+    )
     assert sim.stats()["by_endpoint"]["progresso_por_produto"] == 0  # stopped before collecting
     assert_failed_and_unpublished(cli, baseline.version, message)
 
 
-def _members_only_in(world: World, tag_id: int, other: int, as_of: dt.datetime) -> list[dict[str, Any]]:
+def _members_only_in(
+    world: World, tag_id: int, other: int, as_of: dt.datetime
+) -> list[dict[str, Any]]:
     others = set(world.member_ids(other, as_of))
     return [m for m in world.members(tag_id, as_of) if m["id"] not in others]
 
 
 @pytest.mark.slow
-def test_students_unknown_to_the_api_over_the_threshold(base: tuple[Any, CademiSimulator],
-                                                         baseline: Baseline) -> None:
+def test_students_unknown_to_the_api_over_the_threshold(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     unknown = _members_only_in(sim.world, 5001, 5002, clock(0))[:3]
     sim.unknown_users = {m["id"] for m in unknown}
@@ -625,10 +722,15 @@ def test_students_unknown_to_the_api_over_the_threshold(base: tuple[Any, CademiS
     assert failed / total > MAX_FAILED_SHARE
 
     message, _ = run_fails(cli, *etl_args(sim.base_url, W0))
-    assert f"CollectionFailed: week {W0} not published: {failed} of {total} progress calls failed" in message
+    assert (
+        f"CollectionFailed: week {W0} not published: {failed} of {total} progress calls failed"
+        in message
+    )
     first = unknown[0]
-    assert f"student {first['id']} ({first['nome']}) of tag 5001, product 2101: Cademi answered 409 " \
-           "'Usuário não encontrado'" in message
+    assert (
+        f"student {first['id']} ({first['nome']}) of tag 5001, product 2101: Cademi answered 409 "
+        "'Usuário não encontrado'" in message
+    )
     assert "run again to retry only those" in message
     run = assert_failed_and_unpublished(cli, baseline.version, message)
     notebook = Path(run["notebook_out"]).read_text(encoding="utf-8")
@@ -642,12 +744,17 @@ def test_students_unknown_to_the_api_over_the_threshold(base: tuple[Any, CademiS
     assert sim.stats()["by_endpoint"]["lista_por_tag"] == 0  # the class lists came from the journal
     assert published_rows(cli, W0) == expected_rows(sim.world, clock(0))
     summary = cli.store.manifest("progress")["notes"]["collection"]
-    assert (summary["fetched_now"], summary["from_journal"], summary["failed"]) == (failed, total - failed, 0)
+    assert (summary["fetched_now"], summary["from_journal"], summary["failed"]) == (
+        failed,
+        total - failed,
+        0,
+    )
 
 
 @pytest.mark.slow
-def test_malformed_percentages_over_the_threshold(base: tuple[Any, CademiSimulator],
-                                                  baseline: Baseline) -> None:
+def test_malformed_percentages_over_the_threshold(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     students = _members_only_in(sim.world, 5002, 5001, clock(0))[:6]
     sim.malformed_progress = {(m["id"], 2106) for m in students}
@@ -657,8 +764,10 @@ def test_malformed_percentages_over_the_threshold(base: tuple[Any, CademiSimulat
     message, _ = run_fails(cli, *etl_args(sim.base_url, W0))
     assert f"week {W0} not published: 6 of {total} progress calls failed" in message
     first = students[0]
-    assert f"student {first['id']} ({first['nome']}) of tag 5002, product 2106: progress 'total' is not " \
-           "a percentage: 'abc%'" in message
+    assert (
+        f"student {first['id']} ({first['nome']}) of tag 5002, product 2106: progress 'total' is not "
+        "a percentage: 'abc%'" in message
+    )
     assert "(and 1 more, listed in the run's notebook)" in message
     assert_failed_and_unpublished(cli, baseline.version, message)
 
@@ -670,15 +779,18 @@ def test_api_stops_answering_mid_run(base: tuple[Any, CademiSimulator], baseline
     sim.faults.script.extend(["ok"] * 5)
     sim.faults.error_5xx = 1.0
     message, _ = run_fails(cli, *etl_args(sim.base_url, W0, "retries=2"))
-    assert f"week {W0} not published: Cademi stopped answering: 10 calls in a row failed after every " \
-           "retry" in message
+    assert (
+        f"week {W0} not published: Cademi stopped answering: 10 calls in a row failed after every "
+        "retry" in message
+    )
     assert sim.stats()["by_endpoint"]["progresso_por_produto"] == 10 * 2
     assert_failed_and_unpublished(cli, baseline.version, message)
 
 
 @pytest.mark.slow
-def test_empty_tag_warns_and_publishes_the_other_class(base: tuple[Any, CademiSimulator],
-                                                       baseline: Baseline) -> None:
+def test_empty_tag_warns_and_publishes_the_other_class(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     sim.empty_tags = {5002}
     run_id, version = run_ok(cli, *etl_args(sim.base_url, W0))
@@ -693,8 +805,9 @@ def test_empty_tag_warns_and_publishes_the_other_class(base: tuple[Any, CademiSi
 
 
 @pytest.mark.slow
-def test_failures_under_the_threshold_are_published_and_listed(base: tuple[Any, CademiSimulator],
-                                                                baseline: Baseline) -> None:
+def test_failures_under_the_threshold_are_published_and_listed(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     [student] = _members_only_in(sim.world, 5001, 5002, clock(0))[:1]
     sim.malformed_progress = {(student["id"], 2103)}
@@ -725,7 +838,9 @@ def test_failures_under_the_threshold_are_published_and_listed(base: tuple[Any, 
     ],
     ids=["future week", "not a week label", "no such week"],
 )
-def test_bad_week(base: tuple[Any, CademiSimulator], baseline: Baseline, label: str, expected: str) -> None:
+def test_bad_week(
+    base: tuple[Any, CademiSimulator], baseline: Baseline, label: str, expected: str
+) -> None:
     cli, sim = base
     runs_before = len(cli.recorded_runs())
     message, result = run_fails(cli, *etl_args(sim.base_url, label))
@@ -734,12 +849,20 @@ def test_bad_week(base: tuple[Any, CademiSimulator], baseline: Baseline, label: 
 
 
 @pytest.mark.slow
-def test_past_week_needs_allow_past_week(base: tuple[Any, CademiSimulator], baseline: Baseline) -> None:
+def test_past_week_needs_allow_past_week(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     runs_before = len(cli.recorded_runs())
     message, result = run_fails(cli, *etl_args(sim.base_url, week(-3)[0], "allow_past_week=false"))
-    assert_refused_before_the_run(cli, baseline, result, message,
-                                  f"parameter 'week': {week(-3)[0]} is in the past", runs_before)
+    assert_refused_before_the_run(
+        cli,
+        baseline,
+        result,
+        message,
+        f"parameter 'week': {week(-3)[0]} is in the past",
+        runs_before,
+    )
     assert sim.stats()["requests"] == 0
 
 
@@ -755,7 +878,9 @@ def test_ill_typed_parameter_is_refused_before_the_run(cli: Any, tmp_path: Path)
 
 # ---- 7. the key never leaks ---------------------------------------------------------------------
 @pytest.mark.slow
-def test_the_key_never_leaks_from_a_failed_run(base: tuple[Any, CademiSimulator], baseline: Baseline) -> None:
+def test_the_key_never_leaks_from_a_failed_run(
+    base: tuple[Any, CademiSimulator], baseline: Baseline
+) -> None:
     cli, sim = base
     # a run that used the key for every call, then failed in collect
     sim.unknown_users = {m["id"] for m in _members_only_in(sim.world, 5001, 5002, clock(0))[:5]}

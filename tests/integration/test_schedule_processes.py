@@ -20,8 +20,6 @@ pytestmark = pytest.mark.slow
 RUN_TIMEOUT = 180  # generous: each run starts a kernel
 
 
-
-
 def make_project(root: Path, job: str, body: str, schedule: str) -> Path:
     write_notebook(
         root / "notebooks" / "etl" / f"{job}.ipynb",
@@ -43,15 +41,21 @@ def env_for(home: Path, project: Path) -> dict[str, str]:
 def start_once(home: Path, project: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "painel.cli", "schedule", "--once"],
-        cwd=project, env=env_for(home, project),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        env=env_for(home, project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def run_once(home: Path, project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "painel.cli", "schedule", "--once"],
-        cwd=project, env=env_for(home, project), capture_output=True, text=True,
+        cwd=project,
+        env=env_for(home, project),
+        capture_output=True,
+        text=True,
         timeout=RUN_TIMEOUT,
     )
 
@@ -70,7 +74,10 @@ def working_for(home: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
-            if proc.environ().get("PAINEL_HOME") == str(home) and proc.status() != psutil.STATUS_ZOMBIE:
+            if (
+                proc.environ().get("PAINEL_HOME") == str(home)
+                and proc.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.append(proc)
         except (psutil.Error, OSError):
             continue
@@ -121,7 +128,10 @@ def test_two_schedulers_run_a_due_job_once(tmp_path):
     assert len(runs) == 1
     run = runs[0]
     assert (run["job"], run["status"], run["trigger_"], run["attempt"]) == (
-        "slow_job", "succeeded", "schedule", 1
+        "slow_job",
+        "succeeded",
+        "schedule",
+        1,
     )
     assert run["duration_s"] >= 2.0  # the notebook really ran its sleep
     assert Path(run["notebook_out"]).is_file()

@@ -43,7 +43,9 @@ def raw(op: OpState) -> sqlite3.Connection:
 
 
 # ---- Users.add validation ---------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["", "a", "Maria", "-maria", "maria silva", "maria/x", "x" * 65, "josé"])
+@pytest.mark.parametrize(
+    "name", ["", "a", "Maria", "-maria", "maria silva", "maria/x", "x" * 65, "josé"]
+)
 def test_add_rejects_bad_username(op, name):
     with pytest.raises(AuthError, match="invalid username"):
         Users(op).add(name, PASSWORD, "staff")
@@ -130,7 +132,10 @@ def test_authenticate_disabled_user(users):
 def test_authenticate_unknown_user(users, op):
     assert users.authenticate("ghost", PASSWORD) is None
     with op.connect() as con:
-        assert con.execute("SELECT count(*) FROM login_failures WHERE username='ghost'").fetchone()[0] == 1
+        assert (
+            con.execute("SELECT count(*) FROM login_failures WHERE username='ghost'").fetchone()[0]
+            == 1
+        )
 
 
 def test_success_clears_failures(users, op):
@@ -162,7 +167,8 @@ def test_throttle_window_expires(users, op):
     old = iso(utcnow() - auth.FAILURE_WINDOW - timedelta(seconds=5))
     with op.connect() as con:
         con.executemany(
-            "INSERT INTO login_failures (username, at) VALUES (?, ?)", [("maria", old)] * MAX_FAILURES
+            "INSERT INTO login_failures (username, at) VALUES (?, ?)",
+            [("maria", old)] * MAX_FAILURES,
         )
     assert users.authenticate("maria", PASSWORD) is not None
 
@@ -217,8 +223,19 @@ def test_grant_parse_kind_and_id():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "demo", "Demo:*", "demo:regional", "demo:Regional:1", "demo:regional:",
-     "demo:regional:1:2", "*:*", "*:regional:1", "1demo:*", "demo:*:1"],
+    [
+        "",
+        "demo",
+        "Demo:*",
+        "demo:regional",
+        "demo:Regional:1",
+        "demo:regional:",
+        "demo:regional:1:2",
+        "*:*",
+        "*:regional:1",
+        "1demo:*",
+        "demo:*:1",
+    ],
 )
 def test_grant_parse_bad_forms(text):
     with pytest.raises(AuthError, match=r"expected '\*', 'DATASET:\*' or 'DATASET:KIND:ID'"):
@@ -239,8 +256,16 @@ def test_viewer_sees_all_and_ids():
     v = Viewer(
         "maria",
         "staff",
-        frozenset(Grant.parse(g) for g in
-                  ["demo:regional:2", "demo:regional:10", "demo:school:7", "other:*", "x:regional:3"]),
+        frozenset(
+            Grant.parse(g)
+            for g in [
+                "demo:regional:2",
+                "demo:regional:10",
+                "demo:school:7",
+                "other:*",
+                "x:regional:3",
+            ]
+        ),
     )
     assert v.sees_all("other")
     assert not v.sees_all("demo")
@@ -318,7 +343,9 @@ def test_session_use_keeps_it_alive(users, op):
     before = utcnow()
     assert sessions.lookup(sid) == "maria"  # still inside the idle window: touched
     with op.connect() as con:
-        seen = con.execute("SELECT last_seen_at FROM sessions WHERE id_hash = ?", [key]).fetchone()[0]
+        seen = con.execute("SELECT last_seen_at FROM sessions WHERE id_hash = ?", [key]).fetchone()[
+            0
+        ]
     assert opstate.parse_iso(seen) >= before
 
 
@@ -337,7 +364,12 @@ def test_session_absolute_expiry_despite_activity(users, op):
     with op.connect() as con:  # logged in 12 h ago, used a second ago
         con.execute(
             "UPDATE sessions SET created_at = ?, expires_at = ?, last_seen_at = ? WHERE id_hash = ?",
-            [iso(utcnow() - auth.ABSOLUTE), iso(utcnow() - timedelta(seconds=1)), iso(utcnow()), key],
+            [
+                iso(utcnow() - auth.ABSOLUTE),
+                iso(utcnow() - timedelta(seconds=1)),
+                iso(utcnow()),
+                key,
+            ],
         )
     assert sessions.lookup(sid) is None
 
@@ -346,7 +378,9 @@ def test_session_expires_at_is_absolute_after_create(users, op):
     sid = Sessions(op).create("maria")
     with op.connect() as con:
         row = con.execute("SELECT created_at, expires_at FROM sessions").fetchone()
-    assert opstate.parse_iso(row["expires_at"]) - opstate.parse_iso(row["created_at"]) == auth.ABSOLUTE
+    assert (
+        opstate.parse_iso(row["expires_at"]) - opstate.parse_iso(row["created_at"]) == auth.ABSOLUTE
+    )
     assert Sessions(op).lookup(sid) == "maria"
 
 
@@ -410,7 +444,9 @@ def test_migrate_is_idempotent(users, op):
 
 
 def test_new_migration_applies_on_top_of_existing_data(users, op, monkeypatch):
-    monkeypatch.setattr(opstate, "MIGRATIONS", [*MIGRATIONS, "ALTER TABLE users ADD COLUMN email TEXT"])
+    monkeypatch.setattr(
+        opstate, "MIGRATIONS", [*MIGRATIONS, "ALTER TABLE users ADD COLUMN email TEXT"]
+    )
     assert OpState(op.path).migrate() == len(MIGRATIONS) + 1
     with raw(op) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1

@@ -27,7 +27,13 @@ ANCHOR = datetime.date(2025, 3, 10)  # a Monday
 AS_OF = datetime.datetime(2025, 3, 12, 15, 30)  # São Paulo local time
 KEY = "zz-Distinctive-Key-8c1e-DO-NOT-LEAK"
 OPEN = {"per_second": 10_000.0, "per_minute": 1_000_000}  # limits no test here reaches by accident
-FAST = {"per_second": 1000.0, "per_minute": 100_000, "backoff_s": 0.01, "max_backoff_s": 0.05, "timeout_s": 5.0}
+FAST = {
+    "per_second": 1000.0,
+    "per_minute": 100_000,
+    "backoff_s": 0.01,
+    "max_backoff_s": 0.05,
+    "timeout_s": 5.0,
+}
 
 MakeSim = Callable[..., CademiSimulator]
 
@@ -95,7 +101,9 @@ def test_limiter_waits_end_exactly_when_a_slot_frees() -> None:
         if times[i] == times[i - 1]:
             continue  # went through at once
         # it waited: some limit was binding, and it went the instant that window allowed
-        assert any(i >= n and times[i] - times[i - n] == pytest.approx(s, abs=1e-6) for n, s in stretched), i
+        assert any(
+            i >= n and times[i] - times[i - n] == pytest.approx(s, abs=1e-6) for n, s in stretched
+        ), i
     # the first two go through at once
     assert times[0] == times[1] == 1000.0
 
@@ -116,8 +124,14 @@ def test_limiter_per_handles_fractional_and_integer_rates(
 ) -> None:
     clock = FakeClock()
     limiter = RateLimiter.per(per_second, per_minute)
-    assert limiter.limits == [(burst, pytest.approx(window * 1.02)), (per_minute, pytest.approx(61.2))]
-    limiter._clock, limiter._sleep = clock, clock.sleep  # inject the fake clock into the factory's limiter
+    assert limiter.limits == [
+        (burst, pytest.approx(window * 1.02)),
+        (per_minute, pytest.approx(61.2)),
+    ]
+    limiter._clock, limiter._sleep = (
+        clock,
+        clock.sleep,
+    )  # inject the fake clock into the factory's limiter
     times = acquire_times(limiter, clock, calls)
     assert_within_limits(times, [(burst, window * 1.02), (per_minute, 61.2)])
     if True:  # the server's own 1 s window never sees more than the rate
@@ -192,7 +206,22 @@ def test_parse_percentage_accepts(value: Any, expected: float) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["abc%", "", None, "150%", "-1%", True, False, "100.1%", "1000%", -1, 100.5, float("nan"), "%", [41.7]],
+    [
+        "abc%",
+        "",
+        None,
+        "150%",
+        "-1%",
+        True,
+        False,
+        "100.1%",
+        "1000%",
+        -1,
+        100.5,
+        float("nan"),
+        "%",
+        [41.7],
+    ],
 )
 def test_parse_percentage_refuses(value: Any) -> None:
     what = "progress of student 1234 in product 2101"
@@ -208,7 +237,9 @@ def test_parse_percentage_refuses(value: Any) -> None:
 @pytest.fixture
 def make_sim(sim_factory: Any) -> MakeSim:
     def make(**kwargs: Any) -> CademiSimulator:
-        return sim_factory(**{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs})
+        return sim_factory(
+            **{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs}
+        )
 
     return make
 
@@ -227,7 +258,9 @@ def clients() -> Iterator[Callable[..., CademiClient]]:
         c.close()
 
 
-def test_users_by_tag_follows_three_or_more_pages(make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+def test_users_by_tag_follows_three_or_more_pages(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim(students=1000, classes=2)
     expected = sim.world.member_ids(5001, AS_OF)
     assert len(expected) > 300  # three pages of 150 at least
@@ -262,8 +295,9 @@ def test_tags_and_progress(make_sim: MakeSim, clients: Callable[..., CademiClien
     assert (p.pct, p.watched, p.completed) == (pytest.approx(pct), watched, completed)
 
 
-def test_empty_or_malformed_key_is_refused_before_any_call(make_sim: MakeSim,
-                                                           clients: Callable[..., CademiClient]) -> None:
+def test_empty_or_malformed_key_is_refused_before_any_call(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     for key in ("", "abc\ndef", "abc def", "abc\x00"):
         with pytest.raises(AuthFailed, match="empty or holds spaces or control characters") as info:
@@ -272,8 +306,9 @@ def test_empty_or_malformed_key_is_refused_before_any_call(make_sim: MakeSim,
     assert sim.stats()["requests"] == 0
 
 
-def test_no_key_header_is_403_auth_failed_and_not_retried(make_sim: MakeSim,
-                                                         clients: Callable[..., CademiClient]) -> None:
+def test_no_key_header_is_403_auth_failed_and_not_retried(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     client = clients(sim)
     del client.session.headers["Authorization"]
@@ -293,7 +328,9 @@ def test_header_removed_is_403(make_sim: MakeSim, clients: Callable[..., CademiC
     assert sim.stats()["requests"] == 1
 
 
-def test_wrong_key_is_405_auth_failed_and_not_retried(make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+def test_wrong_key_is_405_auth_failed_and_not_retried(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     client = clients(sim, key="not-the-key")
     with pytest.raises(AuthFailed, match=r"405.*check the key"):
@@ -316,7 +353,9 @@ def test_unknown_tag_is_business_error_with_cademis_message(
     assert sim.stats()["requests"] == 1  # a business error is not retried
 
 
-def test_unknown_user_progress_is_business_error(make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+def test_unknown_user_progress_is_business_error(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     uid = sim.world.students[0].id
     sim.unknown_users = {uid}
@@ -327,7 +366,9 @@ def test_unknown_user_progress_is_business_error(make_sim: MakeSim, clients: Cal
     assert f"progress of student {uid} in product 2101" in str(info.value)
 
 
-def test_transient_faults_are_retried_until_success(make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+def test_transient_faults_are_retried_until_success(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     sim.faults.script.extend(["5xx", "drop", "malformed", "ok"])
     client = clients(sim)
@@ -373,7 +414,9 @@ def test_client_overrunning_the_server_recovers_from_429(
     make_sim: MakeSim, clients: Callable[..., CademiClient]
 ) -> None:
     sim = make_sim(per_second=2, per_minute=1000)
-    client = clients(sim, per_second=1000, per_minute=100_000, retries=15, backoff_s=0.05, max_backoff_s=0.3)
+    client = clients(
+        sim, per_second=1000, per_minute=100_000, retries=15, backoff_s=0.05, max_backoff_s=0.3
+    )
     for _ in range(4):
         assert client.tags()
     stats = sim.stats()
@@ -420,8 +463,12 @@ def test_key_never_in_repr(make_sim: MakeSim, clients: Callable[..., CademiClien
     assert sim.base_url in repr(client)
 
 
-@pytest.mark.parametrize("failure", ["auth", "unavailable", "business", "malformed", "other_host", "no_key"])
-def test_key_never_in_any_error(failure: str, make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+@pytest.mark.parametrize(
+    "failure", ["auth", "unavailable", "business", "malformed", "other_host", "no_key"]
+)
+def test_key_never_in_any_error(
+    failure: str, make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim()
     uid = next(s.id for s in sim.world.students if s.pace > 0)
     expected: type[CademiError] = CademiError
@@ -453,7 +500,9 @@ def test_key_never_in_any_error(failure: str, make_sim: MakeSim, clients: Callab
 # --------------------------------------------------------------------------- page links
 
 
-def test_page_link_to_another_host_is_refused(make_sim: MakeSim, clients: Callable[..., CademiClient]) -> None:
+def test_page_link_to_another_host_is_refused(
+    make_sim: MakeSim, clients: Callable[..., CademiClient]
+) -> None:
     sim = make_sim(students=400, classes=2)
     assert len(sim.world.member_ids(5001, AS_OF)) > 150  # at least two pages
     client = clients(sim)
@@ -482,10 +531,14 @@ def test_absolute_url_to_another_host_is_refused_before_any_call(
 def test_page_link_downgrading_https_to_http_is_refused(make_sim: MakeSim) -> None:
     sim = make_sim()
     # the client talks https to host:port; the simulator answers plain http on that same host:port
-    client = CademiClient(sim.base_url.replace("http://", "https://"), KEY, **{**FAST, "retries": 1})
+    client = CademiClient(
+        sim.base_url.replace("http://", "https://"), KEY, **{**FAST, "retries": 1}
+    )
     try:
         with pytest.raises(CademiError):
-            client.get(sim.base_url + "/tag")  # what a Laravel app behind a TLS proxy may put in next_page_url
+            client.get(
+                sim.base_url + "/tag"
+            )  # what a Laravel app behind a TLS proxy may put in next_page_url
         assert sim.stats()["requests"] == 0, "the key was sent over plain http"
     finally:
         client.close()

@@ -39,13 +39,18 @@ MakeSim = Callable[..., CademiSimulator]
 @pytest.fixture
 def make_sim(sim_factory: Any) -> MakeSim:
     """Start simulators (small world, open limits, fixed clock unless overridden); stop them afterwards."""
+
     def make(**kwargs: Any) -> CademiSimulator:
-        return sim_factory(**{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs})
+        return sim_factory(
+            **{"students": 60, "key": KEY, "anchor": ANCHOR, "as_of": AS_OF, **OPEN, **kwargs}
+        )
 
     return make
 
 
-def get(sim: CademiSimulator, path: str, *, key: str | None = KEY, **kwargs: Any) -> requests.Response:
+def get(
+    sim: CademiSimulator, path: str, *, key: str | None = KEY, **kwargs: Any
+) -> requests.Response:
     headers = {} if key is None else {"Authorization": key}
     return requests.get(sim.base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
 
@@ -181,7 +186,13 @@ def test_produto_pages_of_15_and_tag_list(make_sim: MakeSim) -> None:
     assert names[9002] == "Alunos VIP"
     classes = sim.world.class_tags()
     assert [c.tag_id for c in classes] == [5001, 5002, 5003, 5004, 5005]
-    assert [c.track for c in classes] == ["analista", "cientista", "analista", "cientista", "analista"]
+    assert [c.track for c in classes] == [
+        "analista",
+        "cientista",
+        "analista",
+        "cientista",
+        "analista",
+    ]
     weeks_ago = [(ANCHOR - c.start_week).days // 7 for c in classes]
     assert weeks_ago == [16, 14, 12, 1, 0]
     assert all(c.start_week.weekday() == 0 for c in classes)
@@ -200,15 +211,19 @@ def test_progress_format_and_monotonic_growth(make_sim: MakeSim) -> None:
     pattern = re.compile(r"\d{1,3}\.\d%")
     histories: dict[int, list[float]] = {uid: [] for uid in members[:8]}
     for week in range(0, 22, 3):
-        sim.as_of = datetime.datetime.combine(first_class.start_week, datetime.time(12)) + datetime.timedelta(
-            weeks=week, days=2
-        )
+        sim.as_of = datetime.datetime.combine(
+            first_class.start_week, datetime.time(12)
+        ) + datetime.timedelta(weeks=week, days=2)
         for uid in histories:
             r = get(sim, f"/usuario/progresso_por_produto/{uid}/{product}")
             assert r.status_code == 200
             prog = r.json()["data"]["progresso"]
-            assert set(prog) == {"total", "assistidas", "completas", "aulas"} and prog["aulas"] == []
-            assert isinstance(prog["total"], str) and pattern.fullmatch(prog["total"]), prog["total"]
+            assert (
+                set(prog) == {"total", "assistidas", "completas", "aulas"} and prog["aulas"] == []
+            )
+            assert isinstance(prog["total"], str) and pattern.fullmatch(prog["total"]), prog[
+                "total"
+            ]
             pct = float(prog["total"][:-1])
             assert 0.0 <= pct <= 100.0
             assert prog["completas"] == int(pct / 100 * lessons)
@@ -229,7 +244,12 @@ def test_progress_format_and_monotonic_growth(make_sim: MakeSim) -> None:
     uid = next(u for u in histories if single_track(u))
     for pid in (other, 2119):
         r = get(sim, f"/usuario/progresso_por_produto/{uid}/{pid}")
-        assert r.json()["data"]["progresso"] == {"total": "0.0%", "assistidas": 0, "completas": 0, "aulas": []}
+        assert r.json()["data"]["progresso"] == {
+            "total": "0.0%",
+            "assistidas": 0,
+            "completas": 0,
+            "aulas": [],
+        }
 
 
 def test_progress_grows_within_a_week() -> None:
@@ -237,8 +257,13 @@ def test_progress_grows_within_a_week() -> None:
     klass = world.class_tags()[0]
     start = datetime.datetime.combine(klass.start_week, datetime.time(0))
     week4 = start + datetime.timedelta(weeks=4)
-    uid = next(u for u in world.member_ids(klass.tag_id, AS_OF) if world.progress(u, 2101, week4)[0] > 5)
-    points = [world.progress(uid, 2101, start + datetime.timedelta(weeks=3, hours=h))[0] for h in range(0, 169, 24)]
+    uid = next(
+        u for u in world.member_ids(klass.tag_id, AS_OF) if world.progress(u, 2101, week4)[0] > 5
+    )
+    points = [
+        world.progress(uid, 2101, start + datetime.timedelta(weeks=3, hours=h))[0]
+        for h in range(0, 169, 24)
+    ]
     assert points == sorted(points) and points[-1] > points[0]
     # later courses of the track start 3 weeks later each
     assert world.progress(uid, 2102, start + datetime.timedelta(weeks=2, days=6))[0] == 0.0
@@ -268,7 +293,11 @@ def test_same_seed_and_anchor_give_identical_replies(make_sim: MakeSim) -> None:
         return d
 
     paths = ["/usuario", "/usuario/lista_por_tag/5002", "/tag", "/produto", "/usuario/1003"]
-    paths += [f"/usuario/progresso_por_produto/{s.id}/{p}" for s in a.world.students[:10] for p in (2101, 2105)]
+    paths += [
+        f"/usuario/progresso_por_produto/{s.id}/{p}"
+        for s in a.world.students[:10]
+        for p in (2101, 2105)
+    ]
     for path in paths:
         assert data(a, path) == data(b, path), path
     assert data(a, "/usuario") != data(c, "/usuario")
@@ -303,7 +332,12 @@ def test_known_user_without_access_gets_zero(make_sim: MakeSim) -> None:
     uid = sim.world.students[0].id
     r = get(sim, f"/usuario/progresso_por_produto/{uid}/2120")
     assert r.status_code == 200
-    assert r.json()["data"]["progresso"] == {"total": "0.0%", "assistidas": 0, "completas": 0, "aulas": []}
+    assert r.json()["data"]["progresso"] == {
+        "total": "0.0%",
+        "assistidas": 0,
+        "completas": 0,
+        "aulas": [],
+    }
 
 
 def test_steering_sets_unknown_users_empty_tags_malformed_progress(make_sim: MakeSim) -> None:
@@ -315,11 +349,17 @@ def test_steering_sets_unknown_users_empty_tags_malformed_progress(make_sim: Mak
     sim.unknown_users.add(uid)
     r = get(sim, prog_path)
     assert r.status_code == 409 and r.json()["msg"] == "Usuário não encontrado"
-    assert uid in [u["id"] for u in get(sim, f"/usuario/lista_por_tag/{klass.tag_id}").json()["data"]["usuario"]]
+    assert uid in [
+        u["id"]
+        for u in get(sim, f"/usuario/lista_por_tag/{klass.tag_id}").json()["data"]["usuario"]
+    ]
     sim.unknown_users.clear()
     sim.malformed_progress.add((uid, 2101))
     assert get(sim, prog_path).json()["data"]["progresso"]["total"] == "abc%"
-    assert get(sim, f"/usuario/progresso_por_produto/{uid}/2102").json()["data"]["progresso"]["total"] != "abc%"
+    assert (
+        get(sim, f"/usuario/progresso_por_produto/{uid}/2102").json()["data"]["progresso"]["total"]
+        != "abc%"
+    )
     sim.empty_tags.add(klass.tag_id)
     data = get(sim, f"/usuario/lista_por_tag/{klass.tag_id}").json()["data"]
     assert data["usuario"] == [] and data["paginator"]["next_page_url"] is None
@@ -349,7 +389,9 @@ def test_rate_limit_per_second_refuses_and_counts(make_sim: MakeSim) -> None:
 
 def test_refused_requests_are_not_counted_and_auth_comes_after_the_limit(make_sim: MakeSim) -> None:
     sim = make_sim(per_second=1, per_minute=120, limit_status=503)
-    assert get(sim, "/tag", key=None).status_code == 403  # accepted by the limiter, then refused by auth
+    assert (
+        get(sim, "/tag", key=None).status_code == 403
+    )  # accepted by the limiter, then refused by auth
     r = get(sim, "/tag")
     assert r.status_code == 503 and r.json()["code"] == 503
     assert r.json()["msg"] == "Limite de requisições excedido"
@@ -436,7 +478,11 @@ def test_control_endpoints(make_sim: MakeSim) -> None:
     )
     assert r.status_code == 200 and r.json() == {"ok": True}
     assert sim.as_of == AS_OF and sim.faults.slow_seconds == 0.1
-    assert sim.unknown_users == {uid} and sim.empty_tags == {9001} and sim.malformed_progress == {(uid, 2102)}
+    assert (
+        sim.unknown_users == {uid}
+        and sim.empty_tags == {9001}
+        and sim.malformed_progress == {(uid, 2102)}
+    )
     assert get(sim, "/tag").status_code in (500, 502, 503)
     assert get(sim, f"/usuario/progresso_por_produto/{uid}/2101").status_code == 409
     stats = requests.get(f"{root}/_sim/stats", timeout=TIMEOUT).json()
@@ -467,7 +513,10 @@ def test_control_is_not_rate_limited(make_sim: MakeSim) -> None:
 def test_members_follow_the_clock_leavers_and_late_joiners(make_sim: MakeSim) -> None:
     sim = make_sim(students=400, classes=4)
     world = sim.world
-    starts = {c.tag_id: datetime.datetime.combine(c.start_week, datetime.time(0)) for c in world.class_tags()}
+    starts = {
+        c.tag_id: datetime.datetime.combine(c.start_week, datetime.time(0))
+        for c in world.class_tags()
+    }
     class_ms = [m for m in world.memberships if m.tag_id in starts]
     leaver = next(m for m in class_ms if m.left is not None)
     joiner = next(m for m in class_ms if m.joined > starts[m.tag_id].timestamp() + 6 * 86400)
@@ -477,7 +526,11 @@ def test_members_follow_the_clock_leavers_and_late_joiners(make_sim: MakeSim) ->
 
     def listed(uid: int, tag_id: int, at: float) -> bool:
         sim.as_of = moment(at)
-        return uid in [u["id"] for page in follow(sim, f"/usuario/lista_por_tag/{tag_id}", "usuario") for u in page]
+        return uid in [
+            u["id"]
+            for page in follow(sim, f"/usuario/lista_por_tag/{tag_id}", "usuario")
+            for u in page
+        ]
 
     assert listed(leaver.user_id, leaver.tag_id, leaver.left - 3600)
     assert not listed(leaver.user_id, leaver.tag_id, leaver.left + 3600)
@@ -499,7 +552,9 @@ def test_members_follow_the_clock_leavers_and_late_joiners(make_sim: MakeSim) ->
 def test_cli_options_and_rate_scale() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["--port", "0", "--students", "10", "--rate-scale", "50", "--anchor", "2025-03-12"])
+    args = parser.parse_args(
+        ["--port", "0", "--students", "10", "--rate-scale", "50", "--anchor", "2025-03-12"]
+    )
     assert args.host == "127.0.0.1"
     sim = from_args(args)
     assert sim.per_second == 100 and sim.per_minute == 6000
@@ -515,8 +570,22 @@ def test_cli_run_serves_until_sigterm() -> None:
         "p = argparse.ArgumentParser(); add_arguments(p)\n"
         "sys.exit(run(p.parse_args(sys.argv[1:])))\n"
     )
-    argv = [sys.executable, "-c", code, "--port", "0", "--students", "20", "--key", "k1", "--rate-scale", "50"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    argv = [
+        sys.executable,
+        "-c",
+        code,
+        "--port",
+        "0",
+        "--students",
+        "20",
+        "--key",
+        "k1",
+        "--rate-scale",
+        "50",
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 20)
         assert ready, "the simulator printed nothing"

@@ -20,7 +20,9 @@ def test_environment_yml_mirrors_pyproject() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
     for extra in ("test", "analyst"):
-        wanted.update({_name(r): r.replace(" ", "") for r in project["optional-dependencies"][extra]})
+        wanted.update(
+            {_name(r): r.replace(" ", "") for r in project["optional-dependencies"][extra]}
+        )
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     listed = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
     listed.pop("python"), listed.pop("pip")
@@ -34,7 +36,9 @@ def test_constraints_pin_every_dependency() -> None:
         if "==" in line and not line.startswith("#")
     }
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    reqs = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra
+    ]
     missing = [_name(r) for r in reqs if _name(r) not in pins]
     assert not missing
 
@@ -50,7 +54,9 @@ def test_notebooks_have_no_outputs_and_no_definitions() -> None:
                 continue
             assert not cell.get("outputs"), f"{path.name}: committed outputs"
             src = "".join(cell["source"])
-            assert not re.search(r"^\s*(def|class)\s", src, re.M), f"{path.name}: logic belongs in lib/"
+            assert not re.search(r"^\s*(def|class)\s", src, re.M), (
+                f"{path.name}: logic belongs in lib/"
+            )
 
 
 def test_each_etl_notebook_has_one_parameters_cell() -> None:

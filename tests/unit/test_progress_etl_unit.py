@@ -29,7 +29,11 @@ KEY = "etl-unit-test-key"
 # both then have the same (student, product) pairs in two classes
 TRACKS: dict[str, Any] = {
     "analista": {"name": "Formação Analista", "products": [2101, 2102], "expected_pct_per_week": 8},
-    "cientista": {"name": "Formação Cientista", "products": [2105, 2106], "expected_pct_per_week": 8},
+    "cientista": {
+        "name": "Formação Cientista",
+        "products": [2105, 2106],
+        "expected_pct_per_week": 8,
+    },
 }
 REGISTERED = [(5001, "analista", 1), (5002, "analista", 2), (5003, "cientista", 3)]
 TRACK_OF = {tag: track for tag, track, _ in REGISTERED}
@@ -54,9 +58,17 @@ class Env:
 
     def prepare(self, week: str, **kwargs: Any) -> Job:
         options: dict[str, Any] = {
-            "base_url": self.sim.base_url, "api_key_env": KEY_ENV, "tracks": TRACKS, "week": week,
-            "allow_past_week": True, "per_second": 1000, "per_minute": 60000, "backoff_s": 0.01,
-            "retries": 3, "timeout_s": 5, "now": NOW,
+            "base_url": self.sim.base_url,
+            "api_key_env": KEY_ENV,
+            "tracks": TRACKS,
+            "week": week,
+            "allow_past_week": True,
+            "per_second": 1000,
+            "per_minute": 60000,
+            "backoff_s": 0.01,
+            "retries": 3,
+            "timeout_s": 5,
+            "now": NOW,
         }
         options.update(kwargs)
         job = etl.prepare(self.paths, **options)
@@ -101,8 +113,15 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.delenv("PAINEL_RUN_ID", raising=False)
     monkeypatch.delenv("PAINEL_KEEP_VERSIONS", raising=False)
     paths = Paths.from_env(tmp_path / "home").ensure()
-    sim = CademiSimulator(seed=7, students=100, classes=2, key=KEY, per_second=100_000, per_minute=10_000_000,
-                          anchor=ANCHOR)
+    sim = CademiSimulator(
+        seed=7,
+        students=100,
+        classes=2,
+        key=KEY,
+        per_second=100_000,
+        per_minute=10_000_000,
+        anchor=ANCHOR,
+    )
     registry = TagRegistry(OpState(paths.opstate))
     names = {k: v["name"] for k, v in TRACKS.items()}
     listed = [{"id": t, "nome": n} for t, n in sim.world.tags]
@@ -119,7 +138,9 @@ def table(env: Env, week: str) -> dict[tuple[int, int, int], tuple[Any, ...]]:
     """(student, tag, product) -> (pct, watched, completed, collected_at) of one week."""
     rows = env.rows(
         "SELECT student_id, tag_id, product_id, progress_pct, lessons_watched, lessons_completed, epoch(collected_at) "
-        "FROM progress_weekly WHERE week = ?", [week])
+        "FROM progress_weekly WHERE week = ?",
+        [week],
+    )
     out = {(r[0], r[1], r[2]): r[3:] for r in rows}
     assert len(out) == len(rows), "duplicate rows"
     return out
@@ -133,7 +154,9 @@ def test_two_weeks_are_both_kept_with_cademis_values(env: Env) -> None:
     job, v2 = env.run_week("2025-W11")
     assert v1 != v2 and env.store.current_version("progress") == v2
     assert env.rows("SELECT week, week_start FROM weeks ORDER BY week") == [
-        ("2025-W10", dt.date(2025, 3, 3)), ("2025-W11", dt.date(2025, 3, 10))]
+        ("2025-W10", dt.date(2025, 3, 3)),
+        ("2025-W11", dt.date(2025, 3, 10)),
+    ]
     for week in ("2025-W10", "2025-W11"):
         as_of = monday_6am(week)
         rows = table(env, week)
@@ -142,9 +165,14 @@ def test_two_weeks_are_both_kept_with_cademis_values(env: Env) -> None:
             assert (pct, watched, completed) == env.sim.world.progress(uid, product, as_of)
     summary = env.store.manifest("progress")["notes"]["collection"]
     assert summary["week"] == "2025-W11" and summary["failed"] == 0
-    assert summary["progress_calls_needed"] == len({(u, p) for u, _t, p in env.expected_pairs(monday_6am("2025-W11"))})
+    assert summary["progress_calls_needed"] == len(
+        {(u, p) for u, _t, p in env.expected_pairs(monday_6am("2025-W11"))}
+    )
     # the summary tables follow
-    assert env.rows("SELECT DISTINCT week FROM class_weekly ORDER BY 1") == [("2025-W10",), ("2025-W11",)]
+    assert env.rows("SELECT DISTINCT week FROM class_weekly ORDER BY 1") == [
+        ("2025-W10",),
+        ("2025-W11",),
+    ]
     assert {r[0] for r in env.rows("SELECT tag_id FROM classes")} == {5001, 5002, 5003}
     assert job.collection is not None and job.collection.failed_share == 0
 
@@ -162,7 +190,8 @@ def test_rerunning_a_week_replaces_it(env: Env) -> None:
     assert all(again[k][3] > w10[k][3] for k in w10), "the week was not fetched afresh"
     assert table(env, "2025-W11") == w11  # the other week untouched, collected_at included
     assert env.rows(
-        "SELECT count(*) - count(DISTINCT (week, student_id, tag_id, product_id)) FROM progress_weekly") == [(0,)]
+        "SELECT count(*) - count(DISTINCT (week, student_id, tag_id, product_id)) FROM progress_weekly"
+    ) == [(0,)]
     assert env.rows("SELECT week FROM weeks ORDER BY 1") == [("2025-W10",), ("2025-W11",)]
     # a newer Cademi state for W10 replaces its values, still without duplicates
     later = monday_6am("2025-W10") + dt.timedelta(days=3)
@@ -172,7 +201,8 @@ def test_rerunning_a_week_replaces_it(env: Env) -> None:
     assert all(v[0] == env.sim.world.progress(k[0], k[2], later)[0] for k, v in newer.items())
     assert table(env, "2025-W11") == w11
     assert env.rows(
-        "SELECT count(*) - count(DISTINCT (week, student_id, tag_id, product_id)) FROM progress_weekly") == [(0,)]
+        "SELECT count(*) - count(DISTINCT (week, student_id, tag_id, product_id)) FROM progress_weekly"
+    ) == [(0,)]
     assert version != env.store.current_version("progress")
 
 
@@ -181,8 +211,12 @@ def test_student_in_two_classes_counts_once_in_kpis(env: Env) -> None:
     as_of = monday_6am(week)
     env.run_week(week)
     world = env.sim.world
-    both = [s.id for s in world.students
-            if {5001, 5002} <= {m.tag_id for m in s.memberships if m.active(as_of.replace(tzinfo=TZ).timestamp())}]
+    both = [
+        s.id
+        for s in world.students
+        if {5001, 5002}
+        <= {m.tag_id for m in s.memberships if m.active(as_of.replace(tzinfo=TZ).timestamp())}
+    ]
     assert both, "the simulated school has no student in both classes"
     rows = table(env, week)
     uid = both[0]
@@ -192,7 +226,9 @@ def test_student_in_two_classes_counts_once_in_kpis(env: Env) -> None:
 
     by_pair: dict[tuple[int, int], float] = {}
     for (u, _tag, product), v in rows.items():
-        assert by_pair.setdefault((u, product), v[0]) == v[0], "the same pair differs between classes"
+        assert by_pair.setdefault((u, product), v[0]) == v[0], (
+            "the same pair differs between classes"
+        )
     assert len(rows) > len(by_pair)  # some pairs are in two classes
     ds = ScopedDataset(Viewer("adm", "admin"), "progress", env.store)
     try:
@@ -230,8 +266,10 @@ def test_a_student_who_left_stays_in_earlier_weeks_only(env: Env) -> None:
     assert sorted(rows_before) == [(m.user_id, m.tag_id, p) for p in products]
     assert rows_after == []
     # still listed as a student of the class, last seen in the earlier week
-    assert env.rows("SELECT name, first_week, last_week FROM students WHERE student_id = ? AND tag_id = ?",
-                    [m.user_id, m.tag_id]) == [(env.sim.world.student(m.user_id).nome, before, before)]
+    assert env.rows(
+        "SELECT name, first_week, last_week FROM students WHERE student_id = ? AND tag_id = ?",
+        [m.user_id, m.tag_id],
+    ) == [(env.sim.world.student(m.user_id).nome, before, before)]
 
 
 def test_a_removed_tag_keeps_its_history(env: Env) -> None:
@@ -243,9 +281,11 @@ def test_a_removed_tag_keeps_its_history(env: Env) -> None:
     assert {k: v for k, v in table(env, "2025-W10").items() if k[1] == 5003} == before
     assert not [k for k in table(env, "2025-W11") if k[1] == 5003]
     assert env.rows("SELECT class_name, track, active FROM classes WHERE tag_id = 5003") == [
-        ("Turma 03", "cientista", False)]
-    assert env.rows("SELECT count(*) FROM students WHERE tag_id = 5003 AND last_week = '2025-W10'") == [
-        (len({k[0] for k in before}),)]
+        ("Turma 03", "cientista", False)
+    ]
+    assert env.rows(
+        "SELECT count(*) FROM students WHERE tag_id = 5003 AND last_week = '2025-W10'"
+    ) == [(len({k[0] for k in before}),)]
 
 
 def test_no_cpf_email_or_phone_is_published(env: Env) -> None:
@@ -269,12 +309,17 @@ def test_no_cpf_email_or_phone_is_published(env: Env) -> None:
         tables = {t for t, _ in columns}
         assert tables == set(etl.TABLES)
         for t, c in columns:
-            values += [r[0] for r in con.execute(f'SELECT DISTINCT "{c}" FROM "{t}"').fetchall() if r[0]]
+            values += [
+                r[0] for r in con.execute(f'SELECT DISTINCT "{c}" FROM "{t}"').fetchall() if r[0]
+            ]
     assert any(s.nome in values for s in world.students)  # the scan does read names
     leaked = [v for v in values if "@" in v or any(x in v for x in secrets)]
     assert leaked == []
-    manifest = (env.store.version_path("progress", env.store.current_version("progress"))
-                .with_suffix(".json").read_text(encoding="utf-8"))
+    manifest = (
+        env.store.version_path("progress", env.store.current_version("progress"))
+        .with_suffix(".json")
+        .read_text(encoding="utf-8")
+    )
     assert not [x for x in secrets if x in manifest]
 
 
@@ -282,9 +327,14 @@ def test_no_cpf_email_or_phone_is_published(env: Env) -> None:
 
 
 def test_week_in_the_future_or_past(env: Env) -> None:
-    with pytest.raises(SettingsError, match=r"^parameter 'week': 2025-W12 is in the future \(this week is 2025-W11\)"):
+    with pytest.raises(
+        SettingsError,
+        match=r"^parameter 'week': 2025-W12 is in the future \(this week is 2025-W11\)",
+    ):
         env.prepare("2025-W12")
-    with pytest.raises(SettingsError, match=r"^parameter 'week': 2025-W10 is in the past .*allow_past_week"):
+    with pytest.raises(
+        SettingsError, match=r"^parameter 'week': 2025-W10 is in the past .*allow_past_week"
+    ):
         env.prepare("2025-W10", allow_past_week=False)
     with pytest.raises(SettingsError, match="2024 has no week 60"):
         env.prepare("2024-W60")
@@ -299,21 +349,32 @@ def test_unknown_product_in_tracks(env: Env) -> None:
     with pytest.raises(CollectionFailed) as info:
         env.prepare("2025-W11", tracks=tracks)
     assert str(info.value) == (
-        "products in parameter 'tracks' that Cademi does not have (GET /produto): 9999 (track analista)")
+        "products in parameter 'tracks' that Cademi does not have (GET /produto): 9999 (track analista)"
+    )
 
 
 def test_registered_tag_unknown_to_cademi(env: Env) -> None:
     TagRegistry(OpState(env.paths.opstate)).add(
-        7777, "cientista", 7, "t", {k: v["name"] for k, v in TRACKS.items()}, lambda: [{"id": 7777, "nome": "x"}])
+        7777,
+        "cientista",
+        7,
+        "t",
+        {k: v["name"] for k, v in TRACKS.items()},
+        lambda: [{"id": 7777, "nome": "x"}],
+    )
     with pytest.raises(CollectionFailed) as info:
         env.prepare("2025-W11")
     assert str(info.value).startswith(
-        "registered class tags that Cademi does not have (GET /tag): 7777 (Turma 07, cientista)")
+        "registered class tags that Cademi does not have (GET /tag): 7777 (Turma 07, cientista)"
+    )
     assert "painel tags remove" in str(info.value)
 
 
 def test_registered_tag_in_a_track_no_longer_configured(env: Env) -> None:
-    with pytest.raises(SettingsError, match=r"tag 5003 is registered in track 'cientista', which parameter 'tracks'"):
+    with pytest.raises(
+        SettingsError,
+        match=r"tag 5003 is registered in track 'cientista', which parameter 'tracks'",
+    ):
         env.prepare("2025-W11", tracks={"analista": TRACKS["analista"]})
 
 
@@ -359,7 +420,10 @@ def test_failures_over_the_threshold_block_and_a_rerun_fetches_only_them(env: En
         job.check_publishable()
     msg = str(info.value)
     first = c1.failures[0]
-    assert f"student {first.student_id} ({first.student_name}) of tag {first.tag_id}, product {first.product_id}" in msg
+    assert (
+        f"student {first.student_id} ({first.student_name}) of tag {first.tag_id}, product {first.product_id}"
+        in msg
+    )
     assert f"{len(failed_pairs)} of {c1.pairs} progress calls failed" in msg
     assert "run again to retry only those" in msg
     build = env.store.build(etl.DATASET, etl.TABLES, carry_over=True)

@@ -21,31 +21,54 @@ from painel.store import Store
 
 W10, W11, W12 = "2025-W10", "2025-W11", "2025-W12"
 MONDAYS = {W10: dt.date(2025, 3, 3), W11: dt.date(2025, 3, 10), W12: dt.date(2025, 3, 17)}
-NAMES = {101: "Ana", 102: "Bruno", 103: "Caio", 104: "Dora", 105: "Eva", 106: "Fabio", 107: "Gil", 108: "Hugo"}
+NAMES = {
+    101: "Ana",
+    102: "Bruno",
+    103: "Caio",
+    104: "Dora",
+    105: "Eva",
+    106: "Fabio",
+    107: "Gil",
+    108: "Hugo",
+}
 POSITION = {2101: 1, 2102: 2, 2105: 1}
 COURSE = {2101: "Python", 2102: "SQL", 2105: "ML"}
 CLASS = {5001: "Turma 01", 5002: "Turma 02", 5003: "Turma 03"}
 
 # (week, student, tag, product, pct, watched, completed)
 PROGRESS: list[tuple[str, int, int, int, float, int, int]] = [
-    (W10, 101, 5001, 2101, 10.0, 5, 4), (W10, 101, 5001, 2102, 0.0, 0, 0),
-    (W10, 103, 5001, 2101, 0.0, 0, 0), (W10, 103, 5001, 2102, 0.0, 0, 0),
-    (W10, 105, 5001, 2101, 5.0, 2, 2), (W10, 105, 5001, 2102, 5.0, 2, 1),
-    (W10, 105, 5002, 2101, 5.0, 2, 2), (W10, 105, 5002, 2102, 5.0, 2, 1),
-    (W10, 104, 5002, 2101, 30.0, 14, 14), (W10, 104, 5002, 2102, 20.0, 7, 7),
+    (W10, 101, 5001, 2101, 10.0, 5, 4),
+    (W10, 101, 5001, 2102, 0.0, 0, 0),
+    (W10, 103, 5001, 2101, 0.0, 0, 0),
+    (W10, 103, 5001, 2102, 0.0, 0, 0),
+    (W10, 105, 5001, 2101, 5.0, 2, 2),
+    (W10, 105, 5001, 2102, 5.0, 2, 1),
+    (W10, 105, 5002, 2101, 5.0, 2, 2),
+    (W10, 105, 5002, 2102, 5.0, 2, 1),
+    (W10, 104, 5002, 2101, 30.0, 14, 14),
+    (W10, 104, 5002, 2102, 20.0, 7, 7),
     # W11: Ana behind (mean 15 < 20), Bruno on track (25), Caio not started, Eva exactly on
     # track (20) in both her classes, Gil behind (0 % but watched a lesson), Dora and Hugo on track
-    (W11, 101, 5001, 2101, 25.0, 12, 12), (W11, 101, 5001, 2102, 5.0, 3, 1),
-    (W11, 102, 5001, 2101, 40.0, 19, 19), (W11, 102, 5001, 2102, 10.0, 4, 3),
-    (W11, 103, 5001, 2101, 0.0, 0, 0), (W11, 103, 5001, 2102, 0.0, 0, 0),
-    (W11, 105, 5001, 2101, 20.0, 9, 9), (W11, 105, 5001, 2102, 20.0, 7, 7),
-    (W11, 105, 5002, 2101, 20.0, 9, 9), (W11, 105, 5002, 2102, 20.0, 7, 7),
-    (W11, 107, 5001, 2101, 0.0, 2, 0), (W11, 107, 5001, 2102, 0.0, 0, 0),
-    (W11, 104, 5002, 2101, 60.0, 28, 28), (W11, 104, 5002, 2102, 50.0, 18, 18),
-    (W11, 108, 5002, 2101, 100.0, 48, 48), (W11, 108, 5002, 2102, 100.0, 36, 36),
+    (W11, 101, 5001, 2101, 25.0, 12, 12),
+    (W11, 101, 5001, 2102, 5.0, 3, 1),
+    (W11, 102, 5001, 2101, 40.0, 19, 19),
+    (W11, 102, 5001, 2102, 10.0, 4, 3),
+    (W11, 103, 5001, 2101, 0.0, 0, 0),
+    (W11, 103, 5001, 2102, 0.0, 0, 0),
+    (W11, 105, 5001, 2101, 20.0, 9, 9),
+    (W11, 105, 5001, 2102, 20.0, 7, 7),
+    (W11, 105, 5002, 2101, 20.0, 9, 9),
+    (W11, 105, 5002, 2102, 20.0, 7, 7),
+    (W11, 107, 5001, 2101, 0.0, 2, 0),
+    (W11, 107, 5001, 2102, 0.0, 0, 0),
+    (W11, 104, 5002, 2101, 60.0, 28, 28),
+    (W11, 104, 5002, 2102, 50.0, 18, 18),
+    (W11, 108, 5002, 2101, 100.0, 48, 48),
+    (W11, 108, 5002, 2102, 100.0, 36, 36),
     (W11, 106, 5003, 2105, 30.0, 15, 15),
     # a week only class 5002 has
-    (W12, 104, 5002, 2101, 70.0, 33, 33), (W12, 104, 5002, 2102, 55.0, 20, 20),
+    (W12, 104, 5002, 2101, 70.0, 33, 33),
+    (W12, 104, 5002, 2102, 55.0, 20, 20),
 ]
 
 
@@ -53,26 +76,44 @@ def publish_dataset(store: Store) -> str:
     build = store.build(etl.DATASET, etl.TABLES)
     con = build.con
     etl._create_tables(con)
-    con.executemany("INSERT INTO tracks VALUES (?, ?, ?)",
-                    [("analista", "Formacao Analista", 10.0), ("cientista", "Formacao Cientista", 8.0)])
-    con.executemany("INSERT INTO track_products VALUES (?, ?, ?, ?)",
-                    [("analista", 2101, 1, "Python"), ("analista", 2102, 2, "SQL"), ("cientista", 2105, 1, "ML")])
-    con.executemany("INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-        (5001, 1, "Turma 01", "analista", "Formacao Analista", "T01", True, MONDAYS[W10]),
-        (5002, 2, "Turma 02", "analista", "Formacao Analista", "T02", True, MONDAYS[W10]),
-        (5003, 3, "Turma 03", "cientista", "Formacao Cientista", "T03", True, MONDAYS[W10]),
-    ])
-    con.executemany("INSERT INTO weeks VALUES (?, ?, ?::TIMESTAMPTZ, ?)",
-                    [(w, MONDAYS[w], f"{MONDAYS[w]} 09:00:00+00", "r") for w in (W10, W11, W12)])
+    con.executemany(
+        "INSERT INTO tracks VALUES (?, ?, ?)",
+        [("analista", "Formacao Analista", 10.0), ("cientista", "Formacao Cientista", 8.0)],
+    )
+    con.executemany(
+        "INSERT INTO track_products VALUES (?, ?, ?, ?)",
+        [
+            ("analista", 2101, 1, "Python"),
+            ("analista", 2102, 2, "SQL"),
+            ("cientista", 2105, 1, "ML"),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (5001, 1, "Turma 01", "analista", "Formacao Analista", "T01", True, MONDAYS[W10]),
+            (5002, 2, "Turma 02", "analista", "Formacao Analista", "T02", True, MONDAYS[W10]),
+            (5003, 3, "Turma 03", "cientista", "Formacao Cientista", "T03", True, MONDAYS[W10]),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO weeks VALUES (?, ?, ?::TIMESTAMPTZ, ?)",
+        [(w, MONDAYS[w], f"{MONDAYS[w]} 09:00:00+00", "r") for w in (W10, W11, W12)],
+    )
     con.executemany(
         "INSERT INTO progress_weekly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)",
-        [(w, MONDAYS[w], s, t, p, pct, wa, co, f"{MONDAYS[w]} 09:00:00+00") for w, s, t, p, pct, wa, co in PROGRESS],
+        [
+            (w, MONDAYS[w], s, t, p, pct, wa, co, f"{MONDAYS[w]} 09:00:00+00")
+            for w, s, t, p, pct, wa, co in PROGRESS
+        ],
     )
     seen: dict[tuple[int, int], list[str]] = {}
     for w, s, t, *_ in PROGRESS:
         seen.setdefault((s, t), []).append(w)
-    con.executemany("INSERT INTO students VALUES (?, ?, ?, ?, ?)",
-                    [(s, t, NAMES[s], min(ws), max(ws)) for (s, t), ws in seen.items()])
+    con.executemany(
+        "INSERT INTO students VALUES (?, ?, ?, ?, ?)",
+        [(s, t, NAMES[s], min(ws), max(ws)) for (s, t), ws in seen.items()],
+    )
     con.execute(
         "INSERT INTO class_weekly SELECT week, week_start, tag_id, product_id, count(*), avg(progress_pct), "
         "count(*) FILTER (progress_pct >= 100), count(*) FILTER (progress_pct = 0) FROM progress_weekly GROUP BY ALL"
@@ -97,7 +138,9 @@ def scoped(store: Store, viewer: Viewer) -> Iterator[ScopedDataset]:
 
 @pytest.fixture
 def tutor(store: Store) -> Iterator[ScopedDataset]:
-    yield from scoped(store, Viewer("tutora", "tutor", frozenset({Grant.parse("progress:class:5001")})))
+    yield from scoped(
+        store, Viewer("tutora", "tutor", frozenset({Grant.parse("progress:class:5001")}))
+    )
 
 
 @pytest.fixture
@@ -105,7 +148,9 @@ def admin(store: Store) -> Iterator[ScopedDataset]:
     yield from scoped(store, Viewer("adm", "admin"))
 
 
-def rows_of(week: str, tags: set[int] | None = None) -> list[tuple[str, int, int, int, float, int, int]]:
+def rows_of(
+    week: str, tags: set[int] | None = None
+) -> list[tuple[str, int, int, int, float, int, int]]:
     return [r for r in PROGRESS if r[0] == week and (tags is None or r[2] in tags)]
 
 
@@ -119,14 +164,23 @@ def test_tutor_sees_only_their_class_everywhere(tutor: ScopedDataset) -> None:
     assert list(queries.products(tutor)["product_id"]) == [2101, 2102]
     assert queries.weeks(tutor) == [W11, W10]  # not W12, which only class 5002 has
     assert queries.student_options(tutor, Filters(week=W11)) == [
-        ("Ana (101)", 101), ("Bruno (102)", 102), ("Caio (103)", 103), ("Eva (105)", 105), ("Gil (107)", 107)]
+        ("Ana (101)", 101),
+        ("Bruno (102)", 102),
+        ("Caio (103)", 103),
+        ("Eva (105)", 105),
+        ("Gil (107)", 107),
+    ]
     table = queries.student_table(tutor, Filters(week=W11), pace=10)
     assert len(table) == len(rows_of(W11, {5001})) == 10
     assert set(table["Turma"]) == {"Turma 01"}
     assert set(table["ID Cademi"]) == {101, 102, 103, 105, 107}
     k = queries.kpis(tutor, Filters(week=W11))
     expected = [r[4] for r in rows_of(W11, {5001})]
-    assert k == {"students": 5, "classes": 1, "avg_progress": pytest.approx(sum(expected) / len(expected))}
+    assert k == {
+        "students": 5,
+        "classes": 1,
+        "avg_progress": pytest.approx(sum(expected) / len(expected)),
+    }
     assert set(queries.class_by_week(tutor, Filters())["tag_id"]) == {5001}
     assert list(queries.overall_by_week(tutor, Filters())["week"]) == [W10, W11]
 
@@ -140,13 +194,19 @@ def test_tutor_cannot_widen_the_scope_with_filters(tutor: ScopedDataset) -> None
     assert queries.groups(tutor, other, pace=10)["students"].sum() == 0
 
 
-def test_journey_of_a_student_from_another_class_is_empty(tutor: ScopedDataset, admin: ScopedDataset) -> None:
+def test_journey_of_a_student_from_another_class_is_empty(
+    tutor: ScopedDataset, admin: ScopedDataset
+) -> None:
     assert queries.journey(tutor, 104).empty  # Dora is in Turma 02
     assert len(queries.journey(admin, 104)) == 6
     eva = queries.journey(tutor, 105)  # Eva is in both classes: the tutor sees Turma 01's rows only
     assert set(eva["class_name"]) == {"Turma 01"}
     assert list(zip(eva["product_name"], eva["week"], eva["progress_pct"], strict=True)) == [
-        ("Python", W10, 5.0), ("Python", W11, 20.0), ("SQL", W10, 5.0), ("SQL", W11, 20.0)]
+        ("Python", W10, 5.0),
+        ("Python", W11, 20.0),
+        ("SQL", W10, 5.0),
+        ("SQL", W11, 20.0),
+    ]
 
 
 def test_student_in_two_classes_counts_once_in_kpis(admin: ScopedDataset) -> None:
@@ -165,7 +225,9 @@ def test_kpis_filters(admin: ScopedDataset) -> None:
     k = queries.kpis(admin, Filters(week=W11, track="cientista"))
     assert k == {"students": 1, "classes": 1, "avg_progress": 30.0}
     k = queries.kpis(admin, Filters(week=W11, product_id=2102))
-    assert k["students"] == 7 and k["avg_progress"] == pytest.approx((5 + 10 + 0 + 20 + 0 + 50 + 100) / 7)
+    assert k["students"] == 7 and k["avg_progress"] == pytest.approx(
+        (5 + 10 + 0 + 20 + 0 + 50 + 100) / 7
+    )
 
 
 # --------------------------------------------------------------------------- situation against pace
@@ -182,7 +244,13 @@ def test_groups_against_pace(tutor: ScopedDataset, admin: ScopedDataset) -> None
     assert groups(tutor, W11, 10) == {ON_TRACK: 2, BEHIND: 2, NOT_STARTED: 1}
     situations = queries.student_table(tutor, Filters(week=W11), pace=10)
     by_student = dict(zip(situations["Aluno"], situations["Situação"], strict=False))
-    assert by_student == {"Ana": BEHIND, "Bruno": ON_TRACK, "Caio": NOT_STARTED, "Eva": ON_TRACK, "Gil": BEHIND}
+    assert by_student == {
+        "Ana": BEHIND,
+        "Bruno": ON_TRACK,
+        "Caio": NOT_STARTED,
+        "Eva": ON_TRACK,
+        "Gil": BEHIND,
+    }
     # a student in two classes counts in each
     assert groups(admin, W11, 10) == {ON_TRACK: 6, BEHIND: 2, NOT_STARTED: 1}
     # the expected progress is capped at 100 %: Hugo at 100 % is on track even at pace 60
@@ -197,8 +265,20 @@ def test_groups_against_pace(tutor: ScopedDataset, admin: ScopedDataset) -> None
 # --------------------------------------------------------------------------- the table
 
 
-COLUMNS = ["Semana", "Início da semana", "Turma", "Trilha", "Curso", "Aluno", "ID Cademi", "Progresso (%)",
-           "Variação na semana (p.p.)", "Aulas assistidas", "Aulas concluídas", "Situação"]
+COLUMNS = [
+    "Semana",
+    "Início da semana",
+    "Turma",
+    "Trilha",
+    "Curso",
+    "Aluno",
+    "ID Cademi",
+    "Progresso (%)",
+    "Variação na semana (p.p.)",
+    "Aulas assistidas",
+    "Aulas concluídas",
+    "Situação",
+]
 SORT_COLUMNS = {
     "Aluno": ["Aluno"],
     "Turma": ["Turma", "Aluno"],
@@ -226,7 +306,9 @@ def test_student_table_contents(admin: ScopedDataset) -> None:
 
 
 def _key(value: Any) -> tuple[int, Any]:
-    return (1, 0) if value is None or (isinstance(value, float) and math.isnan(value)) else (0, value)
+    return (
+        (1, 0) if value is None or (isinstance(value, float) and math.isnan(value)) else (0, value)
+    )
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -236,7 +318,11 @@ def test_student_table_sorting(admin: ScopedDataset, sort: str, descending: bool
     assert len(df) == len(rows_of(W11))
     cols = SORT_COLUMNS[sort]
     got = [
-        (tuple(r[c] for c in cols), r["ID Cademi"], POSITION[{v: k for k, v in COURSE.items()}[r["Curso"]]])
+        (
+            tuple(r[c] for c in cols),
+            r["ID Cademi"],
+            POSITION[{v: k for k, v in COURSE.items()}[r["Curso"]]],
+        )
         for r in df.to_dict("records")
     ]
 
@@ -277,8 +363,20 @@ def test_excel_export(tutor: ScopedDataset) -> None:
     assert wb.sheetnames == ["Progresso", "Filtros"]
     ws = wb["Progresso"]
     headers = [c.value for c in ws[1]]
-    assert headers == ["Semana", "Início da semana", "Turma", "Trilha", "Curso", "Aluno", "ID Cademi", "Progresso",
-                       "Variação na semana (p.p.)", "Aulas assistidas", "Aulas concluídas", "Situação"]
+    assert headers == [
+        "Semana",
+        "Início da semana",
+        "Turma",
+        "Trilha",
+        "Curso",
+        "Aluno",
+        "ID Cademi",
+        "Progresso",
+        "Variação na semana (p.p.)",
+        "Aulas assistidas",
+        "Aulas concluídas",
+        "Situação",
+    ]
     assert ws.max_row == len(df) + 1 == 11
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:L11"
@@ -298,16 +396,27 @@ def test_excel_export(tutor: ScopedDataset) -> None:
             assert delta.value == pytest.approx(record["Variação na semana (p.p.)"])
             assert delta.number_format == "+0.0;-0.0;0.0"
         uid = row[col["ID Cademi"]]
-        assert uid.value == record["ID Cademi"] and isinstance(uid.value, int) and uid.number_format == "0"
+        assert (
+            uid.value == record["ID Cademi"]
+            and isinstance(uid.value, int)
+            and uid.number_format == "0"
+        )
         assert row[col["Aulas assistidas"]].value == record["Aulas assistidas"]
         assert [row[col[c]].value for c in ("Semana", "Turma", "Curso", "Aluno", "Situação")] == [
-            record[c] for c in ("Semana", "Turma", "Curso", "Aluno", "Situação")]
+            record[c] for c in ("Semana", "Turma", "Curso", "Aluno", "Situação")
+        ]
     # same order as the table on screen
-    assert [ws.cell(r, col["Aluno"] + 1).value for r in range(2, ws.max_row + 1)] == list(df["Aluno"])
+    assert [ws.cell(r, col["Aluno"] + 1).value for r in range(2, ws.max_row + 1)] == list(
+        df["Aluno"]
+    )
 
     meta = [tuple(c.value for c in r) for r in wb["Filtros"].iter_rows()]
-    assert meta[:4] == [("Filtro", "Valor"), ("Semana", W11), ("Turma", "Turma 01"),
-                        ("Ordenação", "Progresso (decrescente)")]
+    assert meta[:4] == [
+        ("Filtro", "Valor"),
+        ("Semana", W11),
+        ("Turma", "Turma 01"),
+        ("Ordenação", "Progresso (decrescente)"),
+    ]
     assert meta[4] == ("Linhas", 10)
     assert meta[5] == ("Exportado por", "Tutora Ana")
     assert meta[6] == ("Exportado em", dt.datetime(2025, 3, 12, 10, 30, 15))

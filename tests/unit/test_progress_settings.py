@@ -16,14 +16,21 @@ UTC = dt.UTC
 
 def good_tracks() -> dict[str, Any]:
     return {
-        "analista": {"name": " Formação Analista ", "products": [2101, 2102], "expected_pct_per_week": 8},
+        "analista": {
+            "name": " Formação Analista ",
+            "products": [2101, 2102],
+            "expected_pct_per_week": 8,
+        },
         "cientista_2": {"name": "Cientista", "products": [2105]},
     }
 
 
 def params(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"base_url": "https://escola.cademi.com.br/api/v1/", "api_key_env": "CADEMI_API_KEY",
-                            "tracks": good_tracks()}
+    base: dict[str, Any] = {
+        "base_url": "https://escola.cademi.com.br/api/v1/",
+        "api_key_env": "CADEMI_API_KEY",
+        "tracks": good_tracks(),
+    }
     base.update(overrides)
     return base
 
@@ -38,7 +45,12 @@ def test_parse_tracks() -> None:
         "cientista_2": Track("cientista_2", "Cientista", (2105,), 10.0),  # default pace
     }
     assert isinstance(tracks["analista"].expected_pct_per_week, float)
-    assert s.parse_tracks({"a": {"name": "A", "products": [1], "expected_pct_per_week": 100}})["a"].expected_pct_per_week == 100
+    assert (
+        s.parse_tracks({"a": {"name": "A", "products": [1], "expected_pct_per_week": 100}})[
+            "a"
+        ].expected_pct_per_week
+        == 100
+    )
 
 
 @pytest.mark.parametrize("value", [None, {}, [], "analista", [{"name": "x"}]])
@@ -54,15 +66,22 @@ def test_the_origin_is_named() -> None:
         s.parse_tracks({"x": {"name": "X", "products": []}}, origin="trilhas")
 
 
-@pytest.mark.parametrize("key", ["Analista", "1analista", "ana-lista", "", "a" * 33, "análise", 7, "ana lista"])
+@pytest.mark.parametrize(
+    "key", ["Analista", "1analista", "ana-lista", "", "a" * 33, "análise", 7, "ana lista"]
+)
 def test_bad_track_keys(key: Any) -> None:
     with pytest.raises(SettingsError) as info:
         s.parse_tracks({key: {"name": "X", "products": [1]}})
-    assert str(info.value) == f"parameter 'tracks', track {key!r}: the key must be lowercase letters, digits or _"
+    assert (
+        str(info.value)
+        == f"parameter 'tracks', track {key!r}: the key must be lowercase letters, digits or _"
+    )
 
 
 def test_track_spec_must_be_a_mapping() -> None:
-    with pytest.raises(SettingsError, match=r"^parameter 'tracks', track 'analista': expected a mapping"):
+    with pytest.raises(
+        SettingsError, match=r"^parameter 'tracks', track 'analista': expected a mapping"
+    ):
         s.parse_tracks({"analista": [2101, 2102]})
 
 
@@ -70,19 +89,37 @@ def test_unknown_fields_are_named() -> None:
     spec = {"name": "X", "products": [1], "produtos": [2], "pace": 3}
     with pytest.raises(SettingsError) as info:
         s.parse_tracks({"analista": spec})
-    assert str(info.value) == "parameter 'tracks', track 'analista': unknown field(s) pace, produtos"
+    assert (
+        str(info.value) == "parameter 'tracks', track 'analista': unknown field(s) pace, produtos"
+    )
 
 
 @pytest.mark.parametrize("name", [None, "", "   ", 12, ["x"]])
 def test_track_name_required(name: Any) -> None:
     with pytest.raises(SettingsError) as info:
         s.parse_tracks({"analista": {"name": name, "products": [1]}})
-    assert str(info.value) == "parameter 'tracks', track 'analista': 'name' must be a non-empty text"
+    assert (
+        str(info.value) == "parameter 'tracks', track 'analista': 'name' must be a non-empty text"
+    )
 
 
-@pytest.mark.parametrize("products", [
-    None, [], (2101,), [2101, 2101], ["2101"], [2101, 2.0], [True], [0], [-5], "2101", {2101: 1}, [None],
-])
+@pytest.mark.parametrize(
+    "products",
+    [
+        None,
+        [],
+        (2101,),
+        [2101, 2101],
+        ["2101"],
+        [2101, 2.0],
+        [True],
+        [0],
+        [-5],
+        "2101",
+        {2101: 1},
+        [None],
+    ],
+)
 def test_bad_products(products: Any) -> None:
     spec: dict[str, Any] = {"name": "X"}
     if products is not None:
@@ -95,7 +132,9 @@ def test_bad_products(products: Any) -> None:
 
 
 def test_the_same_product_in_two_tracks_is_allowed() -> None:
-    tracks = s.parse_tracks({"a": {"name": "A", "products": [1, 2]}, "b": {"name": "B", "products": [2, 3]}})
+    tracks = s.parse_tracks(
+        {"a": {"name": "A", "products": [1, 2]}, "b": {"name": "B", "products": [2, 3]}}
+    )
     assert tracks["b"].products == (2, 3)
 
 
@@ -103,45 +142,65 @@ def test_the_same_product_in_two_tracks_is_allowed() -> None:
 def test_pace_out_of_range(pace: Any) -> None:
     with pytest.raises(SettingsError) as info:
         s.parse_tracks({"analista": {"name": "X", "products": [1], "expected_pct_per_week": pace}})
-    assert str(info.value) == "parameter 'tracks', track 'analista': 'expected_pct_per_week' must be a number in (0, 100]"
+    assert (
+        str(info.value)
+        == "parameter 'tracks', track 'analista': 'expected_pct_per_week' must be a number in (0, 100]"
+    )
 
 
 # --------------------------------------------------------------------------- from_parameters
 
 
 def test_from_parameters() -> None:
-    settings = s.from_parameters(params(per_second=1.5, per_minute="90", retries=3, max_failed_share=0.1,
-                                        timeout_s=12))
+    settings = s.from_parameters(
+        params(per_second=1.5, per_minute="90", retries=3, max_failed_share=0.1, timeout_s=12)
+    )
     assert settings.base_url == "https://escola.cademi.com.br/api/v1"  # trailing slash dropped
     assert settings.api_key_env == "CADEMI_API_KEY"
     assert set(settings.tracks) == {"analista", "cientista_2"}
     assert (settings.per_second, settings.per_minute, settings.retries) == (1.5, 90, 3)
     assert (settings.max_failed_share, settings.timeout_s) == (0.1, 12.0)
     defaults = s.from_parameters(params())
-    assert (defaults.per_second, defaults.per_minute, defaults.retries, defaults.max_failed_share) == (2.0, 120, 5, 0.02)
+    assert (
+        defaults.per_second,
+        defaults.per_minute,
+        defaults.retries,
+        defaults.max_failed_share,
+    ) == (2.0, 120, 5, 0.02)
 
 
-@pytest.mark.parametrize("url", [None, "", "escola.cademi.com.br/api/v1", "ftp://x/api", "https://", "http:// x"])
+@pytest.mark.parametrize(
+    "url", [None, "", "escola.cademi.com.br/api/v1", "ftp://x/api", "https://", "http:// x"]
+)
 def test_base_url_must_be_http(url: Any) -> None:
-    with pytest.raises(SettingsError, match=r"^parameter 'base_url' must be an http\(s\) URL, got "):
+    with pytest.raises(
+        SettingsError, match=r"^parameter 'base_url' must be an http\(s\) URL, got "
+    ):
         s.from_parameters(params(base_url=url))
 
 
-@pytest.mark.parametrize("env", [None, "", "1KEY", "CADEMI-KEY", "CADEMI KEY", "$CADEMI", "abc123secret!"])
+@pytest.mark.parametrize(
+    "env", [None, "", "1KEY", "CADEMI-KEY", "CADEMI KEY", "$CADEMI", "abc123secret!"]
+)
 def test_api_key_env_must_name_a_variable(env: Any) -> None:
     with pytest.raises(SettingsError) as info:
         s.from_parameters(params(api_key_env=env))
-    assert str(info.value).startswith("parameter 'api_key_env' must name an environment variable, got ")
+    assert str(info.value).startswith(
+        "parameter 'api_key_env' must name an environment variable, got "
+    )
 
 
-@pytest.mark.parametrize(("field", "value", "pattern"), [
-    ("per_second", 0, r"'per_second' and 'per_minute' must be positive"),
-    ("per_second", -2, r"'per_second' and 'per_minute' must be positive"),
-    ("per_minute", 0, r"'per_second' and 'per_minute' must be positive"),
-    ("max_failed_share", 1, r"^parameter 'max_failed_share' must be in \[0, 1\), got 1"),
-    ("max_failed_share", -0.1, r"^parameter 'max_failed_share' must be in \[0, 1\)"),
-    ("retries", 0, r"^parameter 'retries' must be at least 1"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "pattern"),
+    [
+        ("per_second", 0, r"'per_second' and 'per_minute' must be positive"),
+        ("per_second", -2, r"'per_second' and 'per_minute' must be positive"),
+        ("per_minute", 0, r"'per_second' and 'per_minute' must be positive"),
+        ("max_failed_share", 1, r"^parameter 'max_failed_share' must be in \[0, 1\), got 1"),
+        ("max_failed_share", -0.1, r"^parameter 'max_failed_share' must be in \[0, 1\)"),
+        ("retries", 0, r"^parameter 'retries' must be at least 1"),
+    ],
+)
 def test_numeric_parameters(field: str, value: Any, pattern: str) -> None:
     with pytest.raises(SettingsError, match=pattern):
         s.from_parameters(params(**{field: value}))
@@ -190,24 +249,30 @@ def test_the_key_is_never_a_setting() -> None:
 
 def test_parse_week() -> None:
     assert s.parse_week("2026-W07") == ("2026-W07", dt.date(2026, 2, 9))
-    assert s.parse_week(" 2026-W01 ") == ("2026-W01", dt.date(2025, 12, 29))  # week 1 starts in December
+    assert s.parse_week(" 2026-W01 ") == (
+        "2026-W01",
+        dt.date(2025, 12, 29),
+    )  # week 1 starts in December
     assert s.parse_week("2026-W53") == ("2026-W53", dt.date(2026, 12, 28))  # 2026 has 53 weeks
     assert s.parse_week("2020-W53")[1] == dt.date(2020, 12, 28)
     monday = s.parse_week("2025-W11")[1]
     assert monday.isoweekday() == 1 and s.week_of(monday) == "2025-W11"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("2026-W54", "parameter 'week': 2026 has no week 54"),
-    ("2025-W53", "parameter 'week': 2025 has no week 53"),
-    ("2026-W00", "parameter 'week': 2026 has no week 0"),
-    ("2026-7", "parameter 'week' must be an ISO week like 2026-W07, got '2026-7'"),
-    ("2026-W7", "parameter 'week' must be an ISO week like 2026-W07, got '2026-W7'"),
-    ("x", "parameter 'week' must be an ISO week like 2026-W07, got 'x'"),
-    ("", "parameter 'week' must be an ISO week like 2026-W07, got ''"),
-    ("2026-w07", "parameter 'week' must be an ISO week like 2026-W07, got '2026-w07'"),
-    ("26-W07", "parameter 'week' must be an ISO week like 2026-W07, got '26-W07'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-W54", "parameter 'week': 2026 has no week 54"),
+        ("2025-W53", "parameter 'week': 2025 has no week 53"),
+        ("2026-W00", "parameter 'week': 2026 has no week 0"),
+        ("2026-7", "parameter 'week' must be an ISO week like 2026-W07, got '2026-7'"),
+        ("2026-W7", "parameter 'week' must be an ISO week like 2026-W07, got '2026-W7'"),
+        ("x", "parameter 'week' must be an ISO week like 2026-W07, got 'x'"),
+        ("", "parameter 'week' must be an ISO week like 2026-W07, got ''"),
+        ("2026-w07", "parameter 'week' must be an ISO week like 2026-W07, got '2026-w07'"),
+        ("26-W07", "parameter 'week' must be an ISO week like 2026-W07, got '26-W07'"),
+    ],
+)
 def test_parse_week_errors(text: str, message: str) -> None:
     with pytest.raises(SettingsError) as info:
         s.parse_week(text)
@@ -219,18 +284,21 @@ def test_parse_week_names_its_origin() -> None:
         s.parse_week("nope", origin="semana")
 
 
-@pytest.mark.parametrize(("utc", "week"), [
-    # Sunday 2026-11-22 22:00 in São Paulo (UTC-3) is still week 47 although UTC is already Monday
-    (dt.datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "2026-W47"),
-    (dt.datetime(2026, 11, 23, 2, 59, 59, tzinfo=UTC), "2026-W47"),
-    # Monday 00:00 in São Paulo
-    (dt.datetime(2026, 11, 23, 3, 0, tzinfo=UTC), "2026-W48"),
-    # new year: Sunday 2027-01-03 is still in 2026-W53 in São Paulo
-    (dt.datetime(2027, 1, 4, 2, 30, tzinfo=UTC), "2026-W53"),
-    (dt.datetime(2027, 1, 4, 3, 30, tzinfo=UTC), "2027-W01"),
-    # 2025-12-29 (Monday) belongs to 2026-W01
-    (dt.datetime(2025, 12, 29, 12, 0, tzinfo=UTC), "2026-W01"),
-])
+@pytest.mark.parametrize(
+    ("utc", "week"),
+    [
+        # Sunday 2026-11-22 22:00 in São Paulo (UTC-3) is still week 47 although UTC is already Monday
+        (dt.datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "2026-W47"),
+        (dt.datetime(2026, 11, 23, 2, 59, 59, tzinfo=UTC), "2026-W47"),
+        # Monday 00:00 in São Paulo
+        (dt.datetime(2026, 11, 23, 3, 0, tzinfo=UTC), "2026-W48"),
+        # new year: Sunday 2027-01-03 is still in 2026-W53 in São Paulo
+        (dt.datetime(2027, 1, 4, 2, 30, tzinfo=UTC), "2026-W53"),
+        (dt.datetime(2027, 1, 4, 3, 30, tzinfo=UTC), "2027-W01"),
+        # 2025-12-29 (Monday) belongs to 2026-W01
+        (dt.datetime(2025, 12, 29, 12, 0, tzinfo=UTC), "2026-W01"),
+    ],
+)
 def test_current_week_is_in_sao_paulo(utc: dt.datetime, week: str) -> None:
     assert s.current_week(utc) == week
     # the same moment in any zone gives the same week

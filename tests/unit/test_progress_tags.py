@@ -14,8 +14,12 @@ from painel.progress.cademi import Unavailable
 from painel.progress.tags import ClassTag, TagError, TagRegistry, class_label
 
 TRACKS = {"analista": "Formação Analista", "cientista": "Formação Cientista"}
-CADEMI = [{"id": 5001, "nome": "Turma 01 - Analista"}, {"id": 5002, "nome": "Turma 02 - Cientista"},
-          {"id": 5003, "nome": "Turma 03 - Analista"}, {"id": "9001", "nome": "Compradores"}]
+CADEMI = [
+    {"id": 5001, "nome": "Turma 01 - Analista"},
+    {"id": 5002, "nome": "Turma 02 - Cientista"},
+    {"id": 5003, "nome": "Turma 03 - Analista"},
+    {"id": "9001", "nome": "Compradores"},
+]
 
 
 class FakeCademi:
@@ -38,12 +42,20 @@ def registry(tmp_path: Path) -> TagRegistry:
     return TagRegistry(OpState(tmp_path / "op.sqlite"))
 
 
-def add(reg: TagRegistry, tag: Any, track: str, number: Any, cademi: FakeCademi | None = None,
-        actor: str = "coord") -> ClassTag:
+def add(
+    reg: TagRegistry,
+    tag: Any,
+    track: str,
+    number: Any,
+    cademi: FakeCademi | None = None,
+    actor: str = "coord",
+) -> ClassTag:
     return reg.add(tag, track, number, actor, TRACKS, cademi or FakeCademi())
 
 
-def refused(reg: TagRegistry, tag: Any, track: str, number: Any, cademi: FakeCademi | None = None) -> TagError:
+def refused(
+    reg: TagRegistry, tag: Any, track: str, number: Any, cademi: FakeCademi | None = None
+) -> TagError:
     with pytest.raises(TagError) as info:
         add(reg, tag, track, number, cademi)
     return info.value
@@ -52,8 +64,10 @@ def refused(reg: TagRegistry, tag: Any, track: str, number: Any, cademi: FakeCad
 # --------------------------------------------------------------------------- 1. both fields filled
 
 
-@pytest.mark.parametrize(("tag", "number"), [("", "1"), ("5001", ""), (None, 1), (5001, None), ("  ", "1"),
-                                             ("5001", "\t"), ("", "")])
+@pytest.mark.parametrize(
+    ("tag", "number"),
+    [("", "1"), ("5001", ""), (None, 1), (5001, None), ("  ", "1"), ("5001", "\t"), ("", "")],
+)
 def test_empty_fields(registry: TagRegistry, tag: Any, number: Any) -> None:
     cademi = FakeCademi()
     exc = refused(registry, tag, "analista", number, cademi)
@@ -90,13 +104,26 @@ def test_surrounding_spaces_are_trimmed(registry: TagRegistry) -> None:
     assert (tag.tag_id, tag.class_number) == (5001, 7)
 
 
-@pytest.mark.parametrize(("tag", "number", "pt", "en"), [
-    ("0", "1", "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
-    (0, 1, "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
-    (-3, 1, "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
-    ("5001", "0", "Turma deve ser um número inteiro positivo.", "--class must be a positive integer"),
-    ("5001", "000", "Turma deve ser um número inteiro positivo.", "--class must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("tag", "number", "pt", "en"),
+    [
+        ("0", "1", "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
+        (0, 1, "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
+        (-3, 1, "Tag deve ser um número inteiro positivo.", "TAG must be a positive integer"),
+        (
+            "5001",
+            "0",
+            "Turma deve ser um número inteiro positivo.",
+            "--class must be a positive integer",
+        ),
+        (
+            "5001",
+            "000",
+            "Turma deve ser um número inteiro positivo.",
+            "--class must be a positive integer",
+        ),
+    ],
+)
 def test_zero_and_negative(registry: TagRegistry, tag: Any, number: Any, pt: str, en: str) -> None:
     exc = refused(registry, tag, "analista", number)
     assert exc.code == "not_positive"
@@ -145,17 +172,22 @@ def test_cademi_ids_given_as_text_match(registry: TagRegistry) -> None:
     assert tag.cademi_name == "Compradores"
 
 
-@pytest.mark.parametrize("error", [
-    Unavailable("GET /tag: HTTP 503 after 5 attempts"),
-    ConnectionError("connection refused\nsecond line"),
-    RuntimeError(""),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        Unavailable("GET /tag: HTTP 503 after 5 attempts"),
+        ConnectionError("connection refused\nsecond line"),
+        RuntimeError(""),
+    ],
+)
 def test_cademi_unreachable_registers_nothing(registry: TagRegistry, error: Exception) -> None:
     exc = refused(registry, 5001, "analista", 1, FakeCademi(error=error))
     assert exc.code == "cademi_down"
     detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-    assert exc.pt == (f"Não foi possível consultar a Cademi agora ({detail}). "
-                      "Nada foi cadastrado; tente novamente.")
+    assert exc.pt == (
+        f"Não foi possível consultar a Cademi agora ({detail}). "
+        "Nada foi cadastrado; tente novamente."
+    )
     assert str(exc) == f"could not check the tag in Cademi ({detail}); nothing registered"
     assert registry.list(include_removed=True) == []
     assert registry.get(5001) is None
@@ -186,7 +218,9 @@ def test_same_class_number_in_another_track_is_allowed(registry: TagRegistry) ->
     add(registry, 5001, "analista", 1)
     add(registry, 5002, "cientista", 1)
     assert [(t.tag_id, t.track, t.class_number) for t in registry.list()] == [
-        (5001, "analista", 1), (5002, "cientista", 1)]
+        (5001, "analista", 1),
+        (5002, "cientista", 1),
+    ]
 
 
 def test_checks_run_in_order(registry: TagRegistry) -> None:
@@ -249,7 +283,8 @@ def test_removed_tag_can_be_added_again_in_another_class(registry: TagRegistry) 
     again = add(registry, 5001, "analista", 4, actor="ana")
     assert again.active and again.class_number == 4 and again.registered_by == "ana"
     assert [(t.tag_id, t.class_number, t.active) for t in registry.list(include_removed=True)] == [
-        (5001, 4, True)]
+        (5001, 4, True)
+    ]
 
 
 def test_removed_tag_can_be_added_again_in_the_same_class(registry: TagRegistry) -> None:

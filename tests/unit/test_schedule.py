@@ -24,8 +24,6 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FIRE = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
 
 
-
-
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "project"
@@ -116,9 +114,14 @@ jobs:
 def test_builtin_defaults(paths):
     write_schedule(paths, "jobs:\n  job_a:\n    cron: '0 6 * * *'\n")
     (job,) = load_schedule(paths)
-    assert (job.timezone, job.retries, job.retry_backoff_s, job.timeout_s, job.catch_up, job.grace_s) == (
-        SP, 2, 300.0, 3600.0, True, 300.0
-    )
+    assert (
+        job.timezone,
+        job.retries,
+        job.retry_backoff_s,
+        job.timeout_s,
+        job.catch_up,
+        job.grace_s,
+    ) == (SP, 2, 300.0, 3600.0, True, 300.0)
 
 
 def test_project_schedule_file_loads(paths):
@@ -135,7 +138,7 @@ def test_project_schedule_file_loads(paths):
 
 def test_broken_yaml_names_file_and_line(paths):
     path = write_schedule(
-        paths, f"timezone: {SP}\njobs:\n  job_a:\n    cron: \"0 6 * * *\"\n   retries: 2\n"
+        paths, f'timezone: {SP}\njobs:\n  job_a:\n    cron: "0 6 * * *"\n   retries: 2\n'
     )
     with pytest.raises(ScheduleError) as err:
         load_schedule(paths)
@@ -147,7 +150,9 @@ def test_broken_yaml_names_file_and_line(paths):
 
 def test_unknown_job(paths):
     path = write_schedule(paths, "jobs:\n  ghost:\n    cron: '0 6 * * *'\n")
-    with pytest.raises(ScheduleError, match=r"job 'ghost': no notebook notebooks/etl/ghost\.ipynb") as err:
+    with pytest.raises(
+        ScheduleError, match=r"job 'ghost': no notebook notebooks/etl/ghost\.ipynb"
+    ) as err:
         load_schedule(paths)
     assert str(path) in str(err.value)
 
@@ -175,7 +180,9 @@ def test_job_without_cron(paths):
 
 
 def test_unknown_job_keys(paths):
-    path = write_schedule(paths, "jobs:\n  job_a:\n    cron: '0 6 * * *'\n    retry: 3\n    when: x\n")
+    path = write_schedule(
+        paths, "jobs:\n  job_a:\n    cron: '0 6 * * *'\n    retry: 3\n    when: x\n"
+    )
     with pytest.raises(ScheduleError) as err:
         load_schedule(paths)
     msg = str(err.value)
@@ -191,7 +198,9 @@ def test_unknown_top_level_keys(paths):
 
 
 def test_unknown_timezone(paths):
-    path = write_schedule(paths, "timezone: America/Sao_Pablo\njobs:\n  job_a:\n    cron: '0 6 * * *'\n")
+    path = write_schedule(
+        paths, "timezone: America/Sao_Pablo\njobs:\n  job_a:\n    cron: '0 6 * * *'\n"
+    )
     with pytest.raises(ScheduleError, match="unknown timezone 'America/Sao_Pablo'") as err:
         load_schedule(paths)
     assert str(path) in str(err.value)
@@ -212,7 +221,9 @@ def test_bad_value_type_names_the_job(paths):
 def test_unknown_job_timezone_is_refused_when_loading(paths):
     """BUG: a job-level ``timezone`` is not validated; the typo surfaces only later, as a
     ZoneInfoNotFoundError traceback inside the scheduler loop."""
-    write_schedule(paths, "jobs:\n  job_a:\n    cron: '0 6 * * *'\n    timezone: America/Sao_Pablo\n")
+    write_schedule(
+        paths, "jobs:\n  job_a:\n    cron: '0 6 * * *'\n    timezone: America/Sao_Pablo\n"
+    )
     with pytest.raises(ScheduleError, match="America/Sao_Pablo"):
         load_schedule(paths)
 
@@ -235,7 +246,13 @@ def test_jobs_not_a_mapping_is_a_schedule_error(paths):
 
 # ---- fire times ---------------------------------------------------------------------------------
 def job(cron: str = "30 5 * * *", tz: str = SP, **kw) -> JobSchedule:
-    base = {"retries": 2, "retry_backoff_s": 300.0, "timeout_s": 3600.0, "catch_up": True, "grace_s": 300.0}
+    base = {
+        "retries": 2,
+        "retry_backoff_s": 300.0,
+        "timeout_s": 3600.0,
+        "catch_up": True,
+        "grace_s": 300.0,
+    }
     return JobSchedule("job_a", cron, tz, **{**base, **kw})
 
 
@@ -257,8 +274,12 @@ def test_latest_fire_in_sao_paulo():
 def test_latest_fire_follows_historical_dst():
     # São Paulo had daylight saving time (UTC-2) until 2019
     j = job()
-    assert j.latest_fire(datetime(2019, 1, 15, 12, 0, tzinfo=UTC)) == datetime(2019, 1, 15, 7, 30, tzinfo=UTC)
-    assert j.latest_fire(datetime(2019, 6, 15, 12, 0, tzinfo=UTC)) == datetime(2019, 6, 15, 8, 30, tzinfo=UTC)
+    assert j.latest_fire(datetime(2019, 1, 15, 12, 0, tzinfo=UTC)) == datetime(
+        2019, 1, 15, 7, 30, tzinfo=UTC
+    )
+    assert j.latest_fire(datetime(2019, 6, 15, 12, 0, tzinfo=UTC)) == datetime(
+        2019, 6, 15, 8, 30, tzinfo=UTC
+    )
 
 
 def test_latest_fire_accepts_non_utc_now():
@@ -353,7 +374,9 @@ def test_first_ever_run_is_one_run(paths):
 
 
 def test_catch_up_false_skips_a_stale_fire(paths):
-    write_schedule(paths, DAILY.replace('cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false'))
+    write_schedule(
+        paths, DAILY.replace('cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false')
+    )
     s = Recorder(paths)
     assert s.run_once(FIRE + timedelta(hours=2)) == []
     assert s.calls == []
@@ -366,7 +389,9 @@ def test_catch_up_false_skips_a_stale_fire(paths):
 
 
 def test_catch_up_false_skips_after_several_missed_days(paths):
-    write_schedule(paths, DAILY.replace('cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false'))
+    write_schedule(
+        paths, DAILY.replace('cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false')
+    )
     s = Recorder(paths)
     s.run_once(FIRE + timedelta(seconds=10))
     assert len(s.calls) == 1
@@ -376,7 +401,10 @@ def test_catch_up_false_skips_after_several_missed_days(paths):
 
 def test_catch_up_false_respects_grace(paths):
     write_schedule(
-        paths, DAILY.replace('cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false\n    grace_s: 7200')
+        paths,
+        DAILY.replace(
+            'cron: "30 5 * * *"', 'cron: "30 5 * * *"\n    catch_up: false\n    grace_s: 7200'
+        ),
     )
     s = Recorder(paths)
     s.run_once(FIRE + timedelta(hours=1))

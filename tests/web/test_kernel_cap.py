@@ -23,12 +23,16 @@ def test_opening_past_the_cap_evicts_the_oldest_kernel(server: Server) -> None:
         r, kernel_id = render(s, server, "matriculas.ipynb")
         assert r.status_code == 200 and kernel_id
         ids.append(kernel_id)
-    mine = [k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]]
+    mine = [
+        k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]
+    ]
     assert len(mine) == 2
     assert ids[0] not in mine and ids[1] in mine and ids[2] in mine
     # another user's kernels are not counted against this one
     other = login(server, "sre.jf")
     r, other_id = render(other, server, "matriculas.ipynb")
     assert r.status_code == 200
-    mine_after = [k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]]
+    mine_after = [
+        k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]
+    ]
     assert sorted(mine_after) == sorted(mine)

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]
 
 @pytest.fixture(scope="module")
 def server_config() -> dict[str, Any]:
-    return {"MappingKernelManager": {"cull_idle_timeout": 3, "cull_interval": 1, "cull_connected": True}}
+    return {
+        "MappingKernelManager": {"cull_idle_timeout": 3, "cull_interval": 1, "cull_connected": True}
+    }
 
 
 def test_idle_kernel_is_culled_but_the_pool_is_not(server: Server) -> None:
@@ -23,7 +25,10 @@ def test_idle_kernel_is_culled_but_the_pool_is_not(server: Server) -> None:
     assert r.status_code == 200 and kernel_id
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        mine = [k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]]
+        mine = [
+            k["id"]
+            for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]
+        ]
         if kernel_id not in mine:
             break
         time.sleep(0.5)

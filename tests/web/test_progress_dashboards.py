@@ -53,14 +53,22 @@ class World:
     project: Path
     sim: Any  # painel.progress.simulator.CademiSimulator
 
-    def cli(self, *args: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 180, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """``painel ARGS`` against this world's home and project, with the Cademi key exported."""
         proc = subprocess.run(
-            [sys.executable, "-m", "painel.cli", *args], env=cli_env(self.home, self.project, CADEMI_API_KEY=KEY),
-            capture_output=True, text=True, timeout=timeout, cwd=self.project,
+            [sys.executable, "-m", "painel.cli", *args],
+            env=cli_env(self.home, self.project, CADEMI_API_KEY=KEY),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.project,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"painel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"painel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -89,7 +97,11 @@ def session(world: World, username: str) -> requests.Session:
 
 def shutdown(world: World, s: requests.Session, kernel_id: str) -> None:
     """What the page's unload beacon does: frees the user's kernel (the per-user cap is 4)."""
-    s.post(f"{world.server.base}/voila/api/shutdown/{kernel_id}", data={"_xsrf": s.cookies.get("_xsrf")}, timeout=10)
+    s.post(
+        f"{world.server.base}/voila/api/shutdown/{kernel_id}",
+        data={"_xsrf": s.cookies.get("_xsrf")},
+        timeout=10,
+    )
 
 
 @contextmanager
@@ -106,8 +118,11 @@ def opened(world: World, s: requests.Session, notebook: str) -> Iterator[KernelC
 
 
 def widget(states: States, model: str, description: str) -> str:
-    found = [mid for mid, st in states.items()
-             if st.get("_model_name") == model and st.get("description") == description]
+    found = [
+        mid
+        for mid, st in states.items()
+        if st.get("_model_name") == model and st.get("description") == description
+    ]
     assert len(found) == 1, (model, description, found)
     return found[0]
 
@@ -126,16 +141,28 @@ def sibling_after(states: States, child: str) -> str:
 
 
 def set_state(ch: KernelChannel, comm_id: str, **state: Any) -> None:
-    ch.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": state,
-                                                               "buffer_paths": []}})
+    ch.send(
+        "shell",
+        "comm_msg",
+        {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}},
+    )
 
 
 def click(ch: KernelChannel, comm_id: str) -> None:
-    ch.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}})
+    ch.send(
+        "shell",
+        "comm_msg",
+        {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}},
+    )
 
 
-def wait_states(ch: KernelChannel, ok: Callable[[States], bool], what: str, timeout: float = 30,
-                show: Callable[[States], Any] = lambda st: "") -> States:
+def wait_states(
+    ch: KernelChannel,
+    ok: Callable[[States], bool],
+    what: str,
+    timeout: float = 30,
+    show: Callable[[States], Any] = lambda st: "",
+) -> States:
     deadline = time.monotonic() + timeout
     states: States = {}
     while time.monotonic() < deadline:
@@ -147,12 +174,19 @@ def wait_states(ch: KernelChannel, ok: Callable[[States], bool], what: str, time
 
 
 def output_html(states: States) -> list[str]:
-    return [str(out.get("data", {}).get("text/html", "")) for st in states.values()
-            for out in st.get("outputs", []) or []]
+    return [
+        str(out.get("data", {}).get("text/html", ""))
+        for st in states.values()
+        for out in st.get("outputs", []) or []
+    ]
 
 
 def table_html(states: States) -> str:
-    tables = [h for h in output_html(states) if 'class="dataframe painel-table"' in h and "<th>Aluno</th>" in h]
+    tables = [
+        h
+        for h in output_html(states)
+        if 'class="dataframe painel-table"' in h and "<th>Aluno</th>" in h
+    ]
     assert len(tables) == 1, f"expected one student table, got {len(tables)}"
     return tables[0]
 
@@ -242,19 +276,25 @@ def test_coordinator_gets_both_dashboards(world: World) -> None:
     page = s.get(world.server.base + "/", timeout=10).text
     assert "Progresso dos alunos" in page and "Cadastro de turmas" in page
     # each page built for her (not the refusal or the "not published" message)
-    for notebook, marker in (("progresso.ipynb", "Olá, Coordenação de ensino. Última coleta na Cademi"),
-                             ("cadastro_turmas.ipynb", "<h3>Turmas cadastradas</h3>")):
+    for notebook, marker in (
+        ("progresso.ipynb", "Olá, Coordenação de ensino. Última coleta na Cademi"),
+        ("cadastro_turmas.ipynb", "<h3>Turmas cadastradas</h3>"),
+    ):
         with opened(world, s, notebook) as ch:
             assert marker in everything(ch.widget_states())
 
 
 # ---- row-level scoping of tutors ----------------------------------------------------------------
-@pytest.mark.parametrize(("user", "own", "classes", "other"), [
-    ("tutora.ana", [5001, 5003], {"Turma 01", "Turma 03"}, [5002, 5004, 5005, 5006]),
-    ("tutor.bruno", [5002], {"Turma 02"}, [5001, 5003, 5004, 5005, 5006]),
-])
-def test_tutor_sees_only_their_classes(world: World, user: str, own: list[int], classes: set[str],
-                                       other: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("user", "own", "classes", "other"),
+    [
+        ("tutora.ana", [5001, 5003], {"Turma 01", "Turma 03"}, [5002, 5004, 5005, 5006]),
+        ("tutor.bruno", [5002], {"Turma 02"}, [5001, 5003, 5004, 5005, 5006]),
+    ],
+)
+def test_tutor_sees_only_their_classes(
+    world: World, user: str, own: list[int], classes: set[str], other: list[int]
+) -> None:
     names, ids = forbidden_students(world, own, other)
     with opened(world, session(world, user), "progresso.ipynb") as ch:
         states = ch.widget_states()
@@ -276,17 +316,29 @@ def test_forged_class_value_still_shows_only_her_rows(world: World) -> None:
         states = ch.widget_states()
         klass = widget(states, "DropdownModel", "Turma:")
         # a real change goes through (so the channel and the callbacks are live) ...
-        set_state(ch, klass, index=labels(states, "Turma:").index("Turma 03 — Formação Analista de Dados"))
-        wait_states(ch, lambda st: table_classes(st) == {"Turma 03"}, "the table showing Turma 03 only",
-                    show=table_classes)
+        set_state(
+            ch, klass, index=labels(states, "Turma:").index("Turma 03 — Formação Analista de Dados")
+        )
+        wait_states(
+            ch,
+            lambda st: table_classes(st) == {"Turma 03"},
+            "the table showing Turma 03 only",
+            show=table_classes,
+        )
         # ... and forged ones do not open another class
         for forged in ({"value": "5002"}, {"value": 5002}, {"index": 7}, {"index": -3}):
             set_state(ch, klass, **forged)
         states = ch.widget_states()
         assert table_classes(states) == {"Turma 03"}
-        set_state(ch, klass, index=None)  # no offered value: falls back to "Todas" (her classes only)
-        states = wait_states(ch, lambda st: "Turma 01" in table_classes(st), "the table back on all her classes",
-                             show=table_classes)
+        set_state(
+            ch, klass, index=None
+        )  # no offered value: falls back to "Todas" (her classes only)
+        states = wait_states(
+            ch,
+            lambda st: "Turma 01" in table_classes(st),
+            "the table back on all her classes",
+            show=table_classes,
+        )
     assert table_classes(states) <= {"Turma 01", "Turma 03"}
     text = everything(states)
     assert "Turma 02" not in text
@@ -318,33 +370,54 @@ def registered(world: World) -> Registration:
         set_state(ch, number, value="7")
         set_state(ch, trilha, index=labels(states, "Trilha:").index(track_name))
         click(ch, submit)
-        states = wait_states(ch, lambda st: st[feedback]["value"] != "", "a registration message",
-                             show=lambda st: st[feedback]["value"])
+        states = wait_states(
+            ch,
+            lambda st: st[feedback]["value"] != "",
+            "a registration message",
+            show=lambda st: st[feedback]["value"],
+        )
     tables = [h for h in output_html(states) if "painel-table" in h]
     return Registration(states[feedback]["value"], "".join(tables), track)
 
 
 def test_coordinator_registers_a_tag(world: World, registered: Registration) -> None:
     assert "painel-msg-info" in registered.feedback, registered.feedback
-    assert f"Tag {NEW_TAG}" in registered.feedback and "cadastrada como Turma 07" in registered.feedback
+    assert (
+        f"Tag {NEW_TAG}" in registered.feedback
+        and "cadastrada como Turma 07" in registered.feedback
+    )
     assert "Ela entra na próxima coleta" in registered.feedback
     assert str(NEW_TAG) in registered.tags_table and "coordenacao" in registered.tags_table
-    tags = {t["tag_id"]: t for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+    tags = {
+        t["tag_id"]: t
+        for t in json.loads(
+            painel(world.home, "tags", "list", "--json", project=world.project).stdout
+        )
+    }
     assert tags[NEW_TAG]["registered_by"] == "coordenacao"
     assert tags[NEW_TAG]["track"] == registered.track and tags[NEW_TAG]["class_number"] == 7
     assert tags[NEW_TAG]["active"] is True
 
 
-@pytest.mark.parametrize(("tag", "number", "expected"), [
-    ("", "", "Preencha a tag e a turma."),
-    ("abc", "9", "deve ser um número inteiro"),
-    ("5008", "x9", "deve ser um número inteiro"),
-    ("4242", "42", "A tag 4242 não existe na Cademi"),
-    (str(NEW_TAG), "8", f"A tag {NEW_TAG} já está cadastrada"),
-])
-def test_registration_validation_messages(world: World, registered: Registration, tag: str, number: str,
-                                          expected: str) -> None:
-    before = {t["tag_id"] for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+@pytest.mark.parametrize(
+    ("tag", "number", "expected"),
+    [
+        ("", "", "Preencha a tag e a turma."),
+        ("abc", "9", "deve ser um número inteiro"),
+        ("5008", "x9", "deve ser um número inteiro"),
+        ("4242", "42", "A tag 4242 não existe na Cademi"),
+        (str(NEW_TAG), "8", f"A tag {NEW_TAG} já está cadastrada"),
+    ],
+)
+def test_registration_validation_messages(
+    world: World, registered: Registration, tag: str, number: str, expected: str
+) -> None:
+    before = {
+        t["tag_id"]
+        for t in json.loads(
+            painel(world.home, "tags", "list", "--json", project=world.project).stdout
+        )
+    }
     with opened(world, session(world, "coordenacao"), "cadastro_turmas.ipynb") as ch:
         states = ch.widget_states()
         submit = widget(states, "ButtonModel", "Cadastrar")
@@ -352,40 +425,63 @@ def test_registration_validation_messages(world: World, registered: Registration
         set_state(ch, widget(states, "TextModel", "Tag da turma na Cademi:"), value=tag)
         set_state(ch, widget(states, "TextModel", "Número da turma:"), value=number)
         click(ch, submit)
-        states = wait_states(ch, lambda st: st[feedback]["value"] != "", "a validation message",
-                             show=lambda st: st[feedback]["value"])
+        states = wait_states(
+            ch,
+            lambda st: st[feedback]["value"] != "",
+            "a validation message",
+            show=lambda st: st[feedback]["value"],
+        )
     message = html.unescape(states[feedback]["value"])
     assert "painel-msg-error" in message and expected in message, message
-    after = {t["tag_id"] for t in json.loads(painel(world.home, "tags", "list", "--json", project=world.project).stdout)}
+    after = {
+        t["tag_id"]
+        for t in json.loads(
+            painel(world.home, "tags", "list", "--json", project=world.project).stdout
+        )
+    }
     assert after == before
 
 
 def test_registered_tag_enters_the_next_run(world: World, registered: Registration) -> None:
     (week,) = world.sql("SELECT max(week) FROM progress_weekly")[0]
     assert world.sql("SELECT count(*) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG])[0][0] == 0
-    world.cli("etl", "run", "progress", "-p", "allow_past_week=false", timeout=240)  # this week, now
+    world.cli(
+        "etl", "run", "progress", "-p", "allow_past_week=false", timeout=240
+    )  # this week, now
     classes = world.sql("SELECT class_name, track, active FROM classes WHERE tag_id = ?", [NEW_TAG])
     assert classes == [("Turma 07", registered.track, True)]
-    rows = world.sql("SELECT week, count(*) FROM progress_weekly WHERE tag_id = ? GROUP BY week", [NEW_TAG])
+    rows = world.sql(
+        "SELECT week, count(*) FROM progress_weekly WHERE tag_id = ? GROUP BY week", [NEW_TAG]
+    )
     assert rows and rows[0][0] == week and rows[0][1] > 0, rows
     members = world.sim.world.member_ids(NEW_TAG)
-    students = world.sql("SELECT count(DISTINCT student_id) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG])[0][0]
+    students = world.sql(
+        "SELECT count(DISTINCT student_id) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG]
+    )[0][0]
     assert students == len(members)
     # the other classes are still there, this week included
-    assert {t for (t,) in world.sql("SELECT DISTINCT tag_id FROM progress_weekly WHERE week = ?", [week])} >= {
-        5001, 5002, 5003, 5004, 5005, 5006, NEW_TAG}
+    assert {
+        t
+        for (t,) in world.sql("SELECT DISTINCT tag_id FROM progress_weekly WHERE week = ?", [week])
+    } >= {5001, 5002, 5003, 5004, 5005, 5006, NEW_TAG}
     # a page opened now reads the new version: the coordinator gets the class, tutors do not
     with opened(world, session(world, "coordenacao"), "progresso.ipynb") as ch:
         assert "Turma 07 — Formação Analista de Dados" in labels(ch.widget_states(), "Turma:")
     with opened(world, session(world, "tutora.ana"), "progresso.ipynb") as ch:
         states = ch.widget_states()
-    assert [o.split(" — ")[0] for o in labels(states, "Turma:")] == ["Todas", "Turma 01", "Turma 03"]
+    assert [o.split(" — ")[0] for o in labels(states, "Turma:")] == [
+        "Todas",
+        "Turma 01",
+        "Turma 03",
+    ]
     assert "Turma 07" not in everything(states)
 
 
 def test_collect_now_starts_a_run(world: World) -> None:
     def manual_runs() -> list[dict[str, Any]]:
-        runs = json.loads(painel(world.home, "runs", "progress", "--json", project=world.project).stdout)
+        runs = json.loads(
+            painel(world.home, "runs", "progress", "--json", project=world.project).stdout
+        )
         return [r for r in runs if str(r.get("trigger_", "")).startswith("manual:coordenacao")]
 
     assert manual_runs() == []
@@ -394,8 +490,12 @@ def test_collect_now_starts_a_run(world: World) -> None:
         run_now = widget(states, "ButtonModel", "Coletar agora")
         run_feedback = sibling_after(states, run_now)
         click(ch, run_now)
-        states = wait_states(ch, lambda st: st[run_feedback]["value"] != "", "the run-now message",
-                             show=lambda st: st[run_feedback]["value"])
+        states = wait_states(
+            ch,
+            lambda st: st[run_feedback]["value"] != "",
+            "the run-now message",
+            show=lambda st: st[run_feedback]["value"],
+        )
         assert "Coleta iniciada" in states[run_feedback]["value"], states[run_feedback]["value"]
     deadline = time.monotonic() + 90
     runs: list[dict[str, Any]] = []

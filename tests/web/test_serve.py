@@ -39,14 +39,24 @@ def rows_seen(server: Server, s: requests.Session) -> str:
 
 # ---- login ----------------------------------------------------------------------------
 def test_anonymous_dashboard_request_redirects_to_login(server: Server) -> None:
-    r = requests.get(server.base + "/voila/render/matriculas.ipynb", allow_redirects=False, timeout=10)
+    r = requests.get(
+        server.base + "/voila/render/matriculas.ipynb", allow_redirects=False, timeout=10
+    )
     assert r.status_code == 302
     assert r.headers["Location"].startswith("/login?next=")
     assert "kernelId" not in r.text
 
 
-@pytest.mark.parametrize("path", ["/", "/voila/tree", "/voila/api/contents", "/painel/api/kernels",
-                                  "/api/kernels/00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/voila/tree",
+        "/voila/api/contents",
+        "/painel/api/kernels",
+        "/api/kernels/00000000-0000-0000-0000-000000000000",
+    ],
+)
 def test_nothing_but_login_and_static_is_public(server: Server, path: str) -> None:
     r = requests.get(server.base + path, allow_redirects=False, timeout=10)
     assert r.status_code in (302, 403), (path, r.status_code)
@@ -62,8 +72,15 @@ def test_static_assets_are_public(server: Server) -> None:
 def test_wrong_password_is_refused(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)
-    r = s.post(server.base + "/login", data={"_xsrf": s.cookies.get("_xsrf"), "username": "sre.metro",
-                                             "password": "not-the-password"}, timeout=10)
+    r = s.post(
+        server.base + "/login",
+        data={
+            "_xsrf": s.cookies.get("_xsrf"),
+            "username": "sre.metro",
+            "password": "not-the-password",
+        },
+        timeout=10,
+    )
     assert r.status_code == 401
     assert "Usuário ou senha inválidos" in r.text
     assert "painel_session" not in s.cookies
@@ -73,7 +90,11 @@ def test_wrong_password_is_refused(server: Server) -> None:
 def test_login_form_needs_the_xsrf_token(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)
-    r = s.post(server.base + "/login", data={"username": "sre.metro", "password": "demo-sre-metro"}, timeout=10)
+    r = s.post(
+        server.base + "/login",
+        data={"username": "sre.metro", "password": "demo-sre-metro"},
+        timeout=10,
+    )
     assert r.status_code == 403
     assert "painel_session" not in s.cookies
 
@@ -81,10 +102,16 @@ def test_login_form_needs_the_xsrf_token(server: Server) -> None:
 def test_session_cookie_flags(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)
-    r = s.post(server.base + "/login", data={"_xsrf": s.cookies.get("_xsrf"), "username": "sre.jf",
-                                             "password": "demo-sre-jf"}, allow_redirects=False, timeout=10)
+    r = s.post(
+        server.base + "/login",
+        data={"_xsrf": s.cookies.get("_xsrf"), "username": "sre.jf", "password": "demo-sre-jf"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
-    set_cookie = [v for k, v in r.raw.headers.items() if k.lower() == "set-cookie" and "painel_session" in v][0]
+    set_cookie = [
+        v for k, v in r.raw.headers.items() if k.lower() == "set-cookie" and "painel_session" in v
+    ][0]
     flags = set_cookie.lower()
     assert "httponly" in flags and "samesite=lax" in flags
     assert "expires" not in flags  # a browser-session cookie; the server enforces expiry
@@ -103,9 +130,17 @@ def test_login_renders_landing_with_allowed_dashboards_only(server: Server) -> N
 def test_open_redirect_after_login_is_refused(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)
-    r = s.post(server.base + "/login", data={"_xsrf": s.cookies.get("_xsrf"), "username": "sre.jf",
-                                             "password": "demo-sre-jf", "next": "https://evil.example/"},
-               allow_redirects=False, timeout=10)
+    r = s.post(
+        server.base + "/login",
+        data={
+            "_xsrf": s.cookies.get("_xsrf"),
+            "username": "sre.jf",
+            "password": "demo-sre-jf",
+            "next": "https://evil.example/",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
@@ -155,10 +190,18 @@ def test_execute_request_over_the_websocket_is_not_executed(server: Server, tmp_
     target = tmp_path / f"pwned-{uuid.uuid4().hex}"
     ch = KernelChannel(server, s, kernel_id)
     try:
-        msg_id = ch.send("shell", "execute_request", {
-            "code": f"open({str(target)!r}, 'w').write('x')", "silent": False, "store_history": False,
-            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-        })
+        msg_id = ch.send(
+            "shell",
+            "execute_request",
+            {
+                "code": f"open({str(target)!r}, 'w').write('x')",
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
         deadline = time.monotonic() + 5
         replies = []
         while time.monotonic() < deadline:
@@ -180,17 +223,28 @@ def test_another_users_kernel_is_off_limits(server: Server) -> None:
     _, kernel_id = render(owner, server, "matriculas.ipynb")
     intruder = login(server, "sre.jf")
     assert intruder.get(f"{server.base}/api/kernels/{kernel_id}", timeout=10).status_code == 403
-    assert intruder.delete(f"{server.base}/api/kernels/{kernel_id}", timeout=10,
-                           headers={"X-XSRFToken": intruder.cookies.get("_xsrf")}).status_code == 403
-    r = intruder.post(f"{server.base}/voila/api/shutdown/{kernel_id}",
-                      data={"_xsrf": intruder.cookies.get("_xsrf")}, timeout=10)
+    assert (
+        intruder.delete(
+            f"{server.base}/api/kernels/{kernel_id}",
+            timeout=10,
+            headers={"X-XSRFToken": intruder.cookies.get("_xsrf")},
+        ).status_code
+        == 403
+    )
+    r = intruder.post(
+        f"{server.base}/voila/api/shutdown/{kernel_id}",
+        data={"_xsrf": intruder.cookies.get("_xsrf")},
+        timeout=10,
+    )
     assert r.status_code == 403
     import websocket
 
     with pytest.raises(websocket.WebSocketBadStatusException) as err:
         websocket.create_connection(
             server.base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id=x",
-            header=[f"Cookie: {cookie_header(intruder)}"], origin=server.base, timeout=10,
+            header=[f"Cookie: {cookie_header(intruder)}"],
+            origin=server.base,
+            timeout=10,
         )
     assert err.value.status_code == 403
     # the owner still has it
@@ -207,46 +261,64 @@ def test_request_info_socket_needs_the_kernel_token(server: Server) -> None:
         with pytest.raises(websocket.WebSocketBadStatusException) as err:
             websocket.create_connection(
                 server.base.replace("http", "ws") + f"/voila/query/{kernel_id}{suffix}",
-                header=[f"Cookie: {cookie_header(s)}"], timeout=10,
+                header=[f"Cookie: {cookie_header(s)}"],
+                timeout=10,
             )
         assert err.value.status_code == 403
 
 
-@pytest.mark.parametrize("path", [
-    "/voila/files/matriculas.ipynb",
-    "/voila/files/../etl/demo_enrolment.ipynb",
-    "/voila/files/..%2F..%2Flib%2Fpainel%2Fstore.py",
-    "/voila/files/../../lib/painel/store.py",
-    "/voila/files/../../data/painel.sqlite",
-    "/voila/static/../../../../pyproject.toml",
-    "/voila/templates/painel/conf.json",
-    "/voila/api/contents/matriculas.ipynb",
-    "/voila/render/matriculas.py",
-    "/voila/tree/../etl",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/voila/files/matriculas.ipynb",
+        "/voila/files/../etl/demo_enrolment.ipynb",
+        "/voila/files/..%2F..%2Flib%2Fpainel%2Fstore.py",
+        "/voila/files/../../lib/painel/store.py",
+        "/voila/files/../../data/painel.sqlite",
+        "/voila/static/../../../../pyproject.toml",
+        "/voila/templates/painel/conf.json",
+        "/voila/api/contents/matriculas.ipynb",
+        "/voila/render/matriculas.py",
+        "/voila/tree/../etl",
+    ],
+)
 def test_no_data_or_code_file_can_be_downloaded(server: Server, path: str) -> None:
     s = login(server, "admin")
     r = s.get(server.base + path, timeout=10, allow_redirects=True)
     body = r.content
-    leaked = (b'"cells"' in body or b"SQLite format 3" in body or b"DUCK" in body[:64]
-              or b"def " in body or b"[project]" in body)
+    leaked = (
+        b'"cells"' in body
+        or b"SQLite format 3" in body
+        or b"DUCK" in body[:64]
+        or b"def " in body
+        or b"[project]" in body
+    )
     assert not (r.status_code == 200 and leaked), (path, r.status_code, body[:200])
 
 
 def test_store_files_are_not_reachable_by_any_route(server: Server) -> None:
     s = login(server, "admin")
     version_file = next((server.home / "store" / "demo" / "versions").glob("*.duckdb"))
-    for path in (f"/voila/files/{version_file}", f"/voila/files/{version_file.name}",
-                 f"/voila/static/{version_file}", "/voila/files//etc/passwd"):
+    for path in (
+        f"/voila/files/{version_file}",
+        f"/voila/files/{version_file.name}",
+        f"/voila/static/{version_file}",
+        "/voila/files//etc/passwd",
+    ):
         r = s.get(server.base + path, timeout=10)
-        assert not (r.status_code == 200 and (b"DUCK" in r.content[:64] or b"root:" in r.content)), path
+        assert not (
+            r.status_code == 200 and (b"DUCK" in r.content[:64] or b"root:" in r.content)
+        ), path
 
 
 def test_forged_identity_header_or_query_changes_nothing(server: Server) -> None:
     s = login(server, "sre.jf")
-    r, kernel_id = render(s, server, "matriculas.ipynb?user=admin&X-Painel-User=sre.metro&HTTP_X_PAINEL_USER=admin",
-                          headers={"X-Painel-User": "sre.metro", "X_Painel_User": "admin",
-                                   "X-Painel-User-": "admin"})
+    r, kernel_id = render(
+        s,
+        server,
+        "matriculas.ipynb?user=admin&X-Painel-User=sre.metro&HTTP_X_PAINEL_USER=admin",
+        headers={"X-Painel-User": "sre.metro", "X_Painel_User": "admin", "X-Painel-User-": "admin"},
+    )
     assert r.status_code == 200 and kernel_id
     ch = KernelChannel(server, s, kernel_id)
     try:
@@ -256,8 +328,12 @@ def test_forged_identity_header_or_query_changes_nothing(server: Server) -> None
     assert "Juiz de Fora" in text and "Metropolitana A" not in text
     assert "SRE Juiz de Fora" in text  # greeted as the logged-in user
     # without a session, the header opens nothing
-    anon = requests.get(f"{server.base}/voila/render/matriculas.ipynb", headers={"X-Painel-User": "admin"},
-                        allow_redirects=False, timeout=10)
+    anon = requests.get(
+        f"{server.base}/voila/render/matriculas.ipynb",
+        headers={"X-Painel-User": "admin"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert anon.status_code == 302
 
 
@@ -265,7 +341,12 @@ def test_logout_ends_the_session_and_its_kernels(server: Server) -> None:
     s = login(server, "escola.31003001")
     _, kernel_id = render(s, server, "matriculas.ipynb")
     stolen = dict(s.cookies)
-    r = s.post(server.base + "/logout", data={"_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=10)
+    r = s.post(
+        server.base + "/logout",
+        data={"_xsrf": s.cookies.get("_xsrf")},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302 and r.headers["Location"].endswith("/login")
     replay = requests.Session()
     for name, value in stolen.items():
@@ -278,8 +359,18 @@ def test_logout_ends_the_session_and_its_kernels(server: Server) -> None:
 def test_disabled_user_loses_access_at_once(server: Server) -> None:
     from painel_testing import painel
 
-    painel(server.home, "users", "add", "tmp.user", "--role", "staff", "--grant", "demo:regional:3",
-           "--password-stdin", stdin="tmp-user-pass\n")
+    painel(
+        server.home,
+        "users",
+        "add",
+        "tmp.user",
+        "--role",
+        "staff",
+        "--grant",
+        "demo:regional:3",
+        "--password-stdin",
+        stdin="tmp-user-pass\n",
+    )
     s = login(server, "tmp.user", "tmp-user-pass")
     assert s.get(server.base + "/", allow_redirects=False, timeout=10).status_code == 200
     painel(server.home, "users", "disable", "tmp.user")
@@ -293,10 +384,24 @@ def test_forged_widget_values_from_the_browser_leak_nothing(server: Server) -> N
     ch = KernelChannel(server, s, kernel_id)
     try:
         states = ch.widget_states()
-        dropdown = next(mid for mid, st in states.items() if st.get("_model_name") == "DropdownModel")
-        for forged in ({"index": 7}, {"index": -3}, {"index": None}, {"value": 2}, {"_options_labels": ["x"]}):
-            ch.send("shell", "comm_msg", {"comm_id": dropdown, "data": {"method": "update", "state": forged,
-                                                                         "buffer_paths": []}})
+        dropdown = next(
+            mid for mid, st in states.items() if st.get("_model_name") == "DropdownModel"
+        )
+        for forged in (
+            {"index": 7},
+            {"index": -3},
+            {"index": None},
+            {"value": 2},
+            {"_options_labels": ["x"]},
+        ):
+            ch.send(
+                "shell",
+                "comm_msg",
+                {
+                    "comm_id": dropdown,
+                    "data": {"method": "update", "state": forged, "buffer_paths": []},
+                },
+            )
         text = widget_text(ch.widget_states())
     finally:
         ch.close()

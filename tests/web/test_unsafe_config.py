@@ -25,12 +25,16 @@ pytestmark = [pytest.mark.timeout(120)]
 def test_unsafe_setting_stops_the_server(tmp_path: Path, setting: dict, message: str) -> None:
     cfg = tmp_path / "extra.json"
     cfg.write_text(json.dumps({"VoilaConfiguration": setting}))
-    proc = painel(tmp_path / "home", "serve", "--port", "1", "--config", str(cfg), check=False, timeout=60)
+    proc = painel(
+        tmp_path / "home", "serve", "--port", "1", "--config", str(cfg), check=False, timeout=60
+    )
     assert proc.returncode == 2
     assert "unsafe voila.json" in proc.stderr and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
-    proc = painel(tmp_path / "home", "serve", "--config", str(tmp_path / "nope.json"), check=False, timeout=60)
+    proc = painel(
+        tmp_path / "home", "serve", "--config", str(tmp_path / "nope.json"), check=False, timeout=60
+    )
     assert proc.returncode == 2 and "config file not found" in proc.stderr

@@ -43,7 +43,9 @@ def render(build: Callable[[Any], Any]) -> Any:
     except NoVersion:
         if not served:
             raise
-        return widgets.HTML(ui.message("Os dados deste painel ainda não foram publicados.", "warning"))
+        return widgets.HTML(
+            ui.message("Os dados deste painel ainda não foram publicados.", "warning")
+        )
     except Exception:  # noqa: BLE001 - never a traceback to the browser
         if not served:
             raise
@@ -51,7 +53,15 @@ def render(build: Callable[[Any], Any]) -> Any:
         return widgets.HTML(ui.message(ui.GENERIC_ERROR, "error"))
 
 
-__all__ = ["IdentityError", "current_viewer", "open_dataset", "opstate", "render", "store", "warm_up"]
+__all__ = [
+    "IdentityError",
+    "current_viewer",
+    "open_dataset",
+    "opstate",
+    "render",
+    "store",
+    "warm_up",
+]
 
 
 def warm_up() -> None:
@@ -68,11 +78,23 @@ def warm_up() -> None:
 
     con = duckdb.connect(":memory:")
     con.execute("ATTACH ':memory:' AS warm")
-    df = con.execute("SELECT range AS x, range * 2 AS y, 'a' AS s, DATE '2026-01-01' + range::INT AS d FROM range(10)").df()
+    df = con.execute(
+        "SELECT range AS x, range * 2 AS y, 'a' AS s, DATE '2026-01-01' + range::INT AS d FROM range(10)"
+    ).df()
     con.close()
-    fig = go.Figure(go.Scatter(x=df["d"], y=df["y"], mode="lines+markers", name="x", hovertemplate="%{y}"))
-    fig.update_layout(title="x", xaxis_title="x", yaxis_title="y", legend_title="x", separators=",.",
-                      margin={"l": 1}, height=10, xaxis_tickformat="%m/%Y")
+    fig = go.Figure(
+        go.Scatter(x=df["d"], y=df["y"], mode="lines+markers", name="x", hovertemplate="%{y}")
+    )
+    fig.update_layout(
+        title="x",
+        xaxis_title="x",
+        yaxis_title="y",
+        legend_title="x",
+        separators=",.",
+        margin={"l": 1},
+        height=10,
+        xaxis_tickformat="%m/%Y",
+    )
     fig.add_annotation(text="x", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     out = widgets.Output()
     ui.show(out, fig, df, ui.message("x"))

@@ -23,13 +23,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 log = logging.getLogger("painel.dash")
-GENERIC_ERROR = "Não foi possível atualizar esta visualização. Tente novamente ou avise a equipe de dados."
+GENERIC_ERROR = (
+    "Não foi possível atualizar esta visualização. Tente novamente ou avise a equipe de dados."
+)
 
 
 def figure_bundle(fig: go.Figure) -> dict[str, Any]:
     spec = json.loads(fig.to_json())
     return {
-        "application/vnd.plotly.v1+json": {**spec, "config": {"displaylogo": False, "locale": "pt-BR"}},
+        "application/vnd.plotly.v1+json": {
+            **spec,
+            "config": {"displaylogo": False, "locale": "pt-BR"},
+        },
         "text/plain": f"<Figure: {fig.layout.title.text or ''}>",
     }
 
@@ -79,7 +84,9 @@ def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[...,
     return wrap
 
 
-def choose(value: Any, options: Sequence[tuple[str, Any]] | Sequence[Any], fallback: Any = None) -> Any:
+def choose(
+    value: Any, options: Sequence[tuple[str, Any]] | Sequence[Any], fallback: Any = None
+) -> Any:
     """``value`` if the server offered it, else ``fallback``."""
     allowed = [o[1] if isinstance(o, tuple) else o for o in options]
     return value if value in allowed else fallback

@@ -11,7 +11,10 @@ def enrolment_chart(df: pd.DataFrame, title: str) -> go.Figure:
     for stage, part in df.groupby("stage", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=part["month"], y=part["students"], mode="lines+markers", name=str(stage),
+                x=part["month"],
+                y=part["students"],
+                mode="lines+markers",
+                name=str(stage),
                 hovertemplate="%{x|%m/%Y}: %{y:,} alunos<extra>" + str(stage) + "</extra>",
             )
         )
@@ -26,6 +29,12 @@ def enrolment_chart(df: pd.DataFrame, title: str) -> go.Figure:
         height=380,
     )
     if df.empty:
-        fig.add_annotation(text="Sem dados para esta seleção", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(
+            text="Sem dados para esta seleção",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
     return fig

@@ -36,7 +36,9 @@ class SourceError(Exception):
 
 def _duck_error_line(exc: Exception) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    useful = [ln for ln in lines if ln.startswith(("Line:", "Column", "Original Line", "Could not"))]
+    useful = [
+        ln for ln in lines if ln.startswith(("Line:", "Column", "Original Line", "Could not"))
+    ]
     return "; ".join(lines[:1] + useful[:2])
 
 
@@ -56,12 +58,16 @@ def load(build: Build, source_dir: str | Path, min_students: int = 0) -> None:
     except duckdb.Error as exc:
         raise SourceError(f"{path}: {_duck_error_line(exc)}") from None
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT *, strptime(MES, '%d/%m/%Y')::DATE AS month FROM raw")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE src AS SELECT *, strptime(MES, '%d/%m/%Y')::DATE AS month FROM raw"
+        )
     except duckdb.Error as exc:
         bad = con.execute(
             "SELECT MES FROM raw WHERE try_strptime(MES, '%d/%m/%Y') IS NULL LIMIT 1"
         ).fetchone()
-        raise SourceError(f"{path}: field MES has a value that is not a dd/mm/yyyy date: {bad[0] if bad else exc!s}") from None
+        raise SourceError(
+            f"{path}: field MES has a value that is not a dd/mm/yyyy date: {bad[0] if bad else exc!s}"
+        ) from None
     con.execute(
         "CREATE OR REPLACE TABLE regionals AS SELECT DISTINCT COD_SRE AS regional_id, "
         "NOME_SRE AS regional_name FROM src ORDER BY 1"

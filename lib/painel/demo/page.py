@@ -27,11 +27,15 @@ def build(viewer: Viewer) -> widgets.Widget:
     )
     if not regions:
         return widgets.VBox(
-            [header, widgets.HTML(ui.message("Você não tem acesso a dados deste painel.", "warning"))]
+            [
+                header,
+                widgets.HTML(ui.message("Você não tem acesso a dados deste painel.", "warning")),
+            ]
         )
     choices = [("Todas as minhas regionais", ALL), *regions]
-    regional = widgets.Dropdown(options=choices, value=ALL, description="Regional:",
-                                style={"description_width": "initial"})
+    regional = widgets.Dropdown(
+        options=choices, value=ALL, description="Regional:", style={"description_width": "initial"}
+    )
     chart = widgets.Output()
     table = widgets.Output()
 
@@ -46,4 +50,6 @@ def build(viewer: Viewer) -> widgets.Widget:
 
     regional.observe(refresh, names="value")
     refresh()
-    return widgets.VBox([header, regional, chart, widgets.HTML("<h3>Escolas (último mês)</h3>"), table])
+    return widgets.VBox(
+        [header, regional, chart, widgets.HTML("<h3>Escolas (último mês)</h3>"), table]
+    )

@@ -29,10 +29,10 @@ def schools_latest(ds: ScopedDataset, regional_id: int | None) -> pd.DataFrame:
     """Each school's students in the latest month."""
     return ds.sql(
         "WITH latest AS (SELECT max(month) AS m FROM enrolment_by_stage) "
-        "SELECT s.school_id AS \"Código\", s.school_name AS \"Escola\", s.municipality AS \"Município\", "
-        "sum(e.students)::BIGINT AS \"Alunos\" "
+        'SELECT s.school_id AS "Código", s.school_name AS "Escola", s.municipality AS "Município", '
+        'sum(e.students)::BIGINT AS "Alunos" '
         "FROM enrolment_by_stage e JOIN schools s USING (school_id), latest "
         "WHERE e.month = latest.m AND ($1 IS NULL OR e.regional_id = $1) "
-        "GROUP BY ALL ORDER BY \"Alunos\" DESC",
+        'GROUP BY ALL ORDER BY "Alunos" DESC',
         [regional_id],
     )

@@ -15,7 +15,16 @@ REGIONALS = [
 ]
 STAGES = ["Anos Iniciais", "Anos Finais", "Ensino Médio"]
 SCHOOL_WORDS = ["Estadual", "Professora", "Doutor", "São", "Conceição", "João", "Inácio", "Antônio"]
-COLUMNS = ["COD_SRE", "NOME_SRE", "COD_ESCOLA", "NOME_ESCOLA", "MUNICIPIO", "MES", "ETAPA", "QT_ALUNOS"]
+COLUMNS = [
+    "COD_SRE",
+    "NOME_SRE",
+    "COD_ESCOLA",
+    "NOME_ESCOLA",
+    "MUNICIPIO",
+    "MES",
+    "ETAPA",
+    "QT_ALUNOS",
+]
 
 
 def school_id(regional: int, n: int) -> int:
@@ -52,8 +61,16 @@ def generate(
                         drift = 1 - 0.01 * m * rng.random()
                         students = max(0, round(base[stage] * drift + rng.randint(-5, 5)))
                         writer.writerow(
-                            [regional, regional_name, sid, name, city, month.strftime("%d/%m/%Y"),
-                             stage, students]
+                            [
+                                regional,
+                                regional_name,
+                                sid,
+                                name,
+                                city,
+                                month.strftime("%d/%m/%Y"),
+                                stage,
+                                students,
+                            ]
                         )
     tmp.replace(path)
     return path

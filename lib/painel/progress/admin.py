@@ -30,8 +30,15 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
 
     def cademi_tags() -> list[dict[str, Any]]:
         # a short leash: a person is waiting on the page
-        client = CademiClient(settings.base_url, settings.api_key(), per_second=settings.per_second,
-                              per_minute=settings.per_minute, timeout_s=10, retries=2, backoff_s=0.5)
+        client = CademiClient(
+            settings.base_url,
+            settings.api_key(),
+            per_second=settings.per_second,
+            per_minute=settings.per_minute,
+            timeout_s=10,
+            retries=2,
+            backoff_s=0.5,
+        )
         try:
             return client.tags()
         finally:
@@ -55,7 +62,11 @@ def start_run_now(paths: Paths, actor: str) -> str:
     env = dict(os.environ)
     env[HOME_ENV] = str(paths.home)
     env[PROJECT_ENV] = str(paths.project)
-    for key in [k for k in env if k.startswith(("VOILA_", "HTTP_", "SERVER_", "QUERY_", "SCRIPT_", "PATH_INFO"))]:
+    for key in [
+        k
+        for k in env
+        if k.startswith(("VOILA_", "HTTP_", "SERVER_", "QUERY_", "SCRIPT_", "PATH_INFO"))
+    ]:
         env.pop(key)  # the dashboard kernel's request variables are not the run's business
     env.pop("PAINEL_KERNEL_TOKEN", None)
     log = paths.runs / JOB
@@ -65,8 +76,12 @@ def start_run_now(paths: Paths, actor: str) -> str:
         fh.flush()
         subprocess.Popen(  # noqa: S603 - fixed argv
             [sys.executable, "-m", "painel.cli", "etl", "run", JOB, "--trigger", f"manual:{actor}"],
-            env=env, cwd=str(paths.project), stdout=fh, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            cwd=str(paths.project),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     return "Coleta iniciada. Acompanhe o andamento abaixo."
 

@@ -181,8 +181,9 @@ class CademiClient:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.session = session or requests.Session()
-        self.session.headers.update({"Authorization": api_key, "Accept": "application/json",
-                                     "User-Agent": USER_AGENT})
+        self.session.headers.update(
+            {"Authorization": api_key, "Accept": "application/json", "User-Agent": USER_AGENT}
+        )
         self.stats = CallStats()
 
     def __repr__(self) -> str:  # never the key
@@ -218,7 +219,9 @@ class CademiClient:
         if status == 403:
             raise AuthFailed(f"{what}: Cademi refused the call (403: no security header sent)")
         if status == 405:
-            raise AuthFailed(f"{what}: Cademi refused the API key (405: invalid token); check the key")
+            raise AuthFailed(
+                f"{what}: Cademi refused the API key (405: invalid token); check the key"
+            )
         if status == 429:
             raise _Transient("429 rate limit")
         if status >= 500:
@@ -233,9 +236,15 @@ class CademiClient:
             raise _Transient("unreadable reply (not an envelope)")
         if status == 409 or body.get("code") == 409:
             raise BusinessError(what, str(body.get("msg") or "regra de negócio"))
-        if status != 200 or body.get("success") is not True or not isinstance(body.get("data"), dict):
-            raise CademiError(f"{what}: unexpected reply HTTP {status}, code {body.get('code')!r}: "
-                              f"{str(body.get('msg') or '')[:200]}")
+        if (
+            status != 200
+            or body.get("success") is not True
+            or not isinstance(body.get("data"), dict)
+        ):
+            raise CademiError(
+                f"{what}: unexpected reply HTTP {status}, code {body.get('code')!r}: "
+                f"{str(body.get('msg') or '')[:200]}"
+            )
         return body["data"]
 
     def get(self, path_or_url: str, what: str | None = None) -> dict[str, Any]:
@@ -250,7 +259,9 @@ class CademiClient:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retries),
-            wait=wait_exponential_jitter(initial=self.backoff_s, max=self.max_backoff_s, jitter=self.backoff_s / 2),
+            wait=wait_exponential_jitter(
+                initial=self.backoff_s, max=self.max_backoff_s, jitter=self.backoff_s / 2
+            ),
             retry=retry_if_exception_type(_Transient),
             before_sleep=before_sleep,
             reraise=True,
@@ -304,8 +315,9 @@ class CademiClient:
 
     def users_by_tag(self, tag_id: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for items in self.pages(f"/usuario/lista_por_tag/{tag_id}", "usuario",
-                                f"GET /usuario/lista_por_tag/{tag_id}"):
+        for items in self.pages(
+            f"/usuario/lista_por_tag/{tag_id}", "usuario", f"GET /usuario/lista_por_tag/{tag_id}"
+        ):
             out.extend(items)
         return out
 

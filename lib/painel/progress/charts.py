@@ -12,24 +12,38 @@ COLORS = {ON_TRACK: "#2e7d32", BEHIND: "#c62828", NOT_STARTED: "#9e9e9e"}
 
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.Figure:
     fig.update_layout(
-        title=title, separators=",.", height=height, margin={"l": 60, "r": 20, "t": 60, "b": 40},
-        yaxis_title=y_title, legend_title="",
+        title=title,
+        separators=",.",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        yaxis_title=y_title,
+        legend_title="",
     )
     return fig
 
 
 def _empty(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
     if df.empty:
-        fig.add_annotation(text="Sem dados para esta seleção", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(
+            text="Sem dados para esta seleção",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
     return fig
 
 
 def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
-            x=df["week"], y=df["avg_progress"], mode="lines+markers", name="Progresso médio",
-            customdata=df["students"], hovertemplate="%{x}: %{y:.1f}% (%{customdata} alunos)<extra></extra>",
+            x=df["week"],
+            y=df["avg_progress"],
+            mode="lines+markers",
+            name="Progresso médio",
+            customdata=df["students"],
+            hovertemplate="%{x}: %{y:.1f}% (%{customdata} alunos)<extra></extra>",
         )
     )
     if selected_week is not None and selected_week in set(df["week"]):
@@ -42,20 +56,31 @@ def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> go
 def class_chart(df: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for name, part in df.groupby("class_name", sort=True):
-        fig.add_trace(go.Scatter(
-            x=part["week"], y=part["avg_progress"], mode="lines+markers", name=str(name),
-            hovertemplate="%{x}: %{y:.1f}%<extra>" + str(name) + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=part["week"],
+                y=part["avg_progress"],
+                mode="lines+markers",
+                name=str(name),
+                hovertemplate="%{x}: %{y:.1f}%<extra>" + str(name) + "</extra>",
+            )
+        )
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     fig.update_xaxes(title="Semana", type="category", categoryorder="category ascending")
     return _empty(_layout(fig, title, "Progresso médio"), df)
 
 
 def groups_chart(df: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure(go.Bar(
-        x=df["situation"], y=df["students"], marker_color=[COLORS.get(s, "#555") for s in df["situation"]],
-        text=df["students"], textposition="outside", hovertemplate="%{x}: %{y} alunos<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=df["situation"],
+            y=df["students"],
+            marker_color=[COLORS.get(s, "#555") for s in df["situation"]],
+            text=df["students"],
+            textposition="outside",
+            hovertemplate="%{x}: %{y} alunos<extra></extra>",
+        )
+    )
     fig.update_xaxes(title="")
     return _empty(_layout(fig, title, "Alunos", height=300), df[df["students"] > 0])
 
@@ -64,10 +89,15 @@ def journey_chart(df: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for name, part in df.groupby(["position", "product_name"], sort=True):
         label = str(name[1])
-        fig.add_trace(go.Scatter(
-            x=part["week"], y=part["progress_pct"], mode="lines+markers", name=label,
-            hovertemplate="%{x}: %{y:.1f}%<extra>" + label + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=part["week"],
+                y=part["progress_pct"],
+                mode="lines+markers",
+                name=label,
+                hovertemplate="%{x}: %{y:.1f}%<extra>" + label + "</extra>",
+            )
+        )
     fig.update_yaxes(range=[0, 105], ticksuffix="%")
     fig.update_xaxes(title="Semana", type="category", categoryorder="category ascending")
     return _empty(_layout(fig, title, "Progresso no curso"), df)

@@ -29,14 +29,25 @@ REGISTERED = 6  # of the 6 + 2 class tags the simulated school has
 USERS = [
     # username, password, role, grants, display name
     ("coordenacao", "demo-coordenacao", "coordinator", ["progress:*"], "Coordenação de ensino"),
-    ("tutora.ana", "demo-tutora-ana", "tutor", ["progress:class:5001", "progress:class:5003"], "Tutora Ana"),
+    (
+        "tutora.ana",
+        "demo-tutora-ana",
+        "tutor",
+        ["progress:class:5001", "progress:class:5003"],
+        "Tutora Ana",
+    ),
     ("tutor.bruno", "demo-tutor-bruno", "tutor", ["progress:class:5002"], "Tutor Bruno"),
 ]
 
 
 def simulator(**overrides: object) -> CademiSimulator:
     """The demo's simulated school (the same world `make demo` serves on port 8867)."""
-    options: dict[str, object] = {"seed": SEED, "students": STUDENTS, "classes": CLASSES, "key": KEY}
+    options: dict[str, object] = {
+        "seed": SEED,
+        "students": STUDENTS,
+        "classes": CLASSES,
+        "key": KEY,
+    }
     options.update(overrides)
     return CademiSimulator(**options)  # type: ignore[arg-type]
 
@@ -58,7 +69,9 @@ def prepare(paths: Paths) -> list[str]:
     return out
 
 
-def weeks_back(count: int, now: dt.datetime | None = None) -> Iterator[tuple[str, dt.datetime | None]]:
+def weeks_back(
+    count: int, now: dt.datetime | None = None
+) -> Iterator[tuple[str, dt.datetime | None]]:
     """The last ``count`` ISO weeks, oldest first, with the clock to collect each at (Monday 06:00)."""
     now = (now or dt.datetime.now(settings_mod.TZ)).astimezone(settings_mod.TZ)
     for back in range(count - 1, -1, -1):
@@ -79,10 +92,19 @@ def progress_history(paths: Paths, weeks: int = 12, log=print) -> list[str]:  # 
         try:
             for week, at in weeks_back(weeks):
                 sim.as_of = at
-                result = run_job(paths, settings_mod.JOB, pairs=[
-                    f"week={week}", "allow_past_week=true", f"base_url={sim.base_url}",
-                    "api_key_env=CADEMI_DEMO_HISTORY_KEY", "per_second=2000", "per_minute=120000",
-                ], trigger="demo")
+                result = run_job(
+                    paths,
+                    settings_mod.JOB,
+                    pairs=[
+                        f"week={week}",
+                        "allow_past_week=true",
+                        f"base_url={sim.base_url}",
+                        "api_key_env=CADEMI_DEMO_HISTORY_KEY",
+                        "per_second=2000",
+                        "per_minute=120000",
+                    ],
+                    trigger="demo",
+                )
                 if result.status != "succeeded":
                     raise RuntimeError(f"demo history: week {week} failed: {result.error}")
                 log(f"progress history: week {week} published ({result.duration_s:.1f}s)")

@@ -74,8 +74,10 @@ class Failure:
     reason: str
 
     def __str__(self) -> str:
-        return (f"student {self.student_id} ({self.student_name}) of tag {self.tag_id}, "
-                f"product {self.product_id}: {self.reason}")
+        return (
+            f"student {self.student_id} ({self.student_name}) of tag {self.tag_id}, "
+            f"product {self.product_id}: {self.reason}"
+        )
 
 
 @dataclass
@@ -112,8 +114,14 @@ class Collection:
 class Reporter:
     """Progress and ETA, printed (into the run's notebook) and kept on the run's record."""
 
-    def __init__(self, total: int, opstate: OpState | None, run_id: str | None,
-                 every_s: float = 10.0, out: Callable[[str], None] = print):
+    def __init__(
+        self,
+        total: int,
+        opstate: OpState | None,
+        run_id: str | None,
+        every_s: float = 10.0,
+        out: Callable[[str], None] = print,
+    ):
         self.total, self.opstate, self.run_id = total, opstate, run_id
         self.every_s, self.out = every_s, out
         self.t0 = time.monotonic()
@@ -124,7 +132,9 @@ class Reporter:
     def step(self, n: int = 1, force: bool = False) -> None:
         self.done += n
         now = time.monotonic()
-        if self.printed == self.done or (not force and now - self.last < self.every_s and self.done < self.total):
+        if self.printed == self.done or (
+            not force and now - self.last < self.every_s and self.done < self.total
+        ):
             return
         self.printed = self.done
         self.last = now
@@ -132,14 +142,24 @@ class Reporter:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else None
         eta_text = _duration(eta) if eta is not None else "?"
-        self.out(f"progress calls {self.done}/{self.total} ({100 * self.done / max(self.total, 1):.1f}%), "
-                 f"{rate:.2f}/s, ETA {eta_text}")
+        self.out(
+            f"progress calls {self.done}/{self.total} ({100 * self.done / max(self.total, 1):.1f}%), "
+            f"{rate:.2f}/s, ETA {eta_text}"
+        )
         if self.opstate is not None and self.run_id:
-            state = {"done": self.done, "total": self.total, "rate_per_s": round(rate, 3),
-                     "eta_s": round(eta) if eta is not None else None, "at": iso(utcnow())}
+            state = {
+                "done": self.done,
+                "total": self.total,
+                "rate_per_s": round(rate, 3),
+                "eta_s": round(eta) if eta is not None else None,
+                "at": iso(utcnow()),
+            }
             try:
                 with self.opstate.connect() as con:
-                    con.execute("UPDATE runs SET progress = ? WHERE run_id = ?", [json.dumps(state), self.run_id])
+                    con.execute(
+                        "UPDATE runs SET progress = ? WHERE run_id = ?",
+                        [json.dumps(state), self.run_id],
+                    )
             except Exception as exc:  # noqa: BLE001 - progress display must never fail the run
                 print(f"painel: could not record progress: {exc}", file=sys.stderr)
 
@@ -196,8 +216,10 @@ class Job:
                 except AuthFailed:
                     raise
                 except BusinessError as exc:
-                    c.problems.append(f"{label}: Cademi refused to list it ({exc.msg!r}); if the class "
-                                      f"ended, remove it with `painel tags remove {tag.tag_id}`")
+                    c.problems.append(
+                        f"{label}: Cademi refused to list it ({exc.msg!r}); if the class "
+                        f"ended, remove it with `painel tags remove {tag.tag_id}`"
+                    )
                     continue
                 except CademiError as exc:
                     c.problems.append(f"{label}: could not list its students: {exc}")
@@ -209,8 +231,10 @@ class Job:
                     continue
                 journal.save_tag_list(tag.tag_id, students)
             if not students:
-                c.warnings.append(f"{label}: Cademi lists no students in this tag; nothing collected for it "
-                                  f"this week (if the class ended, remove it with `painel tags remove {tag.tag_id}`)")
+                c.warnings.append(
+                    f"{label}: Cademi lists no students in this tag; nothing collected for it "
+                    f"this week (if the class ended, remove it with `painel tags remove {tag.tag_id}`)"
+                )
             c.lists[tag.tag_id] = students
 
     def _collect_progress(self, c: Collection, journal: Journal) -> None:
@@ -224,12 +248,21 @@ class Job:
         c.results = {k: v for k, v in journal.results().items() if k in needed}
         todo = [k for k in sorted(needed) if k not in c.results]
         if c.results:
-            self.log(f"resuming week {self.week}: {len(c.results)} of {len(needed)} progress replies "
-                     f"already in the journal, {len(todo)} to fetch")
+            self.log(
+                f"resuming week {self.week}: {len(c.results)} of {len(needed)} progress replies "
+                f"already in the journal, {len(todo)} to fetch"
+            )
         else:
-            self.log(f"week {self.week}: {len(c.lists)} classes, {len(needed)} progress calls to make")
-        reporter = Reporter(len(todo), OpState(self.paths.opstate), None if self.run.interactive else self.run.run_id,
-                            log_every_s(len(todo), self.settings.per_second), self.log)
+            self.log(
+                f"week {self.week}: {len(c.lists)} classes, {len(needed)} progress calls to make"
+            )
+        reporter = Reporter(
+            len(todo),
+            OpState(self.paths.opstate),
+            None if self.run.interactive else self.run.run_id,
+            log_every_s(len(todo), self.settings.per_second),
+            self.log,
+        )
         unavailable_in_a_row = 0
         for key in todo:
             student, product = key
@@ -243,14 +276,20 @@ class Job:
                 c.failures.append(Failure(student, name, tag_id, product, reason))
                 unavailable_in_a_row = 0
             except Unavailable as exc:
-                c.failures.append(Failure(student, name, tag_id, product, str(exc).split(": ", 1)[-1]))
+                c.failures.append(
+                    Failure(student, name, tag_id, product, str(exc).split(": ", 1)[-1])
+                )
                 unavailable_in_a_row += 1
                 if unavailable_in_a_row >= MAX_CONSECUTIVE_UNAVAILABLE:
-                    c.problems.append(f"Cademi stopped answering: {unavailable_in_a_row} calls in a row failed "
-                                      f"after every retry; stopped early (what was fetched is kept for the next run)")
+                    c.problems.append(
+                        f"Cademi stopped answering: {unavailable_in_a_row} calls in a row failed "
+                        f"after every retry; stopped early (what was fetched is kept for the next run)"
+                    )
                     break
             except CademiError as exc:  # Malformed and other unexpected replies
-                c.failures.append(Failure(student, name, tag_id, product, str(exc).split(": ", 1)[-1]))
+                c.failures.append(
+                    Failure(student, name, tag_id, product, str(exc).split(": ", 1)[-1])
+                )
                 unavailable_in_a_row = 0
             else:
                 journal.save_result(student, product, p.pct, p.watched, p.completed)
@@ -270,7 +309,11 @@ class Job:
             raise CollectionFailed(f"week {c.week} not published: " + "; ".join(c.problems))
         if c.failures and c.failed_share > self.settings.max_failed_share:
             shown = "; ".join(str(f) for f in c.failures[:5])
-            more = f" (and {len(c.failures) - 5} more, listed in the run's notebook)" if len(c.failures) > 5 else ""
+            more = (
+                f" (and {len(c.failures) - 5} more, listed in the run's notebook)"
+                if len(c.failures) > 5
+                else ""
+            )
             raise CollectionFailed(
                 f"week {c.week} not published: {len(c.failures)} of {c.pairs} progress calls failed "
                 f"({100 * c.failed_share:.1f}% > max_failed_share {100 * self.settings.max_failed_share:.1f}%): "
@@ -296,13 +339,28 @@ class Job:
                 for product in track.products:
                     r = c.results.get((s["id"], product))
                     if r is not None:
-                        week_rows.append((c.week, c.week_start, s["id"], tag.tag_id, product, r[0], r[1], r[2], r[3]))
+                        week_rows.append(
+                            (
+                                c.week,
+                                c.week_start,
+                                s["id"],
+                                tag.tag_id,
+                                product,
+                                r[0],
+                                r[1],
+                                r[2],
+                                r[3],
+                            )
+                        )
         con.execute("DELETE FROM progress_weekly WHERE week = ?", [c.week])
         if week_rows:
             con.executemany(
-                "INSERT INTO progress_weekly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)", week_rows
+                "INSERT INTO progress_weekly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)",
+                week_rows,
             )
-        con.execute("CREATE OR REPLACE TEMP TABLE new_names (student_id BIGINT, tag_id BIGINT, name VARCHAR)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE new_names (student_id BIGINT, tag_id BIGINT, name VARCHAR)"
+        )
         if names:
             con.executemany("INSERT INTO new_names VALUES (?, ?, ?)", names)
         # names: the newest week's spelling; weeks seen: from the rows themselves
@@ -336,8 +394,10 @@ class Job:
         build.check(
             checks.not_empty("weeks"),
             checks.unique("progress_weekly", ["week", "student_id", "tag_id", "product_id"]),
-            checks.not_null("progress_weekly", ["week", "week_start", "student_id", "tag_id", "product_id",
-                                                "progress_pct"]),
+            checks.not_null(
+                "progress_weekly",
+                ["week", "week_start", "student_id", "tag_id", "product_id", "progress_pct"],
+            ),
             checks.between("progress_weekly", "progress_pct", 0, 100),
             checks.unique("students", ["student_id", "tag_id"]),
             checks.unique("classes", ["tag_id"]),
@@ -363,15 +423,28 @@ class Job:
         con.execute("DELETE FROM track_products")
         con.executemany(
             "INSERT INTO track_products VALUES (?, ?, ?, ?)",
-            [(t.key, p, i + 1, self.products.get(p, f"Produto {p}"))
-             for t in self.settings.tracks.values() for i, p in enumerate(t.products)],
+            [
+                (t.key, p, i + 1, self.products.get(p, f"Produto {p}"))
+                for t in self.settings.tracks.values()
+                for i, p in enumerate(t.products)
+            ],
         )
         con.execute("DELETE FROM classes")
         track_names = {k: t.name for k, t in self.settings.tracks.items()}
         con.executemany(
             "INSERT INTO classes VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            [(t.tag_id, t.class_number, class_label(t.class_number), t.track,
-              track_names.get(t.track, t.track), t.cademi_name, t.active) for t in self.all_tags],
+            [
+                (
+                    t.tag_id,
+                    t.class_number,
+                    class_label(t.class_number),
+                    t.track,
+                    track_names.get(t.track, t.track),
+                    t.cademi_name,
+                    t.active,
+                )
+                for t in self.all_tags
+            ],
         )
         con.execute(
             "UPDATE classes SET start_week = s.first FROM (SELECT tag_id, min(week_start) AS first "
@@ -403,7 +476,9 @@ def _students(raw: list[Any], label: str) -> list[dict[str, Any]]:
             try:
                 sid = int(str(sid))
             except ValueError:
-                raise Malformed(f"{label}: student list item {i + 1} has no numeric 'id' ({sid!r})") from None
+                raise Malformed(
+                    f"{label}: student list item {i + 1} has no numeric 'id' ({sid!r})"
+                ) from None
         if sid in seen:
             continue
         seen.add(sid)
@@ -431,7 +506,9 @@ def _create_tables(con: Any) -> None:
         "CREATE TABLE IF NOT EXISTS classes (tag_id BIGINT, class_number INTEGER, class_name VARCHAR, "
         "track VARCHAR, track_name VARCHAR, cademi_name VARCHAR, active BOOLEAN, start_week DATE)"
     )
-    con.execute("CREATE TABLE IF NOT EXISTS tracks (track VARCHAR, track_name VARCHAR, expected_pct_per_week DOUBLE)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS tracks (track VARCHAR, track_name VARCHAR, expected_pct_per_week DOUBLE)"
+    )
     con.execute(
         "CREATE TABLE IF NOT EXISTS track_products (track VARCHAR, product_id BIGINT, position INTEGER, "
         "product_name VARCHAR)"
@@ -449,11 +526,15 @@ def validate(params: dict[str, Any], now: dt.datetime | None = None) -> None:
     check_week(str(params.get("week") or ""), bool(params.get("allow_past_week")), now)
 
 
-def check_week(week: str, allow_past_week: bool, now: dt.datetime | None = None) -> tuple[str, dt.date]:
+def check_week(
+    week: str, allow_past_week: bool, now: dt.datetime | None = None
+) -> tuple[str, dt.date]:
     this_week = settings_mod.current_week(now)
     week_label, week_start = settings_mod.parse_week(week or this_week)
     if week_label > this_week:
-        raise SettingsError(f"parameter 'week': {week_label} is in the future (this week is {this_week})")
+        raise SettingsError(
+            f"parameter 'week': {week_label} is in the future (this week is {this_week})"
+        )
     if week_label < this_week and not allow_past_week:
         raise SettingsError(
             f"parameter 'week': {week_label} is in the past (this week is {this_week}); Cademi reports "
@@ -480,18 +561,27 @@ def prepare(
     now: dt.datetime | None = None,
 ) -> Job:
     """Validate everything that can be validated before the long part, and check the API once."""
-    settings = settings_mod.from_parameters({
-        "base_url": base_url, "api_key_env": api_key_env, "tracks": tracks, "per_second": per_second,
-        "per_minute": per_minute, "timeout_s": timeout_s, "retries": retries,
-        "max_failed_share": max_failed_share,
-    })
+    settings = settings_mod.from_parameters(
+        {
+            "base_url": base_url,
+            "api_key_env": api_key_env,
+            "tracks": tracks,
+            "per_second": per_second,
+            "per_minute": per_minute,
+            "timeout_s": timeout_s,
+            "retries": retries,
+            "max_failed_share": max_failed_share,
+        }
+    )
     week_label, week_start = check_week(week or "", allow_past_week, now)
     registry = TagRegistry(OpState(paths.opstate))
     all_tags = registry.list(include_removed=True)
     tags = [t for t in all_tags if t.active]
     if not tags:
-        raise CollectionFailed("no class tags are registered: add one with `painel tags add` or the "
-                               "'Cadastro de turmas' dashboard")
+        raise CollectionFailed(
+            "no class tags are registered: add one with `painel tags add` or the "
+            "'Cadastro de turmas' dashboard"
+        )
     for t in tags:
         if t.track not in settings.tracks:
             raise SettingsError(
@@ -499,18 +589,31 @@ def prepare(
                 f"(tracks: {', '.join(settings.tracks)})"
             )
     client = CademiClient(
-        settings.base_url, settings.api_key(), per_second=settings.per_second, per_minute=settings.per_minute,
-        timeout_s=settings.timeout_s, retries=settings.retries, backoff_s=backoff_s,
+        settings.base_url,
+        settings.api_key(),
+        per_second=settings.per_second,
+        per_minute=settings.per_minute,
+        timeout_s=settings.timeout_s,
+        retries=settings.retries,
+        backoff_s=backoff_s,
     )
     try:
         listed = {as_int(i.get("id")) for i in client.tags() if isinstance(i, dict)}
-        products = {as_int(p.get("id")): str(p.get("nome") or "") for p in client.products() if isinstance(p, dict)}
+        products = {
+            as_int(p.get("id")): str(p.get("nome") or "")
+            for p in client.products()
+            if isinstance(p, dict)
+        }
     except Unavailable as exc:
-        raise CollectionFailed(f"the Cademi API at {settings.base_url} is unavailable: {exc}") from None
+        raise CollectionFailed(
+            f"the Cademi API at {settings.base_url} is unavailable: {exc}"
+        ) from None
     except AuthFailed as exc:
         raise CollectionFailed(f"{exc} (key from ${settings.api_key_env})") from None
     except CademiError as exc:
-        raise CollectionFailed(f"the Cademi API at {settings.base_url} gave an unusable reply: {exc}") from None
+        raise CollectionFailed(
+            f"the Cademi API at {settings.base_url} gave an unusable reply: {exc}"
+        ) from None
     unknown = [t for t in tags if t.tag_id not in listed]
     if unknown:
         raise CollectionFailed(
@@ -518,13 +621,21 @@ def prepare(
             + ", ".join(f"{t.tag_id} ({class_label(t.class_number)}, {t.track})" for t in unknown)
             + "; fix or remove them with `painel tags remove TAG`"
         )
-    missing = sorted({(k, p) for k, t in settings.tracks.items() for p in t.products if p not in products})
+    missing = sorted(
+        {(k, p) for k, t in settings.tracks.items() for p in t.products if p not in products}
+    )
     if missing:
         raise CollectionFailed(
             "products in parameter 'tracks' that Cademi does not have (GET /produto): "
             + ", ".join(f"{p} (track {k})" for k, p in missing)
         )
-    return Job(paths, settings, week_label, week_start, tags, all_tags, client,
-               {k: v for k, v in products.items() if k is not None})
-
-
+    return Job(
+        paths,
+        settings,
+        week_label,
+        week_start,
+        tags,
+        all_tags,
+        client,
+        {k: v for k, v in products.items() if k is not None},
+    )

@@ -49,13 +49,25 @@ def _value(v: Any) -> Any:
     return v
 
 
-def workbook_bytes(df: pd.DataFrame, filters: Sequence[tuple[str, str]], exported_by: str,
-                   now: dt.datetime | None = None) -> bytes:
+def workbook_bytes(
+    df: pd.DataFrame,
+    filters: Sequence[tuple[str, str]],
+    exported_by: str,
+    now: dt.datetime | None = None,
+) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
-                                   "default_date_format": "dd/mm/yyyy"})
-    header = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79",
-                            "text_wrap": True, "valign": "vcenter"})
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "constant_memory": True, "default_date_format": "dd/mm/yyyy"}
+    )
+    header = wb.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": "#1F4E79",
+            "text_wrap": True,
+            "valign": "vcenter",
+        }
+    )
     headers = [PERCENT_COLUMNS.get(c, c) for c in df.columns]
     formats = [wb.add_format({"num_format": FORMATS[h]}) if h in FORMATS else None for h in headers]
     percent_idx = {i for i, c in enumerate(df.columns) if c in PERCENT_COLUMNS}

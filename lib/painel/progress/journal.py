@@ -39,7 +39,9 @@ class Journal:
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('started_at', ?)", [iso(utcnow())])
 
     def tag_list(self, tag_id: int) -> list[dict[str, Any]] | None:
-        row = self._con.execute("SELECT students FROM tag_lists WHERE tag_id = ?", [tag_id]).fetchone()
+        row = self._con.execute(
+            "SELECT students FROM tag_lists WHERE tag_id = ?", [tag_id]
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def save_tag_list(self, tag_id: int, students: list[dict[str, Any]]) -> None:
@@ -54,7 +56,9 @@ class Journal:
         ).fetchall()
         return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
 
-    def save_result(self, student_id: int, product_id: int, pct: float, watched: int, completed: int) -> None:
+    def save_result(
+        self, student_id: int, product_id: int, pct: float, watched: int, completed: int
+    ) -> None:
         self._con.execute(
             "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
             [student_id, product_id, pct, watched, completed, iso(utcnow())],

@@ -58,20 +58,26 @@ class Settings:
         try:
             return self.tracks[key]
         except KeyError:
-            raise SettingsError(f"unknown track {key!r} (tracks: {', '.join(self.tracks)})") from None
+            raise SettingsError(
+                f"unknown track {key!r} (tracks: {', '.join(self.tracks)})"
+            ) from None
 
 
 def parse_tracks(value: Any, origin: str = "tracks") -> dict[str, Track]:
     """``{"analista": {"name": ..., "products": [ids], "expected_pct_per_week": 8}}`` -> Tracks."""
     if not isinstance(value, dict) or not value:
-        raise SettingsError(f"parameter {origin!r} must be a non-empty mapping of track keys to settings")
+        raise SettingsError(
+            f"parameter {origin!r} must be a non-empty mapping of track keys to settings"
+        )
     out: dict[str, Track] = {}
     for key, spec in value.items():
         where = f"parameter {origin!r}, track {key!r}"
         if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", key):
             raise SettingsError(f"{where}: the key must be lowercase letters, digits or _")
         if not isinstance(spec, dict):
-            raise SettingsError(f"{where}: expected a mapping with name, products, expected_pct_per_week")
+            raise SettingsError(
+                f"{where}: expected a mapping with name, products, expected_pct_per_week"
+            )
         unknown = set(spec) - {"name", "products", "expected_pct_per_week"}
         if unknown:
             raise SettingsError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -85,7 +91,9 @@ def parse_tracks(value: Any, origin: str = "tracks") -> dict[str, Track]:
             or not all(isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in products)
             or len(set(products)) != len(products)
         ):
-            raise SettingsError(f"{where}: 'products' must be a non-empty list of distinct Cademi product ids")
+            raise SettingsError(
+                f"{where}: 'products' must be a non-empty list of distinct Cademi product ids"
+            )
         pace = spec.get("expected_pct_per_week", 10.0)
         if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 0 < pace <= 100:
             raise SettingsError(f"{where}: 'expected_pct_per_week' must be a number in (0, 100]")
@@ -99,7 +107,9 @@ def from_parameters(params: dict[str, Any]) -> Settings:
         raise SettingsError(f"parameter 'base_url' must be an http(s) URL, got {base_url!r}")
     env = str(params.get("api_key_env") or "")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
-        raise SettingsError(f"parameter 'api_key_env' must name an environment variable, got {env!r}")
+        raise SettingsError(
+            f"parameter 'api_key_env' must name an environment variable, got {env!r}"
+        )
     per_second = float(params.get("per_second", 2.0))
     per_minute = int(params.get("per_minute", 120))
     if per_second <= 0 or per_minute <= 0:

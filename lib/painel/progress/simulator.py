@@ -62,7 +62,10 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 API_PREFIX = "/api/v1"
 
 # Tracks are not a Cademi concept: the demo configuration groups products into them.
-TRACKS: dict[str, list[int]] = {"analista": [2101, 2102, 2103, 2104], "cientista": [2105, 2106, 2107, 2108]}
+TRACKS: dict[str, list[int]] = {
+    "analista": [2101, 2102, 2103, 2104],
+    "cientista": [2105, 2106, 2107, 2108],
+}
 
 USERS_PER_PAGE = 150
 PRODUCTS_PER_PAGE = 15
@@ -171,7 +174,9 @@ class ClassTag:
     @property
     def start_ts(self) -> float:
         """The class start (Monday 00:00 in São Paulo) as a POSIX timestamp."""
-        return datetime.datetime.combine(self.start_week, datetime.time(0), tzinfo=SAO_PAULO).timestamp()
+        return datetime.datetime.combine(
+            self.start_week, datetime.time(0), tzinfo=SAO_PAULO
+        ).timestamp()
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,14 @@ class World:
 
     MAX_WEEKS = 520
 
-    def __init__(self, *, seed: int = 7, students: int = 300, classes: int = 6, anchor: datetime.date | None = None):
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        students: int = 300,
+        classes: int = 6,
+        anchor: datetime.date | None = None,
+    ):
         if students < 0 or classes < 0:
             raise ValueError("students and classes must be >= 0")
         self.seed = seed
@@ -317,7 +329,9 @@ class World:
             docs.add(doc)
             celular = None
             if rng.random() < 0.7:
-                celular = f"({rng.choice(_DDDS)}) 9{rng.randint(1000, 9999)}-{rng.randint(0, 9999):04d}"
+                celular = (
+                    f"({rng.choice(_DDDS)}) 9{rng.randint(1000, 9999)}-{rng.randint(0, 9999):04d}"
+                )
             gratis = rng.random() < 0.03
             draw = rng.random()
             if draw < 0.10:
@@ -336,9 +350,13 @@ class World:
             if fate < 0.05:  # joins a few weeks after the class started
                 joined = start + rng.randint(1, 4) * WEEK + rng.randint(0, 6 * 86400)
             else:
-                joined = max(criado_em + 3600.0, start - rng.randint(0, 10) * 86400.0 - rng.randint(0, 86399))
+                joined = max(
+                    criado_em + 3600.0, start - rng.randint(0, 10) * 86400.0 - rng.randint(0, 86399)
+                )
                 if fate < 0.09:  # leaves the class at a seeded week
-                    left = max(joined, start) + rng.randint(2, 10) * WEEK + rng.randint(0, 6 * 86400)
+                    left = (
+                        max(joined, start) + rng.randint(2, 10) * WEEK + rng.randint(0, 6 * 86400)
+                    )
             student = Student(
                 id=uid,
                 nome=nome,
@@ -472,7 +490,9 @@ class World:
         self._curves[key] = (cum, extra)
         return cum, extra
 
-    def progress(self, user_id: int, product_id: int, as_of: datetime.datetime | None = None) -> tuple[float, int, int]:
+    def progress(
+        self, user_id: int, product_id: int, as_of: datetime.datetime | None = None
+    ) -> tuple[float, int, int]:
         """``(pct rounded to 1 decimal, assistidas, completas)`` of a user in a product at ``as_of``.
 
         Raises KeyError for an unknown user or product. Products outside the user's tracks
@@ -682,7 +702,9 @@ class CademiSimulator:
         self.port = server.server_address[1]
         self.base_url = f"http://{host}:{self.port}{API_PREFIX}"
         self._stopping.clear()
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
         self._thread.name = f"cademi-simulator-{self.port}"
         self._thread.start()
         return self.base_url
@@ -737,7 +759,9 @@ class CademiSimulator:
             self._accepted = 0
             self._refused = 0
             self._by_status: collections.Counter[int] = collections.Counter()
-            self._by_endpoint: collections.Counter[str] = collections.Counter({name: 0 for name in ENDPOINTS})
+            self._by_endpoint: collections.Counter[str] = collections.Counter(
+                {name: 0 for name in ENDPOINTS}
+            )
             self._fault_counts: collections.Counter[str] = collections.Counter()
             self._max_1s = 0
             self._max_60s = 0
@@ -788,7 +812,9 @@ class CademiSimulator:
         if "empty_tags" in payload:
             self.empty_tags = {int(t) for t in payload["empty_tags"] or []}
         if "malformed_progress" in payload:
-            self.malformed_progress = {(int(u), int(p)) for u, p in payload["malformed_progress"] or []}
+            self.malformed_progress = {
+                (int(u), int(p)) for u, p in payload["malformed_progress"] or []
+            }
         if payload.get("reset_stats"):
             self.reset_stats()
 
@@ -891,7 +917,10 @@ class CademiSimulator:
         with self._lock:
             if f.script:
                 name = f.script.popleft()
-                slow, fault = name == "slow", (name if name in ("drop", "5xx", "malformed") else None)
+                slow, fault = (
+                    name == "slow",
+                    (name if name in ("drop", "5xx", "malformed") else None),
+                )
             else:
                 r = self._fault_rng
                 slow = f.slow > 0 and r.random() < f.slow
@@ -910,7 +939,11 @@ class CademiSimulator:
 
     def _profiler(self, arrived: float) -> dict[str, float]:
         finish = time.time()
-        return {"start": round(arrived, 2), "finish": round(finish, 2), "process": round(finish - arrived, 3)}
+        return {
+            "start": round(arrived, 2),
+            "finish": round(finish, 2),
+            "process": round(finish - arrived, 3),
+        }
 
     def _envelope_ok(self, data: dict[str, Any], arrived: float) -> _Reply:
         body = {"success": True, "code": 200, "data": data, "profiler": self._profiler(arrived)}
@@ -936,14 +969,21 @@ class CademiSimulator:
         if head == "usuario":
             if not rest:
                 users = world.students
-                page = self._paginate(users, cursor, USERS_PER_PAGE, lambda s: s.id, origin, raw_path)
-                return {"paginator": page.paginator, "usuario": [world._user_dict(s, ts) for s in page.items]}
+                page = self._paginate(
+                    users, cursor, USERS_PER_PAGE, lambda s: s.id, origin, raw_path
+                )
+                return {
+                    "paginator": page.paginator,
+                    "usuario": [world._user_dict(s, ts) for s in page.items],
+                }
             if rest[0] == "lista_por_tag" and len(rest) == 2:
                 tag_id = _int_or_none(rest[1])
                 if tag_id is None or not world.has_tag(tag_id):
                     raise _ApiError(409, MSG_NO_TAG)
                 ids = [] if tag_id in self.empty_tags else world._member_ids(tag_id, ts)
-                page = self._paginate(ids, cursor, USERS_PER_PAGE, lambda uid: uid, origin, raw_path)
+                page = self._paginate(
+                    ids, cursor, USERS_PER_PAGE, lambda uid: uid, origin, raw_path
+                )
                 users = [world._user_dict(world._by_id[uid], ts) for uid in page.items]
                 return {"paginator": page.paginator, "usuario": users}
             if rest[0] == "progresso_por_produto" and len(rest) == 3:
@@ -957,7 +997,9 @@ class CademiSimulator:
             return {"itens": [{"id": tag_id, "nome": nome} for tag_id, nome in world.tags]}
         elif head == "produto":
             if not rest:
-                page = self._paginate(world.products, cursor, PRODUCTS_PER_PAGE, lambda p: p.id, origin, raw_path)
+                page = self._paginate(
+                    world.products, cursor, PRODUCTS_PER_PAGE, lambda p: p.id, origin, raw_path
+                )
                 return {"paginator": page.paginator, "produto": [p.as_item() for p in page.items]}
             if len(rest) == 1:
                 product_id = _int_or_none(rest[0])
@@ -1014,7 +1056,11 @@ class _Page:
     paginator: dict[str, Any]
 
 
-_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable"}
+_REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+}
 
 
 def _php_json(obj: Any) -> bytes:
@@ -1061,29 +1107,58 @@ def _decode_cursor(cursor: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``painel simulate cademi``."""
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8867, help="port to bind, 0 for any free port (default: 8867)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8867, help="port to bind, 0 for any free port (default: 8867)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="world seed (default: 7)")
-    parser.add_argument("--students", type=int, default=300, help="number of students (default: 300)")
-    parser.add_argument("--classes", type=int, default=6, help="number of running classes (default: 6)")
+    parser.add_argument(
+        "--students", type=int, default=300, help="number of students (default: 300)"
+    )
+    parser.add_argument(
+        "--classes", type=int, default=6, help="number of running classes (default: 6)"
+    )
     parser.add_argument("--key", default="painel-demo-key", help="the API key clients must send")
-    parser.add_argument("--per-second", type=float, default=2.0, help="requests allowed per sliding second")
-    parser.add_argument("--per-minute", type=int, default=120, help="requests allowed per sliding minute")
     parser.add_argument(
-        "--rate-scale", type=float, default=1.0, help="multiply both limits (e.g. 50 -> 100/s and 6000/min)"
-    )
-    parser.add_argument("--limit-status", type=int, default=429, help="HTTP status of rate-limited replies")
-    parser.add_argument(
-        "--anchor", type=datetime.date.fromisoformat, default=None, help="anchor week YYYY-MM-DD (default: this week)"
+        "--per-second", type=float, default=2.0, help="requests allowed per sliding second"
     )
     parser.add_argument(
-        "--as-of", type=datetime.datetime.fromisoformat, default=None, help="simulated clock, ISO (default: now)"
+        "--per-minute", type=int, default=120, help="requests allowed per sliding minute"
+    )
+    parser.add_argument(
+        "--rate-scale",
+        type=float,
+        default=1.0,
+        help="multiply both limits (e.g. 50 -> 100/s and 6000/min)",
+    )
+    parser.add_argument(
+        "--limit-status", type=int, default=429, help="HTTP status of rate-limited replies"
+    )
+    parser.add_argument(
+        "--anchor",
+        type=datetime.date.fromisoformat,
+        default=None,
+        help="anchor week YYYY-MM-DD (default: this week)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=datetime.datetime.fromisoformat,
+        default=None,
+        help="simulated clock, ISO (default: now)",
     )
     parser.add_argument("--slow", type=float, default=0.0, help="probability of a slow reply")
-    parser.add_argument("--slow-seconds", type=float, default=2.0, help="delay of a slow reply (seconds)")
+    parser.add_argument(
+        "--slow-seconds", type=float, default=2.0, help="delay of a slow reply (seconds)"
+    )
     parser.add_argument("--error-5xx", type=float, default=0.0, help="probability of a 5xx reply")
-    parser.add_argument("--drop", type=float, default=0.0, help="probability of a dropped connection")
-    parser.add_argument("--malformed", type=float, default=0.0, help="probability of a truncated JSON body")
+    parser.add_argument(
+        "--drop", type=float, default=0.0, help="probability of a dropped connection"
+    )
+    parser.add_argument(
+        "--malformed", type=float, default=0.0, help="probability of a truncated JSON body"
+    )
 
 
 def from_args(args: argparse.Namespace) -> CademiSimulator:

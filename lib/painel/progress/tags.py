@@ -50,18 +50,34 @@ def class_label(number: int) -> str:
 # code -> (pt-BR for the dashboard, English for the CLI); {placeholders} filled in
 MESSAGES: dict[str, tuple[str, str]] = {
     "empty": ("Preencha a tag e a turma.", "both TAG and --class are required"),
-    "not_integer": ("{field} deve ser um número inteiro (recebido: {value!r}).",
-                    "{field_en} must be an integer (got {value!r})"),
-    "not_positive": ("{field} deve ser um número inteiro positivo.", "{field_en} must be a positive integer"),
-    "unknown_track": ("Escolha uma trilha válida ({tracks}).", "unknown track {value!r} (tracks: {tracks})"),
-    "tag_unknown": ("A tag {tag} não existe na Cademi. Confira o número da tag.",
-                    "tag {tag} does not exist in Cademi (GET /tag)"),
-    "cademi_down": ("Não foi possível consultar a Cademi agora ({detail}). Nada foi cadastrado; tente novamente.",
-                    "could not check the tag in Cademi ({detail}); nothing registered"),
-    "tag_taken": ("A tag {tag} já está cadastrada ({label} da trilha {track}).",
-                  "tag {tag} is already registered ({label} of track {track})"),
-    "class_taken": ("A {label} da trilha {track} já está cadastrada com a tag {other}.",
-                    "{label} of track {track} is already registered with tag {other}"),
+    "not_integer": (
+        "{field} deve ser um número inteiro (recebido: {value!r}).",
+        "{field_en} must be an integer (got {value!r})",
+    ),
+    "not_positive": (
+        "{field} deve ser um número inteiro positivo.",
+        "{field_en} must be a positive integer",
+    ),
+    "unknown_track": (
+        "Escolha uma trilha válida ({tracks}).",
+        "unknown track {value!r} (tracks: {tracks})",
+    ),
+    "tag_unknown": (
+        "A tag {tag} não existe na Cademi. Confira o número da tag.",
+        "tag {tag} does not exist in Cademi (GET /tag)",
+    ),
+    "cademi_down": (
+        "Não foi possível consultar a Cademi agora ({detail}). Nada foi cadastrado; tente novamente.",
+        "could not check the tag in Cademi ({detail}); nothing registered",
+    ),
+    "tag_taken": (
+        "A tag {tag} já está cadastrada ({label} da trilha {track}).",
+        "tag {tag} is already registered ({label} of track {track})",
+    ),
+    "class_taken": (
+        "A {label} da trilha {track} já está cadastrada com a tag {other}.",
+        "{label} of track {track} is already registered with tag {other}",
+    ),
     "not_registered": ("A tag {tag} não está cadastrada.", "tag {tag} is not registered"),
 }
 
@@ -94,8 +110,15 @@ def _integer(text: Any, field: str) -> int:
 
 def _row(r: Any) -> ClassTag:
     return ClassTag(
-        r["tag_id"], r["track"], r["class_number"], r["cademi_name"], r["registered_by"],
-        r["registered_at"], bool(r["active"]), r["removed_by"], r["removed_at"],
+        r["tag_id"],
+        r["track"],
+        r["class_number"],
+        r["cademi_name"],
+        r["registered_by"],
+        r["registered_at"],
+        bool(r["active"]),
+        r["removed_by"],
+        r["removed_at"],
     )
 
 
@@ -126,30 +149,33 @@ class TagRegistry:
         cademi_tags: Callable[[], list[dict[str, Any]]],
     ) -> ClassTag:
         """Validate and register; ``tracks`` maps track keys to names, ``cademi_tags`` is ``GET /tag``."""
-        if str(tag if tag is not None else "").strip() == "" or str(
-            class_number if class_number is not None else ""
-        ).strip() == "":
+        if (
+            str(tag if tag is not None else "").strip() == ""
+            or str(class_number if class_number is not None else "").strip() == ""
+        ):
             raise TagError("empty")
         tag_id = _integer(tag, "tag")
         number = _integer(class_number, "class")
         if track not in tracks:
-            raise TagError("unknown_track", value=track, tracks=", ".join(tracks) or "none configured")
+            raise TagError(
+                "unknown_track", value=track, tracks=", ".join(tracks) or "none configured"
+            )
         self._check_free(tag_id, track, number, tracks)
         try:
             listed = cademi_tags()
         except Exception as exc:  # noqa: BLE001 - any failure to reach Cademi refuses the registration
             detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             raise TagError("cademi_down", detail=detail) from None
-        names = {as_int(i.get("id")): str(i.get("nome") or "") for i in listed if isinstance(i, dict)}
+        names = {
+            as_int(i.get("id")): str(i.get("nome") or "") for i in listed if isinstance(i, dict)
+        }
         if tag_id not in names:
             raise TagError("tag_unknown", tag=tag_id)
         now = iso(utcnow())
         with self.opstate.transaction() as con:
             # checked again inside the write transaction: two coordinators at once get one winner
             self._check_free(tag_id, track, number, tracks, con)
-            con.execute(
-                "DELETE FROM progress_tags WHERE tag_id = ? AND active = 0", [tag_id]
-            )
+            con.execute("DELETE FROM progress_tags WHERE tag_id = ? AND active = 0", [tag_id])
             con.execute(
                 "INSERT INTO progress_tags (tag_id, track, class_number, cademi_name, registered_by, "
                 "registered_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -157,12 +183,20 @@ class TagRegistry:
             )
         return ClassTag(tag_id, track, number, names[tag_id], actor, now, True)
 
-    def _check_free(self, tag_id: int, track: str, number: int, tracks: dict[str, str], con: Any = None) -> None:
+    def _check_free(
+        self, tag_id: int, track: str, number: int, tracks: dict[str, str], con: Any = None
+    ) -> None:
         def check(c: Any) -> None:
-            r = c.execute("SELECT * FROM progress_tags WHERE tag_id = ? AND active = 1", [tag_id]).fetchone()
+            r = c.execute(
+                "SELECT * FROM progress_tags WHERE tag_id = ? AND active = 1", [tag_id]
+            ).fetchone()
             if r:
-                raise TagError("tag_taken", tag=tag_id, label=class_label(r["class_number"]),
-                               track=tracks.get(r["track"], r["track"]))
+                raise TagError(
+                    "tag_taken",
+                    tag=tag_id,
+                    label=class_label(r["class_number"]),
+                    track=tracks.get(r["track"], r["track"]),
+                )
             r = c.execute(
                 # a removed tag may come back as its own class; any other holder keeps the class
                 "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? "
@@ -170,8 +204,12 @@ class TagRegistry:
                 [track, number, tag_id],
             ).fetchone()
             if r:
-                raise TagError("class_taken", label=class_label(number), track=tracks.get(track, track),
-                               other=r["tag_id"])
+                raise TagError(
+                    "class_taken",
+                    label=class_label(number),
+                    track=tracks.get(track, track),
+                    other=r["tag_id"],
+                )
 
         if con is not None:
             check(con)
@@ -193,4 +231,3 @@ class TagRegistry:
         found = self.get(tag_id)
         assert found is not None
         return found
-

@@ -32,7 +32,10 @@ def tags_frame(paths: Paths, track_names: dict[str, str]) -> pd.DataFrame:
         }
         for t in admin.registry(paths).list()
     ]
-    return pd.DataFrame(rows, columns=["Tag", "Nome na Cademi", "Trilha", "Turma", "Cadastrada por", "Cadastrada em"])
+    return pd.DataFrame(
+        rows,
+        columns=["Tag", "Nome na Cademi", "Trilha", "Turma", "Cadastrada por", "Cadastrada em"],
+    )
 
 
 def runs_html(paths: Paths) -> str:
@@ -56,15 +59,18 @@ def runs_html(paths: Paths) -> str:
 def build(viewer: Viewer) -> widgets.Widget:
     header = widgets.HTML("")  # the notebook's own heading names the page
     if viewer.role not in MANAGERS:
-        return widgets.VBox([header, widgets.HTML(ui.message(
-            "Somente a coordenação cadastra turmas.", "warning"))])
+        return widgets.VBox(
+            [header, widgets.HTML(ui.message("Somente a coordenação cadastra turmas.", "warning"))]
+        )
     paths = Paths.from_env()
     settings = settings_mod.load(paths)
     track_names = {k: t.name for k, t in settings.tracks.items()}
     style = {"description_width": "initial"}
     tag = widgets.Text(description="Tag da turma na Cademi:", placeholder="ex.: 5007", style=style)
     track_options = [(name, key) for key, name in track_names.items()]
-    track = widgets.Dropdown(options=track_options, value=track_options[0][1], description="Trilha:", style=style)
+    track = widgets.Dropdown(
+        options=track_options, value=track_options[0][1], description="Trilha:", style=style
+    )
     number = widgets.Text(description="Número da turma:", placeholder="ex.: 7", style=style)
     submit = widgets.Button(description="Cadastrar", button_style="primary", icon="plus")
     feedback = widgets.HTML()
@@ -87,7 +93,9 @@ def build(viewer: Viewer) -> widgets.Widget:
             return
         feedback.value = ui.message(
             f"Tag {added.tag_id} ({added.cademi_name}) cadastrada como {added.class_name} da trilha "
-            f"{track_names[added.track]}. Ela entra na próxima coleta.", "info")
+            f"{track_names[added.track]}. Ela entra na próxima coleta.",
+            "info",
+        )
         tag.value, number.value = "", ""
         show_tags()
 
@@ -105,12 +113,22 @@ def build(viewer: Viewer) -> widgets.Widget:
     refresh_runs.on_click(update_runs)
     show_tags()
     runs.value = runs_html(paths)
-    return widgets.VBox([
-        header,
-        widgets.HTML("<p>Uma turma cadastrada entra na próxima coleta semanal. Para coletar já, use "
-                     "<b>Coletar agora</b>.</p>"),
-        widgets.HBox([tag, track, number, submit], layout=widgets.Layout(flex_flow="row wrap", gap="8px")),
-        feedback,
-        widgets.HTML("<h3>Turmas cadastradas</h3>"), table,
-        widgets.HTML("<h3>Coletas</h3>"), widgets.HBox([run_now, refresh_runs]), run_feedback, runs,
-    ])
+    return widgets.VBox(
+        [
+            header,
+            widgets.HTML(
+                "<p>Uma turma cadastrada entra na próxima coleta semanal. Para coletar já, use "
+                "<b>Coletar agora</b>.</p>"
+            ),
+            widgets.HBox(
+                [tag, track, number, submit], layout=widgets.Layout(flex_flow="row wrap", gap="8px")
+            ),
+            feedback,
+            widgets.HTML("<h3>Turmas cadastradas</h3>"),
+            table,
+            widgets.HTML("<h3>Coletas</h3>"),
+            widgets.HBox([run_now, refresh_runs]),
+            run_feedback,
+            runs,
+        ]
+    )

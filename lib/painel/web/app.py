@@ -53,7 +53,9 @@ from .kernels import OwnershipMixin
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share" / "jupyter"
-FORBIDDEN_FILES = re.compile(r".*\.(ipynb|py|duckdb|wal|sqlite|sqlite-wal|sqlite-shm|json|yaml|yml|csv|txt)$", re.I)
+FORBIDDEN_FILES = re.compile(
+    r".*\.(ipynb|py|duckdb|wal|sqlite|sqlite-wal|sqlite-shm|json|yaml|yml|csv|txt)$", re.I
+)
 
 
 class ServerState:
@@ -85,10 +87,13 @@ class PainelVoila(Voila):
     description = "painel dashboards server (Voilà behind painel's login)"
 
     max_kernels_per_user = Integer(
-        4, config=True, help="Kernels one user may hold; opening another shuts down their least recently used."
+        4,
+        config=True,
+        help="Kernels one user may hold; opening another shuts down their least recently used.",
     )
     secure_cookies = Unicode(
-        "auto", config=True,
+        "auto",
+        config=True,
         help="'auto': Secure cookies when the request is https; 'always' behind a TLS-terminating proxy; 'never'.",
     )
     painel_home = Unicode("", config=True, help="The data directory (PAINEL_HOME).")
@@ -144,7 +149,10 @@ class PainelVoila(Voila):
             VoilaContentsHandler: (NotFoundHandler, {}),
             TornadoVoilaHandler: (DashboardHandler, None),
             VoilaShutdownKernelHandler: (OwnedShutdownHandler, {}),
-            RequestInfoSocketHandler: (TokenRequestInfoHandler, {"token": os.environ[KERNEL_TOKEN_ENV]}),
+            RequestInfoSocketHandler: (
+                TokenRequestInfoHandler,
+                {"token": os.environ[KERNEL_TOKEN_ENV]},
+            ),
         }
         out: list[Any] = [
             (self.server_url, LandingHandler, {}),
@@ -235,10 +243,18 @@ def make_app(
 
 
 def serve(
-    paths: Paths, host: str = "127.0.0.1", port: int = 8866, preheat: bool = True, config_file: str | None = None
+    paths: Paths,
+    host: str = "127.0.0.1",
+    port: int = 8866,
+    preheat: bool = True,
+    config_file: str | None = None,
 ) -> int:
     extra = load_extra_config(config_file) if config_file else None
     app = make_app(paths, host, port, preheat=preheat, extra=extra)
-    print(f"painel: serving {paths.dashboards} at http://{host}:{port}/ (data: {paths.home})", file=sys.stderr, flush=True)
+    print(
+        f"painel: serving {paths.dashboards} at http://{host}:{port}/ (data: {paths.home})",
+        file=sys.stderr,
+        flush=True,
+    )
     app.start()
     return 0

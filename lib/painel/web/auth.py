@@ -84,7 +84,9 @@ class PainelIdentityProvider(IdentityProvider):
 
 
 class PainelAuthorizer(Authorizer):
-    def is_authorized(self, handler: JupyterHandler, user: User, action: str, resource: str) -> bool:
+    def is_authorized(
+        self, handler: JupyterHandler, user: User, action: str, resource: str
+    ) -> bool:
         if user is None:
             return False
         if resource != "kernels":
@@ -140,7 +142,13 @@ def safe_next(handler: JupyterHandler, target: str | None) -> str:
     if not target:
         return default
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith(handler.base_url) or target.startswith("//") or "\\" in target:
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not target.startswith(handler.base_url)
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return default
     return target
 
@@ -151,7 +159,9 @@ class LoginHandler(PageHandler):
         if self.current_user:
             self.redirect(safe_next(self, self.get_argument("next", None)))
             return
-        self.render_page("login.html", next=self.get_argument("next", ""), message=None, username="")
+        self.render_page(
+            "login.html", next=self.get_argument("next", ""), message=None, username=""
+        )
 
     @allow_unauthenticated
     def post(self) -> None:
@@ -159,23 +169,42 @@ class LoginHandler(PageHandler):
         password = self.get_body_argument("password", "")
         next_url = self.get_body_argument("next", "")
         try:
-            viewer = self.painel.users.authenticate(username, password, remote_ip=self.request.remote_ip or "")
+            viewer = self.painel.users.authenticate(
+                username, password, remote_ip=self.request.remote_ip or ""
+            )
         except AuthError:
             self.log.warning("login throttled for %r from %s", username, self.request.remote_ip)
-            self.render_page("login.html", status=429, next=next_url, username=username,
-                             message="Muitas tentativas sem sucesso. Aguarde alguns minutos.")
+            self.render_page(
+                "login.html",
+                status=429,
+                next=next_url,
+                username=username,
+                message="Muitas tentativas sem sucesso. Aguarde alguns minutos.",
+            )
             return
         if viewer is None:
             self.log.warning("failed login for %r from %s", username, self.request.remote_ip)
-            self.render_page("login.html", status=401, next=next_url, username=username,
-                             message="Usuário ou senha inválidos.")
+            self.render_page(
+                "login.html",
+                status=401,
+                next=next_url,
+                username=username,
+                message="Usuário ou senha inválidos.",
+            )
             return
         session_id = self.painel.sessions.create(
-            viewer.username, self.request.remote_ip or "", self.request.headers.get("User-Agent", "")
+            viewer.username,
+            self.request.remote_ip or "",
+            self.request.headers.get("User-Agent", ""),
         )
         self.set_secure_cookie(
-            COOKIE_NAME, session_id, expires_days=None, httponly=True, samesite="Lax",
-            secure=self.painel.cookie_secure(self), path=self.base_url,
+            COOKIE_NAME,
+            session_id,
+            expires_days=None,
+            httponly=True,
+            samesite="Lax",
+            secure=self.painel.cookie_secure(self),
+            path=self.base_url,
         )
         self.log.info("login %s from %s", viewer.username, self.request.remote_ip)
         self.redirect(safe_next(self, next_url))
@@ -200,4 +229,3 @@ class LogoutHandler(PageHandler):
             self.log.info("logout %s (%d kernels shut down)", user.username, n)
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))
-

@@ -42,8 +42,12 @@ def read_dashboard(root: Path, file: Path) -> Dashboard:
     roles = meta["roles"]
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise CatalogError(f"{rel}: unknown roles {unknown} in metadata (roles: {', '.join(ROLES)})")
-    return Dashboard(rel, str(meta.get("title") or file.stem), str(meta.get("description", "")), frozenset(roles))
+        raise CatalogError(
+            f"{rel}: unknown roles {unknown} in metadata (roles: {', '.join(ROLES)})"
+        )
+    return Dashboard(
+        rel, str(meta.get("title") or file.stem), str(meta.get("description", "")), frozenset(roles)
+    )
 
 
 class Catalog:

@@ -35,8 +35,11 @@ class LandingHandler(PageHandler):
             "landing.html",
             viewer=viewer,
             dashboards=[
-                {"title": d.title, "description": d.description,
-                 "url": url_path_join(self.base_url, "voila/render", d.path)}
+                {
+                    "title": d.title,
+                    "description": d.description,
+                    "url": url_path_join(self.base_url, "voila/render", d.path),
+                }
                 for d in dashboards
             ],
         )
@@ -59,7 +62,9 @@ class DashboardHandler(PageMixin, TornadoVoilaHandler):
         except AuthError:
             raise web.HTTPError(403) from None
         if not entry.allows(viewer.role):
-            self.log.warning("%s (role %s) refused dashboard %s", viewer.username, viewer.role, entry.path)
+            self.log.warning(
+                "%s (role %s) refused dashboard %s", viewer.username, viewer.role, entry.path
+            )
             raise web.HTTPError(403)
         evicted = self.kernel_manager.enforce_cap(viewer.username, painel.max_kernels_per_user)
         if evicted:

@@ -19,7 +19,9 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
-REQUEST_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("painel_request_user", default=None)
+REQUEST_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "painel_request_user", default=None
+)
 
 
 class OwnershipMixin:
@@ -46,7 +48,9 @@ class OwnershipMixin:
     def last_used(self, kernel_id: str) -> float:
         kernel = self.get_kernel(kernel_id)  # type: ignore[attr-defined]
         activity = getattr(kernel, "last_activity", None)
-        return activity.timestamp() if activity is not None else self._painel_since.get(kernel_id, 0.0)
+        return (
+            activity.timestamp() if activity is not None else self._painel_since.get(kernel_id, 0.0)
+        )
 
     async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
         owner = REQUEST_USER.get()
