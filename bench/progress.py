@@ -192,7 +192,7 @@ def build_history(
 def bench_filter_latency(work: Path, repeats: int = 6) -> dict[str, Any]:
     import ipywidgets  # noqa: F401 - widgets work without a kernel (no comm)
 
-    from painel.progress.page import ProgressPage
+    from painel.progress.pages.progresso import ProgressPage
 
     paths = Paths.from_env(work / "history").ensure()
     out: dict[str, Any] = build_history(paths)

@@ -35,7 +35,7 @@ print(json.dumps({"s": dt, "rss_mb": rss, "loaded": mods}))
 """
 
 SERVER = "import painel.web.app"
-KERNEL_PAGES = ("painel.progress.pages.progresso", "painel.progress.page")
+KERNEL_PAGES = ("painel.progress.pages.progresso",)
 
 
 def _kernel_code() -> str:

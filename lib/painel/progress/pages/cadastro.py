@@ -8,13 +8,13 @@ import json
 import ipywidgets as widgets
 import pandas as pd
 
-from ..auth import Viewer
-from ..config import Paths
-from ..dash import ui
-from ..freshness import local
-from . import admin
-from . import settings as settings_mod
-from .tags import TagError
+from ...auth import Viewer
+from ...config import Paths
+from ...dash import ui
+from ...freshness import local
+from .. import admin
+from .. import settings as settings_mod
+from ..tags import TagError
 
 MANAGERS = ("admin", "coordinator")
 STATUS = {"running": "em andamento", "succeeded": "concluída", "failed": "falhou"}

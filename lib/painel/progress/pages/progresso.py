@@ -8,14 +8,14 @@ import re
 
 import ipywidgets as widgets
 
-from ..auth import Viewer
-from ..dash import ui
-from ..dash.identity import open_dataset
-from ..freshness import local
-from ..scope import ScopedDataset
-from . import charts, excel, queries
-from .queries import Filters
-from .settings import DATASET
+from ...auth import Viewer
+from ...dash import ui
+from ...dash.identity import open_dataset
+from ...freshness import local
+from ...scope import ScopedDataset
+from .. import charts, excel, queries
+from ..queries import Filters
+from ..settings import DATASET
 
 ALL = ""  # "all" in the track/class/course dropdowns
 NO_STUDENT = 0
@@ -184,7 +184,7 @@ class ProgressPage:
             )
         ui.show(self.trend, fig)
 
-    def table_frame(self, f: Filters | None = None):  # noqa: ANN201 - a DataFrame
+    def table_frame(self, f: Filters | None = None):  # returns a DataFrame
         f = f or self.filters()
         return queries.student_table(
             self.ds, f, self.pace_value(), self.sort_value(), self.descending.value is True
@@ -259,7 +259,7 @@ class ProgressPage:
         )
 
 
-def _format_table(df):  # noqa: ANN001, ANN202 - DataFrame in, DataFrame out
+def _format_table(df):  # DataFrame in, DataFrame out
     shown = df.head(TABLE_ROWS).copy()
     shown["Início da semana"] = shown["Início da semana"].map(lambda d: d.strftime("%d/%m/%Y"))
     shown["Progresso (%)"] = shown["Progresso (%)"].map(lambda v: ui.number(v, 1))
