@@ -48,7 +48,7 @@ test: $(STAMP) ## run every test (unit, integration, notebooks, web, browser)
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
 
 test-unit: $(STAMP) ## the quick tests only (no server, no browser)
-	$(BIN)/python -m pytest tests -m "not web and not browser and not slow"
+	$(BIN)/python -m pytest tests -m "not integration and not web and not browser and not slow"
 
 nbval: $(STAMP) ## run every notebook against a tiny fixture store
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks

@@ -116,13 +116,8 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
             s = login(server, "sre.metro")
             times = []
             for _ in range(renders):
-                if preheat:  # let the pool refill (fill_delay + kernel start)
-                    deadline = time.monotonic() + 30
-                    while time.monotonic() < deadline:
-                        log = server.log()
-                        if log.count("Kernel started") - log.count("Using pre-heated kernel") >= 2:
-                            break
-                        time.sleep(0.2)
+                if preheat:  # let the pool refill (fill_delay + kernel start), then pre-run
+                    server.wait_pools_ready(30)
                     time.sleep(1.0)
                 t0 = time.perf_counter()
                 r = s.get(server.base + "/voila/render/matriculas.ipynb", timeout=120)

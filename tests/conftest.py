@@ -12,6 +12,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from painel_testing import Server, prepare_demo_home, start_server  # noqa: E402
 
+TESTS = Path(__file__).parent
+# Every test under tests/<folder> carries that folder's marker (-m "not web", ...).
+FOLDER_MARKERS = {"integration": "integration", "web": "web", "browser": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            folder = item.path.relative_to(TESTS).parts[0]
+        except ValueError:
+            continue
+        marker = FOLDER_MARKERS.get(folder)
+        if marker:
+            item.add_marker(getattr(pytest.mark, marker))
+
 
 @pytest.fixture(scope="module")
 def server_config() -> dict[str, Any] | None:

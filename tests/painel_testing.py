@@ -1,4 +1,10 @@
-"""Shared helpers for tests that run the real CLI and a real ``painel serve``."""
+"""Shared helpers for tests that run the real CLI and a real ``painel serve``.
+
+``Cli(home, project)`` runs ``python -m painel.cli ...`` with ``PAINEL_HOME`` and
+``PAINEL_PROJECT`` set; every call has a timeout, and processes started with ``popen`` are
+killed (with their process group) by ``cleanup()``. ``painel(home, ...)`` is a one-shot
+``Cli.run`` that raises unless the command succeeds.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,8 @@ from typing import Any
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURE_PROJECT = REPO / "tests" / "fixtures" / "project"
+CLI_TIMEOUT = 120  # one papermill run takes a few seconds; this only bounds a hang
 DEMO_PASSWORDS = {
     "admin": "demo-admin",
     "analista": "demo-analista",
@@ -41,26 +49,205 @@ def cli_env(home: Path, project: Path = REPO, **extra: str) -> dict[str, str]:
     return env
 
 
+# The kernel logs a warning of its own on the stderr it inherits; it is not painel's output.
+KERNEL_LOG_PREFIXES = ("[IPKernelApp]",)
+
+
+def painel_lines(stderr: str) -> list[str]:
+    """stderr without the kernel's own log lines."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(KERNEL_LOG_PREFIXES)
+    ]
+
+
+def one_line_error(stderr: str) -> str:
+    """painel's error message, asserting it is exactly one line."""
+    lines = painel_lines(stderr)
+    assert len(lines) == 1, f"expected one line of error, got:\n{stderr}"
+    assert lines[0].startswith("painel: "), lines[0]
+    return lines[0]
+
+
+def pid_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Cli:
+    """The real command line in child processes, for one data directory and project.
+
+    Commands run in ``cwd`` (default: the data directory), with ``extra_env`` exported."""
+
+    home: Path
+    project: Path = REPO
+    cwd: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    _procs: list[subprocess.Popen[str]] = field(default_factory=list)
+    _pids: list[int] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return cli_env(self.home, self.project, **self.extra_env)
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "painel.cli", *map(str, args)]
+
+    def run(
+        self,
+        *args: str,
+        timeout: float = CLI_TIMEOUT,
+        stdin: str | None = None,
+        check: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``painel ARGS`` to completion; with ``check``, fail unless it exits 0."""
+        proc = subprocess.run(
+            self.argv(*args),
+            env=self.env(),
+            cwd=self.cwd or self.home,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"painel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            self.argv(*args),
+            env=self.env(),
+            cwd=self.cwd or self.home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        self._procs.append(proc)
+        return proc
+
+    def track_pid(self, pid: int) -> None:
+        """A process (a kernel) to make sure is gone when the test ends."""
+        self._pids.append(pid)
+
+    def cleanup(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
+        for pid in self._pids:
+            with contextlib.suppress(AssertionError):
+                wait_for(lambda pid=pid: not pid_running(pid), 10, f"pid {pid}", interval=0.1)
+            if pid_running(pid):  # pragma: no cover - the kernel's parent poller failed
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    # ---- reading the data directory directly -------------------------------------------
+    @property
+    def store(self) -> Any:
+        from painel.store import Store
+
+        return Store(self.home / "store")
+
+    def current(self, dataset: str) -> str | None:
+        return self.store.current_version(dataset)
+
+    def staging(self, dataset: str) -> Path:
+        return self.home / "store" / dataset / "staging"
+
+    def runs(self) -> list[dict[str, Any]]:
+        result = self.run("runs", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def recorded_runs(self) -> list[dict[str, Any]]:
+        """The run log read straight from the operational database (no CLI, no reaping)."""
+        from painel.opstate import OpState
+
+        if not (self.home / "painel.sqlite").exists():
+            return []
+        with OpState(self.home / "painel.sqlite").connect() as con:
+            return [dict(r) for r in con.execute("SELECT * FROM runs").fetchall()]
+
+    # ---- the module's helpers, reachable from the fixture ----------------------------------
+    one_line_error = staticmethod(one_line_error)
+    painel_lines = staticmethod(painel_lines)
+    pid_running = staticmethod(pid_running)
+    wait_for = staticmethod(wait_for)
+
+    def seed_demo(self) -> str:
+        return seed_demo(self.home)
+
+    def seed_fixture(self, rows: int = 3, dataset: str = "fixture") -> str:
+        return seed_fixture(self.home, rows, dataset)
+
+
 def painel(
     home: Path,
     *args: str,
     stdin: str | None = None,
-    timeout: float = 120,
+    timeout: float = CLI_TIMEOUT,
     project: Path = REPO,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "painel.cli", *args],
-        env=cli_env(home, project),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=project,
+    """Run ``painel ARGS`` once in the project folder; by default fail unless it exits 0."""
+    cli = Cli(home, project, cwd=project)
+    return cli.run(*args, stdin=stdin, timeout=timeout, check=check)
+
+
+def seed_demo(home: Path) -> str:
+    """Publish a demo version in-process (no papermill), as the demo notebook would."""
+    from painel.demo import etl as demo
+    from painel.demo import source
+    from painel.runctx import RunContext
+    from painel.store import Store
+
+    src = source.generate(home / "sources" / "demo")
+    build = Store(home / "store").build(
+        demo.DATASET, demo.TABLES, run=RunContext(run_id="seed-demo", job="seed")
     )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"painel {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
-    return proc
+    demo.load(build, src.parent)
+    return build.publish()
+
+
+def seed_fixture(home: Path, rows: int = 3, dataset: str = "fixture") -> str:
+    """Publish a version of the fixture notebooks' dataset in-process: table t with ``rows`` rows."""
+    from painel.runctx import RunContext
+    from painel.store import Store
+
+    build = Store(home / "store").build(
+        dataset, {"t": "public"}, run=RunContext(run_id="seed-fixture", job="seed")
+    )
+    build.con.execute(f"CREATE TABLE t AS SELECT range AS i FROM range({int(rows)})")
+    return build.publish()
 
 
 def browser_login(page: Any, server: Server, username: str, password: str) -> None:
@@ -85,7 +272,7 @@ def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
     for name in ("voila.json", "pyproject.toml"):
         shutil.copy(REPO / name, dest / name)
     if cademi_base_url:
-        yaml_path = dest / "parameters" / "progress.yaml"
+        yaml_path = dest / "parameters" / "demo" / "progress.yaml"
         text = yaml_path.read_text(encoding="utf-8")
         text = re.sub(r"(?m)^base_url: .*$", f"base_url: {cademi_base_url}", text)
         yaml_path.write_text(text, encoding="utf-8")
@@ -112,7 +299,7 @@ def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Pat
     sim.start()
     try:
         project = copy_project(tmp / "proj", cademi_base_url=sim.base_url)
-        painel(home, "demo", "prepare", project=project)
+        painel(home, "demo", "prepare", "--no-data", project=project)
         painel(
             home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240
         )
@@ -126,7 +313,7 @@ def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Pat
 
 
 def prepare_demo_home(home: Path) -> None:
-    painel(home, "demo", "prepare")
+    painel(home, "demo", "prepare", "--no-data")
     painel(home, "etl", "run", "demo_enrolment", timeout=180)
     painel(
         home,
@@ -152,6 +339,19 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def health(self) -> dict[str, Any]:
+        """``/painel/api/health``: {"status": "ok", "pools_ready": bool} (no login needed)."""
+        r = requests.get(self.base + "/painel/api/health", timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def wait_pools_ready(self, timeout: float = 60) -> None:
+        """Until every preheated-kernel pool is full (at once when preheating is off)."""
+        try:
+            wait_for(lambda: self.health()["pools_ready"], timeout, "full pools", interval=0.2)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; painel serve log:\n{self.log()}") from None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -205,8 +405,11 @@ def start_server(
         server.stop()
         raise AssertionError(f"painel serve did not answer within {deadline}s:\n{server.log()}")
     if preheat:  # let the pools fill so renders are preheated and deterministic
-        while time.monotonic() < end and server.log().count("is filled with") < 2:
-            time.sleep(0.3)
+        try:
+            server.wait_pools_ready(max(1.0, end - time.monotonic()))
+        except AssertionError:
+            server.stop()
+            raise
     return server
 
 

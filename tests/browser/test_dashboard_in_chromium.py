@@ -8,7 +8,7 @@ import pytest
 
 from painel_testing import Server, browser_login
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.timeout(240)]
 
 
 def chart_title(page: object) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from painel_testing import Server, browser_login, progress_demo
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.timeout(300)]
 
 KEY = "painel-demo-key"
 HEADERS = [

@@ -30,8 +30,16 @@ def sizes(i: int) -> int:
     return 100 + 37 * i  # every version a different N
 
 
-def reader_loop(root: str, stop: mp.synchronize.Event, out: mp.Queue, deadline: float) -> None:
-    """Query the current version until told to stop; report (reads, inconsistent, errors, ...)."""
+def reader_loop(
+    root: str,
+    stop: mp.synchronize.Event,
+    out: mp.Queue,
+    deadline: float,
+    started: mp.synchronize.Semaphore,
+) -> None:
+    """Query the current version until told to stop; report (reads, inconsistent, errors, ...).
+
+    ``started`` is released once, after the first successful read."""
     store = Store(root, keep=3)
     reader = store.reader(DATASET)
     reads = inconsistent = errors = 0
@@ -48,6 +56,8 @@ def reader_loop(root: str, stop: mp.synchronize.Event, out: mp.Queue, deadline: 
                 ok = n_rows == n_claimed and total == 1 and counts == {"a": n_rows, "b": 1}
                 ok = ok and reader.manifest["version"] == reader.version
                 reads += 1
+                if reads == 1:
+                    started.release()
                 seen.add(reader.version)
                 if not ok:
                     inconsistent += 1
@@ -82,17 +92,20 @@ def test_readers_see_only_whole_versions_while_versions_are_published(tmp_path: 
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
     out = ctx.Queue()
+    started = ctx.Semaphore(0)
     deadline = time.monotonic() + DEADLINE_S
     readers = [
-        ctx.Process(target=reader_loop, args=(str(root), stop, out, deadline), daemon=True)
+        ctx.Process(target=reader_loop, args=(str(root), stop, out, deadline, started), daemon=True)
         for _ in range(N_READERS)
     ]
     for proc in readers:
         proc.start()
     results = []
     try:
-        # let every reader get going on the first version before swapping
-        time.sleep(2.0)
+        # every reader has read the first version before any swap
+        for n in range(N_READERS):
+            if not started.acquire(timeout=max(0.1, deadline - 10 - time.monotonic())):
+                pytest.fail(f"only {n} of {N_READERS} readers read the first version in time")
         for i in range(1, N_VERSIONS):
             published.append(publish(store, i))
             time.sleep(0.1)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -40,6 +39,19 @@ def raw(op: OpState) -> sqlite3.Connection:
     con = sqlite3.connect(op.path)
     con.row_factory = sqlite3.Row
     return con
+
+
+class FakeClock:
+    """A UTC clock for ``Sessions(clock=...)`` that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 # ---- Users.add validation ---------------------------------------------------------------------
@@ -311,11 +323,14 @@ def test_only_sha256_of_session_id_is_stored(users, op):
     assert Sessions(op).lookup(rows[0]["id_hash"]) is None
 
 
-def test_session_idle_expiry_with_tiny_idle(users, op):
-    sessions = Sessions(op, idle=timedelta(milliseconds=200))
+def test_session_idle_expiry_on_a_fake_clock(users, op):
+    clock = FakeClock()
+    sessions = Sessions(op, clock=clock)
     sid = sessions.create("maria")
     assert sessions.lookup(sid) == "maria"
-    time.sleep(0.3)
+    clock.advance(auth.IDLE - timedelta(seconds=1))
+    assert sessions.lookup(sid) == "maria"  # still inside the idle window (and touched)
+    clock.advance(auth.IDLE)
     assert sessions.lookup(sid) is None
     with op.connect() as con:  # an expired session is deleted
         assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
@@ -349,12 +364,15 @@ def test_session_use_keeps_it_alive(users, op):
     assert opstate.parse_iso(seen) >= before
 
 
-def test_session_absolute_expiry_with_tiny_absolute(users, op):
-    sessions = Sessions(op, absolute=timedelta(milliseconds=200))
+def test_session_absolute_expiry_on_a_fake_clock(users, op):
+    clock = FakeClock()
+    sessions = Sessions(op, absolute=timedelta(minutes=10), clock=clock)
     sid = sessions.create("maria")
     assert sessions.lookup(sid) == "maria"
-    time.sleep(0.3)
-    assert sessions.lookup(sid) is None
+    clock.advance(timedelta(minutes=9, seconds=59))
+    assert sessions.lookup(sid) == "maria"  # used (and touched) just before the end
+    clock.advance(timedelta(seconds=1))
+    assert sessions.lookup(sid) is None  # the absolute limit, despite the recent use
 
 
 def test_session_absolute_expiry_despite_activity(users, op):

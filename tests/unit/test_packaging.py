@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from painel_testing import REPO
 
 
 def _name(req: str) -> str:

@@ -19,8 +19,7 @@ from painel.params import (
     resolve,
 )
 from painel.runner import resolve_parameters
-
-REPO = Path(__file__).resolve().parents[2]
+from painel_testing import REPO
 
 PARAMS_CELL = """\
 source_dir: str = "sources/demo"  # folder holding the extract

@@ -9,7 +9,7 @@ import pytest
 
 from painel_testing import Server, login, render
 
-pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.timeout(180)]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import html
 import json
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,16 +23,16 @@ import pytest
 import requests
 
 from painel_testing import (
+    Cli,
     KernelChannel,
     Server,
-    cli_env,
     login,
     painel,
     progress_demo,
     render,
 )
 
-pytestmark = [pytest.mark.web, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.timeout(300)]
 
 KEY = "painel-demo-key"
 PASSWORDS = {
@@ -57,19 +56,8 @@ class World:
         self, *args: str, timeout: float = 180, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """``painel ARGS`` against this world's home and project, with the Cademi key exported."""
-        proc = subprocess.run(
-            [sys.executable, "-m", "painel.cli", *args],
-            env=cli_env(self.home, self.project, CADEMI_API_KEY=KEY),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=self.project,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"painel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-            )
-        return proc
+        cli = Cli(self.home, self.project, cwd=self.project, extra_env={"CADEMI_API_KEY": KEY})
+        return cli.run(*args, timeout=timeout, check=check)
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """A query on the current published version of dataset ``progress`` (read-only)."""
@@ -261,13 +249,15 @@ def test_tutor_gets_403_on_registration_and_no_kernel(world: World) -> None:
         return r.json()["kernels"]
 
     tutor = session(world, "tutora.ana")
+    world.server.wait_pools_ready()  # no refill of an earlier test's render still to come
     before = all_kernels()
     r, kernel_id = render(tutor, world.server, "cadastro_turmas.ipynb")
     assert r.status_code == 403 and kernel_id is None
     assert "permissão" in r.text
     mine = tutor.get(world.server.base + "/painel/api/kernels", timeout=10)
     assert mine.status_code == 200 and mine.json()["kernels"] == []
-    time.sleep(1.5)  # a pool refill would show up here
+    # a kernel taken from a pool is replaced at once (pools not ready until the new one runs)
+    world.server.wait_pools_ready()
     assert len(all_kernels()) == len(before)
 
 

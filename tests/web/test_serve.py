@@ -15,10 +15,11 @@ from painel_testing import (
     cookie_header,
     login,
     render,
+    start_server,
     widget_text,
 )
 
-pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.timeout(180)]
 
 
 def kernels(s: requests.Session, server: Server) -> list[dict[str, str]]:
@@ -62,6 +63,31 @@ def test_nothing_but_login_and_static_is_public(server: Server, path: str) -> No
     assert r.status_code in (302, 403), (path, r.status_code)
     if r.status_code == 302:
         assert "/login" in r.headers["Location"]
+
+
+def test_health_answers_without_login_and_reveals_nothing_else(server: Server) -> None:
+    r = requests.get(server.base + "/painel/api/health", allow_redirects=False, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert "Set-Cookie" not in r.headers or "painel_session" not in r.headers["Set-Cookie"]
+    body = r.json()
+    assert set(body) == {"status", "pools_ready"}
+    assert body["status"] == "ok" and isinstance(body["pools_ready"], bool)
+    for name in ("matriculas", "ipynb", "demo", "admin", "kernel", "painel"):
+        assert name not in r.text, name
+    server.wait_pools_ready()  # the pools of a preheating server fill, and it says so
+    # nothing but GET, and no path below it
+    assert requests.post(server.base + "/painel/api/health", timeout=10).status_code in (403, 405)
+    below = requests.get(server.base + "/painel/api/health/x", allow_redirects=False, timeout=10)
+    assert below.status_code in (302, 403, 404)
+
+
+def test_health_without_preheating_has_nothing_to_wait_for(server: Server) -> None:
+    cold = start_server(server.home, preheat=False)
+    try:
+        assert cold.health() == {"status": "ok", "pools_ready": True}
+    finally:
+        cold.stop()
 
 
 def test_static_assets_are_public(server: Server) -> None:
@@ -167,12 +193,14 @@ def test_two_users_with_different_grants_see_different_rows(server: Server) -> N
 
 def test_user_without_the_role_gets_403_and_no_kernel(server: Server) -> None:
     tutor = login(server, "tutor.ana", "tutor-ana-pass")
+    server.wait_pools_ready()  # no refill of an earlier test's render still to come
     before = kernels(login(server, "admin"), server)
     r, kernel_id = render(tutor, server, "matriculas.ipynb")
     assert r.status_code == 403 and kernel_id is None
     assert "permissão" in r.text
     assert kernels(tutor, server) == []
-    time.sleep(1.5)  # a pool refill would show up here
+    # a kernel taken from a pool is replaced at once (pools not ready until the new one runs)
+    server.wait_pools_ready()
     after = kernels(login(server, "admin"), server)
     assert len(after) == len(before)
 

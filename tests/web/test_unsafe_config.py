@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from painel_testing import painel
+from painel_testing import free_port, painel
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -25,8 +25,9 @@ pytestmark = [pytest.mark.timeout(120)]
 def test_unsafe_setting_stops_the_server(tmp_path: Path, setting: dict, message: str) -> None:
     cfg = tmp_path / "extra.json"
     cfg.write_text(json.dumps({"VoilaConfiguration": setting}))
+    port = str(free_port())  # it must stop before binding; if it did not, nothing collides
     proc = painel(
-        tmp_path / "home", "serve", "--port", "1", "--config", str(cfg), check=False, timeout=60
+        tmp_path / "home", "serve", "--port", port, "--config", str(cfg), check=False, timeout=60
     )
     assert proc.returncode == 2
     assert "unsafe voila.json" in proc.stderr and message in proc.stderr
@@ -34,7 +35,9 @@ def test_unsafe_setting_stops_the_server(tmp_path: Path, setting: dict, message:
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.json")
+    port = str(free_port())
     proc = painel(
-        tmp_path / "home", "serve", "--config", str(tmp_path / "nope.json"), check=False, timeout=60
+        tmp_path / "home", "serve", "--port", port, "--config", missing, check=False, timeout=60
     )
     assert proc.returncode == 2 and "config file not found" in proc.stderr

@@ -43,6 +43,7 @@ from .auth import PainelAuthorizer, PainelIdentityProvider
 from .catalog import Catalog
 from .handlers import (
     DashboardHandler,
+    HealthHandler,
     KernelsHandler,
     LandingHandler,
     NotFoundHandler,
@@ -158,6 +159,7 @@ class PainelVoila(Voila):
             (self.server_url, LandingHandler, {}),
             (url_path_join(self.server_url, r"/voila/tree(.*)"), LandingHandler, {}),
             (url_path_join(self.server_url, r"/painel/api/kernels"), KernelsHandler, {}),
+            (url_path_join(self.server_url, r"/painel/api/health"), HealthHandler, {}),
         ]
         for spec in super().init_handlers():
             pattern, cls = spec[0], spec[1]

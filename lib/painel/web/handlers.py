@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
@@ -120,6 +121,37 @@ class KernelsHandler(APIHandler):
             if viewer.is_admin or owner == viewer.username:
                 rows.append({"id": kernel_id, "owner": owner})
         self.finish(json.dumps({"kernels": rows}))
+
+
+def pools_ready(km: Any) -> bool:
+    """Whether every preheated-kernel pool is full (true when preheating is off).
+
+    Voilà's preheating manager keeps ``_pools``: notebook -> list of tasks, one per pooled
+    kernel, done once that kernel has started; a used kernel's replacement is appended at once.
+    """
+    pools = getattr(km, "_pools", None)
+    if pools is None:
+        return True
+    config = getattr(km, "kernel_pools_config", {}) or {}
+    default = config.get("default", {})
+    for notebook, pool in list(pools.items()):
+        size = config.get(notebook, default).get("pool_size", default.get("pool_size", 1))
+        if len(pool) < size:
+            return False
+        for task in pool:
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                return False
+    return True
+
+
+class HealthHandler(APIHandler):
+    """``/painel/api/health``: public liveness for probes and tests; says nothing else."""
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        ready = pools_ready(self.kernel_manager)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"status": "ok", "pools_ready": ready}))
 
 
 class NotFoundHandler(PageHandler):
