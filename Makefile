@@ -7,8 +7,6 @@ STAMP := $(VENV)/.installed
 PAINEL_HOME ?= $(CURDIR)/data
 HOST ?= 127.0.0.1
 PORT ?= 8866
-CADEMI_PORT ?= 8867
-DEMO_CADEMI_KEY := painel-demo-key
 export PAINEL_HOME
 
 .DEFAULT_GOAL := help
@@ -26,24 +24,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## create or update .venv with painel and everything the tests need
 
-demo-data: $(STAMP) ## prepare demo sources and users; run the ETL unless a version is published
+demo-data: $(STAMP) ## demo users, sources and each domain's first published versions (idempotent)
 	$(BIN)/painel demo prepare
-	@$(BIN)/painel store path demo >/dev/null 2>&1 && echo "dataset demo already published (painel etl run demo_enrolment refreshes it)" \
-	  || $(BIN)/painel etl run demo_enrolment
-	@$(BIN)/painel store path progress >/dev/null 2>&1 && echo "dataset progress already published (painel demo progress-history rebuilds weeks)" \
-	  || $(BIN)/painel demo progress-history --weeks 12
 
 demo: demo-data ## set everything up and serve the dashboards on demo data at http://$(HOST):$(PORT)
-	@$(BIN)/painel demo logins
-	@echo "Cademi simulator on 127.0.0.1:$(CADEMI_PORT) (limits scaled 50x, as parameters/progress.yaml expects)"
-	@$(BIN)/painel simulate cademi --host 127.0.0.1 --port $(CADEMI_PORT) --rate-scale 50 --key $(DEMO_CADEMI_KEY) & sim=$$!; \
-	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	  CADEMI_API_KEY=$(DEMO_CADEMI_KEY) $(BIN)/painel serve --host $(HOST) --port $(PORT)
+	$(BIN)/painel demo serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP) ## serve the dashboards on the current data directory
 	$(BIN)/painel serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) ## run every test (unit, integration, notebooks, web, browser)
+test: lint ## lint, then every test (unit, integration, notebooks, web, browser)
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
 
@@ -56,11 +46,13 @@ nbval: $(STAMP) ## run every notebook against a tiny fixture store
 bench: $(STAMP) ## run the benchmarks and print the figures (not part of make test)
 	$(BIN)/python -m bench
 
-lint: $(STAMP) ## ruff check
-	$(BIN)/ruff check lib tests bench
+lint: $(STAMP) ## ruff check, ruff format --check, mypy (make format fixes the formatting)
+	$(BIN)/ruff check lib tests bench conftest.py
+	$(BIN)/ruff format --check lib tests bench conftest.py
+	$(BIN)/mypy
 
 format: $(STAMP) ## ruff format
-	$(BIN)/ruff format lib tests bench
+	$(BIN)/ruff format lib tests bench conftest.py
 
 clean: ## remove the venv and the demo data directory
 	rm -rf $(VENV) data

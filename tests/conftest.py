@@ -10,7 +10,7 @@ import pytest
 # make tests/painel_testing.py importable from every test folder
 sys.path.insert(0, str(Path(__file__).parent))
 
-from painel_testing import Server, prepare_demo_home, start_server  # noqa: E402
+from painel_testing import Server, prepare_demo_home, start_server
 
 TESTS = Path(__file__).parent
 # Every test under tests/<folder> carries that folder's marker (-m "not web", ...).

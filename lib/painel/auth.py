@@ -1,38 +1,44 @@
-"""Users, roles, grants and sessions (all in the operational store).
+"""Accounts: users, their passwords and sessions (all in the operational store).
 
 - Passwords are stored as argon2id hashes (argon2-cffi's defaults, rehashed on login when
   the parameters change).
-- A **role** decides which dashboards a user may open (each dashboard lists its roles in
-  its notebook metadata). Roles are a closed list: an unknown role is an error.
-- A **grant** decides which rows a user sees: ``*`` (everything), ``DATASET:*`` (all of one
-  dataset) or ``DATASET:KIND:ID`` (rows whose KIND column equals ID, e.g.
-  ``school:regional:12``, ``progress:class:4567``). Admins see everything.
+- Roles, grants and the viewer are values in :mod:`painel.access`; this module stores them.
 - A **session** is a random id kept by the browser in a signed cookie; only its SHA-256 is
   stored. Sessions end on logout, after ``IDLE`` without use or ``ABSOLUTE`` after login,
   and when the user is disabled or changes password.
+
+Only the server and the command line import this module: dashboard kernels never need
+password hashing.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
-from datetime import timedelta
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .access import AuthError, Grant, UnknownRole, Viewer, load_viewer, roles, validate_role
+from .domain import DemoUser
 from .opstate import OpState, iso, parse_iso, utcnow
 
-ROLES: dict[str, str] = {
-    "admin": "Administração: todos os painéis e todos os dados",
-    "analyst": "Analista de dados: qualidade e atualização dos dados",
-    "staff": "Servidor(a) de escola, regional ou órgão central",
-    "coordinator": "Coordenação pedagógica",
-    "tutor": "Tutor(a) de turmas",
-    "auditor": "Auditoria",
-}
+__all__ = [
+    "AuthError",
+    "Grant",
+    "Sessions",
+    "UnknownRole",
+    "Users",
+    "Viewer",
+    "add_demo_users",
+    "roles",
+    "validate_role",
+]
 
 IDLE = timedelta(hours=2)
 ABSOLUTE = timedelta(hours=12)
@@ -42,85 +48,13 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD = 8
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so that timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AuthError(Exception):
-    """A user-management problem; the message names the user, role or grant."""
-
-
-class UnknownRole(AuthError):
-    pass
-
-
-@dataclass(frozen=True)
-class Grant:
-    dataset: str  # "*" for everything
-    kind: str  # "*" for the whole dataset
-    id: str  # "*" with kind "*"
-
-    @classmethod
-    def parse(cls, text: str) -> Grant:
-        text = text.strip()
-        if text == "*":
-            return cls("*", "*", "*")
-        parts = text.split(":")
-        if len(parts) == 2 and parts[1] == "*" and _NAME.match(parts[0]):
-            return cls(parts[0], "*", "*")
-        if len(parts) == 3 and _NAME.match(parts[0]) and _NAME.match(parts[1]) and parts[2]:
-            if parts[2] == "*" or not re.match(r"^[A-Za-z0-9._-]{1,64}$", parts[2]):
-                raise AuthError(f"grant {text!r}: the id must be letters, digits, '.', '_' or '-'")
-            return cls(*parts)
-        raise AuthError(
-            f"grant {text!r}: expected '*', 'DATASET:*' or 'DATASET:KIND:ID' (e.g. school:regional:12)"
-        )
-
-    def __str__(self) -> str:
-        if self.dataset == "*":
-            return "*"
-        if self.kind == "*":
-            return f"{self.dataset}:*"
-        return f"{self.dataset}:{self.kind}:{self.id}"
-
-    def covers_dataset(self, dataset: str) -> bool:
-        return self.dataset == "*" or (self.dataset == dataset and self.kind == "*")
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is looking: what the scoped query layer filters by."""
-
-    username: str
-    role: str
-    grants: frozenset[Grant] = field(default_factory=frozenset)
-    display_name: str = ""
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise UnknownRole(f"user {self.username!r} has unknown role {self.role!r}")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def sees_all(self, dataset: str) -> bool:
-        return self.is_admin or any(g.covers_dataset(dataset) for g in self.grants)
-
-    def ids(self, dataset: str, kind: str) -> list[str]:
-        """The ids this viewer holds for ``dataset:kind`` (empty when none)."""
-        return sorted({g.id for g in self.grants if g.dataset == dataset and g.kind == kind})
-
-    def label(self) -> str:
-        return self.display_name or self.username
-
-
-def validate_role(role: str) -> str:
-    if role not in ROLES:
-        raise UnknownRole(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-    return role
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that timing does not reveal usernames."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def validate_username(name: str) -> str:
@@ -150,7 +84,7 @@ class Users:
         username: str,
         password: str,
         role: str,
-        grants: list[str] = (),
+        grants: Sequence[str] = (),
         display_name: str = "",
     ) -> None:
         validate_username(username)
@@ -171,7 +105,7 @@ class Users:
                 [(username, g) for g in parsed],
             )
 
-    def _require(self, con, username: str):  # type: ignore[no-untyped-def]
+    def _require(self, con: sqlite3.Connection, username: str) -> sqlite3.Row:
         row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
         if row is None:
             raise AuthError(f"no such user {username!r}")
@@ -217,7 +151,7 @@ class Users:
                 [role, iso(utcnow()), username],
             )
 
-    def grant(self, username: str, grants: list[str]) -> None:
+    def grant(self, username: str, grants: Sequence[str]) -> None:
         parsed = [str(Grant.parse(g)) for g in grants]
         with self.opstate.transaction() as con:
             self._require(con, username)
@@ -226,7 +160,7 @@ class Users:
                 [(username, g) for g in parsed],
             )
 
-    def revoke(self, username: str, grants: list[str]) -> None:
+    def revoke(self, username: str, grants: Sequence[str]) -> None:
         parsed = [str(Grant.parse(g)) for g in grants]
         with self.opstate.transaction() as con:
             self._require(con, username)
@@ -237,15 +171,7 @@ class Users:
 
     def viewer(self, username: str) -> Viewer:
         """The active user's role and grants; raises AuthError for unknown or disabled users."""
-        with self.opstate.connect() as con:
-            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
-            if row is None or row["disabled"]:
-                raise AuthError(f"user {username!r} does not exist or is disabled")
-            grants = frozenset(
-                Grant.parse(r["grant_"])
-                for r in con.execute("SELECT grant_ FROM grants WHERE username = ?", [username])
-            )
-        return Viewer(row["username"], row["role"], grants, row["display_name"])
+        return load_viewer(self.opstate, username)
 
     # ---- login ---------------------------------------------------------------------
     def authenticate(self, username: str, password: str, remote_ip: str = "") -> Viewer | None:
@@ -263,7 +189,7 @@ class Users:
             if failures >= MAX_FAILURES:
                 raise AuthError("too many failed attempts; try again in a few minutes")
             row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
-            stored = row["password_hash"] if row is not None else _DUMMY_HASH
+            stored = row["password_hash"] if row is not None else _dummy_hash()
             try:
                 _hasher.verify(stored, password)
                 ok = row is not None and not row["disabled"]
@@ -289,14 +215,23 @@ def _hash_session(session_id: str) -> str:
 
 
 class Sessions:
-    def __init__(self, opstate: OpState, idle: timedelta = IDLE, absolute: timedelta = ABSOLUTE):
+    """Server-side sessions; ``clock`` (UTC-aware) is injectable so expiry is tested without sleeping."""
+
+    def __init__(
+        self,
+        opstate: OpState,
+        idle: timedelta = IDLE,
+        absolute: timedelta = ABSOLUTE,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.opstate = opstate
         self.idle = idle
         self.absolute = absolute
+        self.clock = clock
 
     def create(self, username: str, remote_ip: str = "", user_agent: str = "") -> str:
         session_id = secrets.token_urlsafe(32)
-        now = utcnow()
+        now = self.clock()
         with self.opstate.connect() as con:
             con.execute(
                 "INSERT INTO sessions (id_hash, username, created_at, last_seen_at, expires_at, "
@@ -319,7 +254,7 @@ class Sessions:
         """The username of a live session (touching it), else None."""
         if not session_id:
             return None
-        now = utcnow()
+        now = self.clock()
         key = _hash_session(session_id)
         with self.opstate.connect() as con:
             row = con.execute(
@@ -346,3 +281,18 @@ class Sessions:
     def end(self, session_id: str) -> None:
         with self.opstate.connect() as con:
             con.execute("DELETE FROM sessions WHERE id_hash = ?", [_hash_session(session_id)])
+
+
+def add_demo_users(opstate: OpState, accounts: Iterable[DemoUser]) -> list[str]:
+    """Create each demo account unless it exists; one line per account."""
+    users = Users(opstate)
+    out = []
+    for a in accounts:
+        try:
+            users.add(
+                a.username, a.password, a.role, grants=list(a.grants), display_name=a.display_name
+            )
+            out.append(f"demo user {a.username} created")
+        except AuthError:
+            out.append(f"demo user {a.username} already exists")
+    return out

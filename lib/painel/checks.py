@@ -41,13 +41,21 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _row(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+    """The one row ``query`` returns (aggregates always return one)."""
+    row = con.execute(query, list(params)).fetchone()
+    if row is None:
+        raise duckdb.InvalidInputException(f"check query returned no row: {query}")
+    return row
+
+
 def _cols(columns: Sequence[str]) -> str:
     return ", ".join(_q(c) for c in columns)
 
 
 def not_empty(table: str) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        n = con.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
+        n = _row(con, f"SELECT count(*) FROM {_q(table)}")[0]
         return n > 0, f"{n} rows"
 
     return Check(f"{table} is not empty", fn)
@@ -55,7 +63,7 @@ def not_empty(table: str) -> Check:
 
 def row_count_between(table: str, low: int, high: int | None = None) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        n = con.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
+        n = _row(con, f"SELECT count(*) FROM {_q(table)}")[0]
         ok = n >= low and (high is None or n <= high)
         return ok, f"{n} rows (expected {low}..{'' if high is None else high})"
 
@@ -64,10 +72,10 @@ def row_count_between(table: str, low: int, high: int | None = None) -> Check:
 
 def unique(table: str, columns: Sequence[str]) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        dupes = con.execute(
-            f"SELECT count(*) FROM (SELECT {_cols(columns)} FROM {_q(table)} "
-            f"GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
+        dupes = _row(
+            con,
+            f"SELECT count(*) FROM (SELECT {_cols(columns)} FROM {_q(table)} GROUP BY ALL HAVING count(*) > 1)",
+        )[0]
         return dupes == 0, f"{dupes} duplicated keys" if dupes else ""
 
     return Check(f"{table} unique on ({', '.join(columns)})", fn)
@@ -75,11 +83,12 @@ def unique(table: str, columns: Sequence[str]) -> Check:
 
 def not_null(table: str, columns: Sequence[str]) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        counts = con.execute(
+        counts = _row(
+            con,
             "SELECT "
             + ", ".join(f"count(*) FILTER (WHERE {_q(c)} IS NULL)" for c in columns)
-            + f" FROM {_q(table)}"
-        ).fetchone()
+            + f" FROM {_q(table)}",
+        )
         bad = [f"{c}: {n} nulls" for c, n in zip(columns, counts, strict=True) if n]
         return not bad, "; ".join(bad)
 
@@ -88,10 +97,11 @@ def not_null(table: str, columns: Sequence[str]) -> Check:
 
 def between(table: str, column: str, low: float, high: float) -> Check:
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        n = con.execute(
+        n = _row(
+            con,
             f"SELECT count(*) FROM {_q(table)} WHERE {_q(column)} < ? OR {_q(column)} > ?",
             [low, high],
-        ).fetchone()[0]
+        )[0]
         return n == 0, f"{n} rows outside [{low}, {high}]" if n else ""
 
     return Check(f"{table}.{column} within [{low}, {high}]", fn)
@@ -101,7 +111,7 @@ def sql(name: str, query: str) -> Check:
     """A check written as SQL returning one row ``(passed BOOLEAN[, detail VARCHAR])``."""
 
     def fn(con: duckdb.DuckDBPyConnection) -> tuple[bool, str]:
-        row = con.execute(query).fetchone()
+        row = _row(con, query)
         return bool(row[0]), str(row[1]) if len(row) > 1 and row[1] is not None else ""
 
     return Check(name, fn)

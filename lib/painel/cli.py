@@ -9,25 +9,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from . import __version__, exits
 from .config import ConfigError, Paths
-
-EXIT_FAILED = 1  # the work ran and failed (a run, a check)
-EXIT_USAGE = 2  # bad input: unknown job, bad parameter, broken YAML, unknown user
-EXIT_BUSY = 3  # the job is already running elsewhere
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = EXIT_USAGE):
-        super().__init__(message)
-        self.code = code
+from .exits import CliError
 
 
 def _paths() -> Paths:
     return Paths.from_env().ensure()
 
 
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+def table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     if not rows:
         return "(none)"
     cells = [[c for c in columns]] + [
@@ -40,18 +31,98 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 # ---- etl ----------------------------------------------------------------------------------
+class LiveProgress:
+    """What a running job reports (``runs.progress``), drawn while ``painel etl run`` waits:
+    a progress bar with the ETA on a terminal, else one line per step (and per tenth of it)."""
+
+    def __init__(self, paths: Paths, run_id: str, stream: Any = None, poll_s: float = 0.5):
+        import threading
+
+        self.paths, self.run_id, self.poll_s = paths, run_id, poll_s
+        self.stream = (
+            stream if stream is not None else (sys.stderr if sys.stderr.isatty() else sys.stdout)
+        )
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="painel-progress", daemon=True)
+        self._last: tuple[str, int] | None = None
+        self._drawn = False
+
+    def __enter__(self) -> LiveProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._show(final=True)
+        if self._drawn and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _read(self) -> dict[str, Any] | None:
+        from .opstate import OpState
+
+        try:
+            with OpState(self.paths.opstate).connect() as con:
+                row = con.execute(
+                    "SELECT progress FROM runs WHERE run_id = ?", [self.run_id]
+                ).fetchone()
+        except Exception:  # noqa: BLE001 - the display never fails the run
+            return None
+        if row is None or not row["progress"]:
+            return None
+        try:
+            return dict(json.loads(row["progress"]))
+        except ValueError:
+            return None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            self._show()
+
+    def _show(self, final: bool = False) -> None:
+        from .runctx import describe
+
+        p = self._read()
+        if p is None:
+            return
+        done, total = int(p.get("done") or 0), int(p.get("total") or 0)
+        share = done / total if total else 1.0
+        if self.tty:
+            width = 30
+            bar = "#" * int(width * share) + "." * (width - int(width * share))
+            self.stream.write(f"\r[{bar}] {describe(p)}\033[K")
+            self.stream.flush()
+            self._drawn = True
+            return
+        key = (str(p.get("step")), int(10 * share))
+        if (
+            self._last is None
+            or key[0] != self._last[0]
+            or key[1] > self._last[1]
+            or (final and key != self._last)
+        ):
+            self._last = key
+            print(describe(p), file=self.stream, flush=True)
+
+
 def cmd_etl_run(args: argparse.Namespace) -> int:
+    from .runctx import new_run_id
     from .runner import run_job
 
     paths = _paths()
-    result = run_job(
-        paths,
-        args.job,
-        files=args.file or [],
-        pairs=args.param or [],
-        trigger=args.trigger,
-        attempt=args.attempt,
-    )
+    run_id = new_run_id()
+    with LiveProgress(paths, run_id):
+        result = run_job(
+            paths,
+            args.job,
+            files=args.file or [],
+            pairs=args.param or [],
+            trigger=args.trigger,
+            attempt=args.attempt,
+            run_id=run_id,
+        )
     if result.status == "succeeded":
         published = ", ".join(result.published) or "nothing"
         print(
@@ -64,7 +135,7 @@ def cmd_etl_run(args: argparse.Namespace) -> int:
         f"notebook: {result.notebook_out}",
         file=sys.stderr,
     )
-    return EXIT_FAILED
+    return exits.FAILED
 
 
 def cmd_etl_list(args: argparse.Namespace) -> int:
@@ -85,6 +156,7 @@ def cmd_etl_list(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from .opstate import OpState
+    from .runctx import describe
     from .runner import recent_runs
 
     rows = recent_runs(OpState(_paths().opstate), job=args.job, limit=args.limit)
@@ -95,11 +167,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         r["published"] = ", ".join(json.loads(r["published"] or "[]"))
         r["duration"] = "" if r["duration_s"] is None else f"{r['duration_s']:.1f}s"
         if r["status"] == "running" and r.get("progress"):
-            p = json.loads(r["progress"])
-            eta = "" if p.get("eta_s") is None else f", ETA {int(p['eta_s']) // 60} min"
-            r["duration"] = f"{p['done']}/{p['total']} calls{eta}"
+            r["duration"] = describe(json.loads(r["progress"]))
     print(
-        _table(
+        table(
             rows,
             ["run_id", "job", "status", "trigger_", "started_at", "duration", "published", "error"],
         )
@@ -165,7 +235,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{r.job}: {r.status}" + (f" ({r.error})" if r.error else ""))
         if not results:
             print("nothing due")
-        return EXIT_FAILED if any(r.status == "failed" for r in results) else 0
+        return exits.FAILED if any(r.status == "failed" for r in results) else 0
     scheduler.run_forever()
     return 0
 
@@ -198,7 +268,7 @@ def _read_password(args: argparse.Namespace, prompt: str = "password: ") -> str:
     return first
 
 
-def _users():  # type: ignore[no-untyped-def]
+def _users() -> Any:
     from .auth import Users
     from .opstate import OpState
 
@@ -227,7 +297,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     for r in rows:
         r["grants"] = " ".join(r["grants"]) or ("*" if r["role"] == "admin" else "-")
         r["state"] = "disabled" if r["disabled"] else "active"
-    print(_table(rows, ["username", "role", "state", "grants", "display_name"]))
+    print(table(rows, ["username", "role", "state", "grants", "display_name"]))
     return 0
 
 
@@ -264,112 +334,43 @@ def cmd_users_revoke(args: argparse.Namespace) -> int:
 
 # ---- demo ---------------------------------------------------------------------------------
 def cmd_demo_prepare(args: argparse.Namespace) -> int:
-    from .demo.seed import prepare
+    from .demos import prepare
 
-    for line in prepare(_paths()):
+    try:
+        lines = prepare(_paths(), data=not args.no_data)
+    except RuntimeError as exc:
+        raise CliError(str(exc), exits.FAILED) from None
+    for line in lines:
         print(line)
     return 0
 
 
-def cmd_demo_progress_history(args: argparse.Namespace) -> int:
-    from .progress.demo import progress_history
-
-    try:
-        progress_history(_paths(), weeks=args.weeks)
-    except RuntimeError as exc:
-        raise CliError(str(exc), EXIT_FAILED) from None
-    return 0
-
-
 def cmd_demo_logins(args: argparse.Namespace) -> int:
-    from .demo.seed import logins_text
+    from .demos import logins_text
 
     print(logins_text())
     return 0
 
 
-# ---- tags (learning-progress suite) -------------------------------------------------------
-def cmd_tags_add(args: argparse.Namespace) -> int:
-    from .progress import admin
-    from .progress.tags import TagError
+def cmd_demo_serve(args: argparse.Namespace) -> int:
+    import os
 
-    try:
-        tag = admin.register(
-            _paths(), args.tag, args.track, args.class_number, args.by or _os_user()
-        )
-    except TagError as exc:
-        raise CliError(str(exc)) from None
-    print(
-        f"registered tag {tag.tag_id} ({tag.cademi_name}) as {tag.class_name} of track {tag.track}; "
-        "it enters the next progress run"
-    )
-    return 0
+    from .demos import logins_text, services
+    from .web.app import serve
 
-
-def cmd_tags_list(args: argparse.Namespace) -> int:
-    from .progress import admin
-
-    rows = [t.as_dict() for t in admin.registry(_paths()).list(include_removed=args.all)]
-    if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    for r in rows:
-        r["state"] = (
-            "active" if r["active"] else f"removed {r['removed_at'][:10]} by {r['removed_by']}"
-        )
-    print(
-        _table(
-            rows,
-            [
-                "tag_id",
-                "track",
-                "class_name",
-                "cademi_name",
-                "registered_by",
-                "registered_at",
-                "state",
-            ],
-        )
-    )
-    return 0
-
-
-def cmd_tags_remove(args: argparse.Namespace) -> int:
-    from .progress import admin
-    from .progress.tags import TagError
-
-    try:
-        tag = admin.registry(_paths()).remove(args.tag, args.by or _os_user())
-    except TagError as exc:
-        raise CliError(str(exc)) from None
-    print(
-        f"tag {tag.tag_id} ({tag.class_name}, {tag.track}) is no longer collected; its history stays"
-    )
-    return 0
-
-
-def _os_user() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "cli"
-
-
-def cmd_simulate_cademi(args: argparse.Namespace) -> int:
-    from .progress import simulator
-
-    return simulator.run(args)
+    paths = _paths()
+    print(logins_text(), flush=True)
+    with services(paths) as env:
+        os.environ.update(env)  # this process is the server: its kernels inherit it
+        return serve(paths, host=args.host, port=args.port)
 
 
 # ---- parser -------------------------------------------------------------------------------
-def _simulator_arguments(parser: argparse.ArgumentParser) -> None:
-    from .progress import simulator
-
-    simulator.add_arguments(parser)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from .auth import ROLES
+    from . import domain
+    from .access import roles
+
+    known_roles = roles()
 
     p = argparse.ArgumentParser(
         prog="painel",
@@ -467,12 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser(
         "add",
         help="add a user",
-        description=f"Add a user. Roles: {', '.join(ROLES)}. Grants: '*', 'DATASET:*' or "
+        description=f"Add a user. Roles: {', '.join(known_roles)}. Grants: '*', 'DATASET:*' or "
         "'DATASET:KIND:ID' (e.g. school:regional:12). The password is read from a prompt, "
         "or from the first line of standard input with --password-stdin.",
     )
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", required=True, choices=list(ROLES))
+    add.add_argument("--role", required=True, choices=list(known_roles))
     add.add_argument("--grant", action="append", metavar="DATASET:KIND:ID")
     add.add_argument("--display-name", metavar="TEXT")
     add.add_argument("--password-stdin", action="store_true")
@@ -499,90 +500,74 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("grants", nargs="+", metavar="GRANT")
         g.set_defaults(fn=fn)
 
-    tags = sub.add_parser("tags", help="class tags whose progress the `progress` job collects")
-    tags_sub = tags.add_subparsers(dest="tags_command", required=True, metavar="SUBCOMMAND")
-    ta = tags_sub.add_parser(
-        "add",
-        help="register a class tag",
-        description="Register Cademi tag TAG as class number --class of track --track, after the same "
-        "checks as the 'Cadastro de turmas' dashboard: both integers, the tag exists in Cademi "
-        "(GET /tag, needs the API key in the environment), neither the tag nor the class is "
-        "registered yet. The tag enters the next progress run.",
-    )
-    ta.add_argument("tag", metavar="TAG")
-    ta.add_argument(
-        "--track", required=True, help="a track key of the progress job (parameters/progress.yaml)"
-    )
-    ta.add_argument(
-        "--class",
-        dest="class_number",
-        required=True,
-        metavar="NUMBER",
-        help="the class number (Turma N)",
-    )
-    ta.add_argument("--by", metavar="NAME", help="who registers it (default: cli:<os user>)")
-    ta.set_defaults(fn=cmd_tags_add)
-    tl = tags_sub.add_parser("list", help="registered class tags, who registered them and when")
-    tl.add_argument("--all", action="store_true", help="include removed tags")
-    tl.add_argument("--json", action="store_true", help="machine-readable output")
-    tl.set_defaults(fn=cmd_tags_list)
-    tr = tags_sub.add_parser("remove", help="stop collecting a tag (its history stays)")
-    tr.add_argument("tag", metavar="TAG")
-    tr.add_argument("--by", metavar="NAME", help="who removes it (default: cli:<os user>)")
-    tr.set_defaults(fn=cmd_tags_remove)
-
     simulate = sub.add_parser("simulate", help="simulators of external APIs, on loopback")
     simulate_sub = simulate.add_subparsers(dest="simulate_command", required=True, metavar="API")
-    sc = simulate_sub.add_parser(
-        "cademi",
-        help="serve a simulated Cademi API (deterministic from --seed, with fault injection)",
-        description="Serve a Cademi REST API simulator at http://HOST:PORT/api/v1: bare-key "
-        "Authorization, the success/code/data/profiler envelope, cursor pagination, 2 calls/s and "
-        "120/min (scaled with --rate-scale), weekly-growing progress and injectable faults.",
-    )
-    _simulator_arguments(sc)
-    sc.set_defaults(fn=cmd_simulate_cademi)
 
-    demo = sub.add_parser("demo", help="demo data and users")
+    demo = sub.add_parser("demo", help="demo data, users and server")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
     dp = demo_sub.add_parser(
-        "prepare", help="write the demo source extract and create the demo users"
+        "prepare",
+        help="mark the data directory as a demo one; demo users, sources and first published versions",
+        description="Idempotent. Uses the 'demo' parameter profile for this data directory "
+        "(parameters/demo/*.yaml over parameters/*.yaml), creates the demo users and runs each "
+        "domain's demo preparation; without --no-data it also publishes each dataset once.",
+    )
+    dp.add_argument(
+        "--no-data", action="store_true", help="sources, users and registrations only; run no ETL"
     )
     dp.set_defaults(fn=cmd_demo_prepare)
-    dh = demo_sub.add_parser(
-        "progress-history",
-        help="fill weeks of progress history: one real progress run per week against an in-process simulator",
-    )
-    dh.add_argument("--weeks", type=int, default=12)
-    dh.set_defaults(fn=cmd_demo_progress_history)
     dl = demo_sub.add_parser("logins", help="print the demo logins")
     dl.set_defaults(fn=cmd_demo_logins)
+    ds = demo_sub.add_parser(
+        "serve", help="start the demo's simulated APIs and serve the dashboards"
+    )
+    ds.add_argument("--host", default="127.0.0.1")
+    ds.add_argument("--port", type=int, default=8866)
+    ds.set_defaults(fn=cmd_demo_serve)
+
+    groups = domain.CommandGroups(top=sub, demo=demo_sub, simulate=simulate_sub)
+    for d in domain.domains():
+        if d.cli:
+            domain.resolve(d.cli)(groups)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .auth import AuthError
+    from .access import AuthError
+    from .domain import DomainError
     from .params import ParameterError
     from .runner import JobBusy, RunError
     from .schedule import ScheduleError
     from .store import StoreError
 
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except DomainError as exc:  # a broken plug-in: say which, whatever the command
+        print(f"painel: {exc}", file=sys.stderr)
+        return exits.USAGE
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args) or 0)
     except JobBusy as exc:
         print(f"painel: {exc}", file=sys.stderr)
-        return EXIT_BUSY
+        return exits.BUSY
     except CliError as exc:
         print(f"painel: {exc}", file=sys.stderr)
         return exc.code
-    except (ConfigError, ParameterError, RunError, AuthError, ScheduleError, StoreError) as exc:
+    except (
+        ConfigError,
+        ParameterError,
+        RunError,
+        AuthError,
+        ScheduleError,
+        StoreError,
+        DomainError,
+    ) as exc:
         print(f"painel: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exits.USAGE
     except KeyboardInterrupt:
         print("painel: interrupted", file=sys.stderr)
-        return 130
+        return exits.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -8,10 +8,17 @@ Everything painel writes hangs off one data directory, ``PAINEL_HOME`` (default 
     <home>/locks/                 cross-process locks (one run per job at a time)
     <home>/secrets/               the server's cookie secret (mode 0600)
     <home>/sources/               demo source extracts (make demo)
+    <home>/profile                a parameter profile this data directory uses (``demo``), if any
 
 Everything painel reads as code or configuration hangs off the project directory, the
 checkout holding ``notebooks/`` and ``parameters/`` (``PAINEL_PROJECT``, else found by
 walking up from the working directory, else the checkout this package was installed from).
+
+Parameters: ``parameters/<job>.yaml`` hold production values. A *profile* layers
+``parameters/<profile>/<job>.yaml`` over them: ``painel demo prepare`` marks its data
+directory with the ``demo`` profile (file ``<home>/profile``), so every command on that
+directory (runs, the scheduler, the server's pages) uses the demo's values; ``PAINEL_PROFILE``
+overrides the file, and an empty value turns profiles off.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 
 HOME_ENV = "PAINEL_HOME"
 PROJECT_ENV = "PAINEL_PROJECT"
+PROFILE_ENV = "PAINEL_PROFILE"
 TIMEZONE = "America/Sao_Paulo"
 
 
@@ -94,6 +102,36 @@ class Paths:
     @property
     def sources(self) -> Path:
         return self.home / "sources"
+
+    @property
+    def profile(self) -> str | None:
+        """The parameter profile (``demo``) this data directory uses, if any."""
+        raw = os.environ.get(PROFILE_ENV)
+        if raw is None:
+            try:
+                raw = (self.home / "profile").read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return None
+        name = raw.strip()
+        if not name:
+            return None
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError(
+                f"parameter profile {name!r} (from {PROFILE_ENV} or {self.home / 'profile'}) "
+                "must be letters, digits, '-' or '_'"
+            )
+        return name
+
+    def set_profile(self, name: str) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "profile").write_text(name + "\n", encoding="utf-8")
+
+    def parameter_files(self, job: str) -> list[Path]:
+        """``parameters/<job>.yaml``, then the profile's ``parameters/<profile>/<job>.yaml``, if present."""
+        files = [self.parameters / f"{job}.yaml"]
+        if self.profile:
+            files.append(self.parameters / self.profile / f"{job}.yaml")
+        return [f for f in files if f.is_file()]
 
     # project directory
     @property

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .config import Paths
 from .runctx import RunContext
-from .store import Store
+from .store import Build, Store
 
 
 def paths() -> Paths:
@@ -15,6 +15,13 @@ def paths() -> Paths:
 
 def store() -> Store:
     return Store(paths().store)
+
+
+def build(dataset: str, *, carry_over: bool = False) -> Build:
+    """A new version of ``dataset`` with the table declaration its domain makes (painel.domain)."""
+    from .domain import dataset_tables
+
+    return store().build(dataset, dataset_tables(dataset), carry_over=carry_over)
 
 
 def data_path(path: str | Path) -> Path:

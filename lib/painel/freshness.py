@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.graph_objects as go
 
-from .auth import Viewer
+from .access import Viewer
 from .config import TIMEZONE
 from .opstate import OpState
 from .runner import recent_runs

@@ -1,9 +1,16 @@
-"""Operational state: users, grants, sessions, runs, schedule state, class tags.
+"""Operational state: users, grants, sessions, runs, schedule state, and each domain's own tables.
 
 Many processes write here at once (the web server on every login, ETL runs, schedulers),
-so it lives in SQLite in WAL mode, never in the published DuckDB files. The schema is
-versioned: ``MIGRATIONS[i]`` takes the database from ``user_version == i`` to ``i + 1``;
-each migration runs in one transaction, so a database is never half-migrated.
+so it lives in SQLite in WAL mode, never in the published DuckDB files.
+
+The schema is versioned in numbered *streams*: the core's (:data:`CORE_MIGRATIONS`) and one
+per installed domain (``Domain.migrations``). ``migrations[i]`` takes a stream from version
+``i`` to ``i + 1``; table ``schema_streams`` records each stream's version. Each migration
+runs in one transaction, so a database is never half-migrated, and a stream added later (a
+newly installed domain) starts from 0 on an existing database.
+
+Release 0.1 kept one stream in ``PRAGMA user_version``; such a database is converted in
+place the first time it is opened (:data:`LEGACY_STREAMS`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-MIGRATIONS: list[str] = [
+CORE = "core"
+CORE_MIGRATIONS: list[str] = [
     # 1: the foundation
     """
     CREATE TABLE users (
@@ -73,23 +81,27 @@ MIGRATIONS: list[str] = [
         last_run_id   TEXT
     );
     """,
-    # 2: the learning-progress suite
+    # 2: the run service's progress record
     """
-    CREATE TABLE progress_tags (
-        tag_id        INTEGER PRIMARY KEY,   -- the class tag's id in Cademi
-        track         TEXT NOT NULL,         -- a key of the progress job's `tracks`
-        class_number  INTEGER NOT NULL,      -- "Turma 12" -> 12, unique within a track
-        cademi_name   TEXT NOT NULL DEFAULT '',
-        registered_by TEXT NOT NULL,
-        registered_at TEXT NOT NULL,
-        active        INTEGER NOT NULL DEFAULT 1,
-        removed_by    TEXT,
-        removed_at    TEXT
-    );
-    CREATE UNIQUE INDEX progress_tags_class ON progress_tags(track, class_number);
-    ALTER TABLE runs ADD COLUMN progress TEXT;   -- JSON {done, total, eta_s} while a run goes on
+    ALTER TABLE runs ADD COLUMN progress TEXT;   -- JSON {step, done, total, eta_s, at} while a run goes on
     """,
 ]
+
+
+# Release 0.1's single user_version stream, as streams: its migration 2 added both the runs'
+# progress column (now core 2) and the learning-progress domain's tag registry (progress 1).
+LEGACY_STREAMS: dict[int, dict[str, int]] = {1: {CORE: 1}, 2: {CORE: 2, "progress": 1}}
+
+
+def streams() -> dict[str, list[str]]:
+    """Every migration stream: the core's, then each installed domain's."""
+    from .domain import domains
+
+    out: dict[str, list[str]] = {CORE: CORE_MIGRATIONS}
+    for d in domains():
+        if d.migrations:
+            out[d.name] = list(d.migrations)
+    return out
 
 
 def utcnow() -> datetime:
@@ -120,27 +132,39 @@ class OpState:
         con.execute("PRAGMA synchronous = NORMAL")
         return con
 
-    def migrate(self) -> int:
-        """Bring the schema to the newest version; returns the version reached."""
+    def migrate(self) -> dict[str, int]:
+        """Bring every stream to its newest version; returns each stream's version reached."""
+        wanted = streams()
         con = self._open()
         try:
             _enable_wal(con)
-            while True:
-                con.execute("BEGIN IMMEDIATE")
-                version = con.execute("PRAGMA user_version").fetchone()[0]
-                if version >= len(MIGRATIONS):
-                    con.execute("COMMIT")
-                    break
-                try:
-                    for statement in _split_sql(MIGRATIONS[version]):
-                        con.execute(statement)
-                    con.execute(f"PRAGMA user_version = {version + 1}")
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
+            _adopt_legacy(con)
+            reached: dict[str, int] = {}
+            for stream, migrations in wanted.items():
+                while True:
+                    con.execute("BEGIN IMMEDIATE")
+                    row = con.execute(
+                        "SELECT version FROM schema_streams WHERE stream = ?", [stream]
+                    ).fetchone()
+                    version = row[0] if row else 0
+                    if version >= len(migrations):
+                        con.execute("COMMIT")
+                        reached[stream] = version
+                        break
+                    try:
+                        for statement in _split_sql(migrations[version]):
+                            con.execute(statement)
+                        con.execute(
+                            "INSERT INTO schema_streams (stream, version) VALUES (?, ?) "
+                            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version",
+                            [stream, version + 1],
+                        )
+                        con.execute("COMMIT")
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
             self._migrated = True
-            return version
+            return reached
         finally:
             con.close()
 
@@ -166,6 +190,32 @@ class OpState:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+
+
+def _adopt_legacy(con: sqlite3.Connection) -> None:
+    """Create ``schema_streams``; on a release-0.1 database, seed it from ``user_version``."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        exists = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_streams'"
+        ).fetchone()
+        if not exists:
+            legacy = con.execute("PRAGMA user_version").fetchone()[0]
+            if legacy not in (0, *LEGACY_STREAMS):
+                raise sqlite3.DatabaseError(
+                    f"operational store has schema version {legacy}, newer than this painel knows"
+                )
+            con.execute(
+                "CREATE TABLE schema_streams (stream TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            con.executemany(
+                "INSERT INTO schema_streams (stream, version) VALUES (?, ?)",
+                list(LEGACY_STREAMS.get(legacy, {}).items()),
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _enable_wal(con: sqlite3.Connection, attempts: int = 300) -> None:

@@ -15,8 +15,10 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,15 +62,15 @@ def job_notebook(paths: Paths, job: str) -> Path:
 
 
 def resolve_parameters(
-    paths: Paths, job: str, files: list[str] = (), pairs: list[str] = ()
+    paths: Paths, job: str, files: Sequence[str] = (), pairs: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """The job's validated parameters: notebook defaults < parameters/<job>.yaml < -f < -p."""
+    """The job's validated parameters: notebook defaults < parameters/<job>.yaml <
+    parameters/<profile>/<job>.yaml < -f < -p."""
     notebook = job_notebook(paths, job)
     schema = notebook_parameters(notebook)
-    layers: list[tuple[str, Mapping[str, Any]]] = []
-    job_defaults = paths.parameters / f"{job}.yaml"
-    if job_defaults.exists():
-        layers.append((f"parameters/{job}.yaml", load_yaml_params(job_defaults)))
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (str(f.relative_to(paths.project)), load_yaml_params(f)) for f in paths.parameter_files(job)
+    ]
     for f in files:
         layers.append((f"-f {f}", load_yaml_params(f)))
     if pairs:
@@ -164,7 +166,7 @@ def summarize_exception(exc: BaseException) -> str:
     try:
         from papermill.exceptions import PapermillExecutionError
     except ImportError:  # pragma: no cover
-        PapermillExecutionError = ()  # type: ignore[assignment]  # noqa: N806
+        PapermillExecutionError = ()
     if isinstance(exc, PapermillExecutionError):
         evalue = (exc.evalue or "").strip().splitlines()
         first = evalue[0] if evalue else ""
@@ -176,8 +178,8 @@ def summarize_exception(exc: BaseException) -> str:
 def run_job(
     paths: Paths,
     job: str,
-    files: list[str] = (),
-    pairs: list[str] = (),
+    files: Sequence[str] = (),
+    pairs: Sequence[str] = (),
     trigger: str = "manual",
     attempt: int = 1,
     run_id: str | None = None,
@@ -216,10 +218,7 @@ def run_job(
                 ],
             )
         ctx = RunContext(run_id=run_id, job=job, notebook=rel_notebook, parameters=parameters)
-        saved_env = dict(os.environ)
-        os.environ.update(ctx.env())
-        os.environ[HOME_ENV] = str(paths.home)
-        os.environ[PROJECT_ENV] = str(paths.project)
+        kernel_env = {**ctx.env(), HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)}
         previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
         t0 = time.monotonic()
         error: str | None = None
@@ -236,13 +235,13 @@ def run_job(
                 # the kernel's own log (e.g. ipykernel's loopback-TCP warning) stays quiet
                 # so that a failed run's stderr is the one painel line
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                # and what the kernel process itself writes to stderr (tornado/zmq noise when
-                # it is shut down after a failed cell) goes to the run's kernel log
-                kernel_manager_class=_kernel_manager_logging_to(
-                    notebook_out.with_suffix(".kernel.log")
+                # the run's variables reach the kernel through its manager; what the kernel
+                # process writes to stderr (tornado/zmq noise at shutdown) goes to its log
+                kernel_manager_class=_job_kernel_manager(
+                    notebook_out.with_suffix(".kernel.log"), kernel_env
                 ),
             )
-        except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised below
+        except BaseException as exc:
             error = summarize_exception(exc)
             if not isinstance(exc, Exception):
                 _finish(opstate, run_id, "failed", error, t0, [])
@@ -253,25 +252,66 @@ def run_job(
                 if kernel_log.stat().st_size == 0:
                     kernel_log.unlink()
             signal.signal(signal.SIGTERM, previous_term)
-            os.environ.clear()
-            os.environ.update(saved_env)
         published = Store(paths.store).published_by(run_id)
         status = "failed" if error else "succeeded"
         duration = _finish(opstate, run_id, status, error, t0, published)
     return RunResult(run_id, job, status, error, notebook_out, published, duration)
 
 
-def _kernel_manager_logging_to(log_path: Path) -> type:
-    """An AsyncKernelManager whose kernel process writes its stderr to ``log_path``."""
+def _job_kernel_manager(log_path: Path, env: Mapping[str, str]) -> type:
+    """A kernel manager whose kernel gets the run's variables (``env``) over this process's
+    environment, and writes its own stderr to ``log_path``; this process's environment is
+    never changed."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class KernelLoggingToFile(AsyncKernelManager):
+    class JobKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["env"] = {**(kw.get("env") or os.environ), **env}
             with open(log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
                 kw["stderr"] = fh
                 await super()._async_launch_kernel(kernel_cmd, **kw)
 
-    return KernelLoggingToFile
+    return JobKernelManager
+
+
+def spawn(
+    paths: Paths,
+    job: str,
+    trigger: str,
+    attempt: int = 1,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdout: Any = subprocess.PIPE,
+    stderr: Any = subprocess.PIPE,
+) -> subprocess.Popen[str]:
+    """Start ``painel etl run JOB`` as a child process in its own session (so a timeout can kill
+    it with its kernel): the one way the scheduler and the pages start runs. ``environ``
+    (default: this process's) less any dashboard kernel's request state is its environment."""
+    from .wire import without_request_state
+
+    env = without_request_state(os.environ if environ is None else environ)
+    env.update({HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "painel.cli",
+            "etl",
+            "run",
+            job,
+            "--trigger",
+            trigger,
+            "--attempt",
+            str(attempt),
+        ],
+        env=env,
+        cwd=str(paths.project),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
@@ -301,4 +341,5 @@ __all__ = [
     "recent_runs",
     "resolve_parameters",
     "run_job",
+    "spawn",
 ]

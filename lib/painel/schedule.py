@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,12 +40,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from croniter import croniter
 
-from .config import HOME_ENV, PROJECT_ENV, TIMEZONE, Paths
+from . import exits
+from .config import TIMEZONE, Paths
 from .opstate import OpState, iso, parse_iso, utcnow
 from .params import yaml_error
-from .runner import list_jobs
+from .runner import list_jobs, spawn
 
-EXIT_BUSY = 3
 DEFAULTS = {
     "retries": 2,
     "retry_backoff_s": 300,
@@ -246,28 +245,7 @@ class Scheduler:
         return outcomes
 
     def _execute(self, job: JobSchedule, attempt: int, trigger: str) -> Outcome:
-        cmd = [
-            sys.executable,
-            "-m",
-            "painel.cli",
-            "etl",
-            "run",
-            job.name,
-            "--trigger",
-            trigger,
-            "--attempt",
-            str(attempt),
-        ]
-        env = {**os.environ, HOME_ENV: str(self.paths.home), PROJECT_ENV: str(self.paths.project)}
-        proc = subprocess.Popen(
-            cmd,
-            cwd=self.paths.project,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = spawn(self.paths, job.name, trigger, attempt)
         try:
             _out, err = proc.communicate(timeout=job.timeout_s)
         except subprocess.TimeoutExpired:
@@ -280,9 +258,9 @@ class Scheduler:
         last = message[-1] if message else None
         if proc.returncode == 0:
             return Outcome(job.name, "succeeded")
-        if proc.returncode == EXIT_BUSY:
+        if proc.returncode == exits.BUSY:
             return Outcome(job.name, "skipped", last, "busy")
-        reason = "bad input" if proc.returncode == 2 else "run failed"
+        reason = "bad input" if proc.returncode == exits.USAGE else "run failed"
         return Outcome(job.name, "failed", last, reason)
 
     def next_wakeup(self, now: datetime) -> float:

@@ -7,7 +7,7 @@ only ever see the viewer's rows, whatever filter values arrive from the browser.
 
 - no matching grant -> the view is empty (``WHERE FALSE``);
 - a table the manifest does not declare -> no view at all, the query fails;
-- an unknown role -> :class:`painel.auth.UnknownRole` before anything is read.
+- an unknown role -> :class:`painel.access.UnknownRole` before anything is read.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .auth import Viewer
+from .access import Viewer
 from .store import PUBLIC, Reader, Store
 
 _INTEGER_TYPES = {
@@ -79,7 +79,7 @@ class ScopedDataset:
 
     def __init__(self, viewer: Viewer, dataset: str, store: Store):
         if not isinstance(viewer, Viewer):
-            raise TypeError("ScopedDataset needs a painel.auth.Viewer")
+            raise TypeError("ScopedDataset needs a painel.access.Viewer")
         self.viewer = viewer
         self.dataset = dataset
         # The version is attached under an alias dashboard code cannot guess; the connection's

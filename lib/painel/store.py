@@ -35,13 +35,11 @@ from typing import Any
 import duckdb
 
 from .checks import Check, CheckResult
+from .domain import PUBLIC, Scope
 from .runctx import RunContext
 
 DEFAULT_KEEP = 5
 KEEP_ENV = "PAINEL_KEEP_VERSIONS"
-PUBLIC = "public"
-
-Scope = Mapping[str, str] | str  # {"grant kind": "column"} or "public"
 
 
 class StoreError(Exception):
@@ -416,9 +414,9 @@ class Build:
             self.abort()
             raise ChecksFailed(self.dataset, failed)
         con = self.con
-        catalog = con.execute("SELECT current_database()").fetchone()[0]
+        catalog = _scalar(con, "SELECT current_database()")
         row_counts = {
-            t: con.execute(f'SELECT count(*) FROM "{catalog}".main."{t}"').fetchone()[0]
+            t: _scalar(con, f'SELECT count(*) FROM "{catalog}".main."{t}"')
             for t in sorted(self.tables)
         }
         con.execute("CHECKPOINT")
@@ -545,6 +543,13 @@ class Reader:
             self._con.close()
             self._con = None
             self.version = None
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
+    row = con.execute(query).fetchone()
+    if row is None:
+        raise StoreError(f"query returned no row: {query}")
+    return row[0]
 
 
 def _sql_path(path: Path) -> str:

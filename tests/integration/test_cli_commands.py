@@ -118,7 +118,7 @@ def test_help_texts_describe_the_commands(tmp_path: Path) -> None:
 
 def test_demo_logins_match_the_demo_users(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    painel(home, "demo", "prepare")
+    painel(home, "demo", "prepare", "--no-data")
     users = Users(OpState(home / "painel.sqlite"))
     for line in painel(home, "demo", "logins").stdout.splitlines()[1:]:
         name, password = line.split()[:2]

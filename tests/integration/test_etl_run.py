@@ -53,7 +53,7 @@ class DemoRun:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any]) -> DemoRun:
     cli = new_cli(tmp_path_factory.mktemp("demo") / "home")
-    prepare = cli.run("demo", "prepare")
+    prepare = cli.run("demo", "prepare", "--no-data")
     result = cli.run("etl", "run", "demo_enrolment")
     run_id = RUN_ID.search(result.stdout)
     version = PUBLISHED.search(result.stdout)
@@ -138,7 +138,7 @@ def test_store_path_prints_a_duckdb_file_that_opens_read_only(demo_run: DemoRun)
 
 @pytest.mark.slow
 def test_rollback_after_two_runs(cli: Any) -> None:
-    assert cli.run("demo", "prepare").returncode == 0
+    assert cli.run("demo", "prepare", "--no-data").returncode == 0
     _, v1 = run_ok(cli, "demo_enrolment")
     _, v2 = run_ok(cli, "demo_enrolment")
     assert v1 != v2 and cli.current("demo") == v2

@@ -252,7 +252,7 @@ def test_runs_shows_the_calls_of_a_running_progress_run(pcli: Any, sim: CademiSi
         "etl", "run", "progress", "-p", f"base_url={sim.base_url}", "-p", "backoff_s=0.05"
     )
 
-    pattern = re.compile(r"\brunning\b.*?\b(\d+)/(\d+) calls(, ETA \d+ min)?")
+    pattern = re.compile(r"\brunning\b.*?\bcollect: (\d+)/(\d+) calls \(\d+%\)(, ETA \d+m\d\ds)?")
 
     def shows_calls() -> re.Match[str] | None:
         if proc.poll() is not None:

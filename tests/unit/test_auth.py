@@ -18,7 +18,7 @@ from painel.auth import (
     Users,
     Viewer,
 )
-from painel.opstate import MIGRATIONS, OpState, iso, utcnow
+from painel.opstate import OpState, iso, utcnow
 
 PASSWORD = "correct horse battery"
 
@@ -432,51 +432,3 @@ def test_session_ends_when_password_changed(users, op):
 def test_session_for_unknown_user_is_refused(users, op):
     with pytest.raises(sqlite3.IntegrityError):
         Sessions(op).create("ghost")
-
-
-# ---- operational store migrations -------------------------------------------------------------
-def test_fresh_db_is_migrated_to_latest_in_wal_mode(op):
-    assert not op.path.exists()
-    assert op.migrate() == len(MIGRATIONS)
-    with raw(op) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"users", "grants", "sessions", "login_failures", "runs", "schedule_state"} <= tables
-
-
-def test_connect_migrates_on_first_use(op):
-    with op.connect() as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-
-
-def test_migrate_is_idempotent(users, op):
-    before = users.list()
-    for _ in range(3):
-        assert OpState(op.path).migrate() == len(MIGRATIONS)
-    with raw(op) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert users.list() == before
-    assert users.authenticate("maria", PASSWORD) is not None
-
-
-def test_new_migration_applies_on_top_of_existing_data(users, op, monkeypatch):
-    monkeypatch.setattr(
-        opstate, "MIGRATIONS", [*MIGRATIONS, "ALTER TABLE users ADD COLUMN email TEXT"]
-    )
-    assert OpState(op.path).migrate() == len(MIGRATIONS) + 1
-    with raw(op) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
-        assert con.execute("SELECT email FROM users WHERE username='maria'").fetchone()[0] is None
-
-
-def test_failed_migration_leaves_no_half_state(users, op, monkeypatch):
-    broken = "CREATE TABLE half_done (x INTEGER); CREATE TABLE broken (;"
-    monkeypatch.setattr(opstate, "MIGRATIONS", [*MIGRATIONS, broken])
-    with pytest.raises(sqlite3.OperationalError):
-        OpState(op.path).migrate()
-    with raw(op) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-    assert "half_done" not in names

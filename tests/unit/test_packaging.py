@@ -66,12 +66,12 @@ def test_each_etl_notebook_has_one_parameters_cell() -> None:
 
 
 def test_every_dashboard_declares_known_roles() -> None:
-    from painel.auth import ROLES
+    from painel.access import roles
 
     for path in sorted((REPO / "notebooks" / "dashboards").glob("*.ipynb")):
         meta = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("painel")
         assert meta and meta.get("title") and meta.get("roles"), path.name
-        assert set(meta["roles"]) <= set(ROLES), path.name
+        assert set(meta["roles"]) <= set(roles()), path.name
 
 
 def test_voila_json_is_safe() -> None:

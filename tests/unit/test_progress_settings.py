@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -310,3 +311,60 @@ def test_current_week_now() -> None:
     assert re.fullmatch(r"\d{4}-W\d{2}", week)
     assert s.parse_week(week)[0] == week
     assert week == s.week_of(dt.datetime.now(s.TZ).date())
+
+
+# --------------------------------------------------------------------------- production safety
+
+
+@pytest.mark.parametrize(("per_second", "per_minute"), [(2.5, 120), (2, 121), (100, 6000)])
+def test_rates_above_cademis_limits_are_refused_for_a_real_account(
+    per_second: float, per_minute: int
+) -> None:
+    with pytest.raises(
+        SettingsError, match=r"exceed Cademi's documented limits \(2 calls/s, 120/min\)"
+    ):
+        s.from_parameters(params(per_second=per_second, per_minute=per_minute))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.9", "[::1]"])
+def test_a_loopback_simulator_may_be_called_faster(host: str) -> None:
+    got = s.from_parameters(
+        params(base_url=f"http://{host}:8867/api/v1", per_second=100, per_minute=6000)
+    )
+    assert got.per_second == 100 and got.per_minute == 6000
+
+
+def test_the_documented_limits_themselves_are_accepted() -> None:
+    got = s.from_parameters(params(per_second=2, per_minute=120))
+    assert (got.per_second, got.per_minute) == (2.0, 120)
+
+
+def test_the_placeholder_base_url_is_refused() -> None:
+    with pytest.raises(SettingsError, match="placeholder"):
+        s.from_parameters(params(base_url="https://SUBDOMAIN.cademi.com.br/api/v1"))
+
+
+def test_committed_parameters_are_production_values_and_the_demo_lives_apart(
+    tmp_path, monkeypatch
+) -> None:
+    """parameters/progress.yaml: Cademi's limits, a real-account URL; parameters/demo/ only for a
+    data directory `painel demo prepare` marked, where the simulator's 50x limits apply."""
+    from painel.config import Paths
+    from painel.runner import resolve_parameters
+
+    monkeypatch.delenv("PAINEL_PROFILE", raising=False)
+    project = Path(__file__).resolve().parents[2]
+    production = Paths(home=tmp_path / "prod", project=project)
+    values = resolve_parameters(production, "progress")
+    assert (values["per_second"], values["per_minute"]) == (2.0, 120)
+    with pytest.raises(SettingsError, match="placeholder"):
+        s.from_parameters(values)
+
+    demo = Paths(home=tmp_path / "demo", project=project)
+    demo.set_profile("demo")
+    values = resolve_parameters(demo, "progress")
+    assert values["base_url"].startswith("http://127.0.0.1:")
+    assert s.from_parameters(values).per_second == 100
+
+    monkeypatch.setenv("PAINEL_PROFILE", "")  # the environment overrides the file: no profile
+    assert resolve_parameters(demo, "progress")["per_second"] == 2.0

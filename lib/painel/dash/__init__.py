@@ -46,7 +46,7 @@ def render(build: Callable[[Any], Any]) -> Any:
         return widgets.HTML(
             ui.message("Os dados deste painel ainda não foram publicados.", "warning")
         )
-    except Exception:  # noqa: BLE001 - never a traceback to the browser
+    except Exception:
         if not served:
             raise
         log.exception("dashboard page %s failed to build", getattr(build, "__module__", build))

@@ -12,16 +12,26 @@ from __future__ import annotations
 import json
 import os
 
-from ..auth import AuthError, Users, Viewer
+from ..access import AuthError, Viewer, load_viewer
 from ..config import Paths
 from ..opstate import OpState
 from ..scope import ScopedDataset
 from ..store import Store
+from ..wire import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_ENV, USER_HEADER
 
-USER_HEADER = "X-Painel-User"
-USER_ENV = "HTTP_X_PAINEL_USER"
-TEST_USER_ENV = "PAINEL_DASHBOARD_USER"
-KERNEL_TOKEN_ENV = "PAINEL_KERNEL_TOKEN"
+__all__ = [
+    "KERNEL_TOKEN_ENV",
+    "TEST_USER_ENV",
+    "USER_ENV",
+    "USER_HEADER",
+    "IdentityError",
+    "current_viewer",
+    "open_dataset",
+    "opstate",
+    "store",
+    "under_voila",
+    "wait_for_request",
+]
 
 
 class IdentityError(Exception):
@@ -77,7 +87,7 @@ def current_viewer() -> Viewer:
     if not username:
         raise IdentityError("no identity from the server")
     try:
-        return Users(opstate()).viewer(username)
+        return load_viewer(opstate(), username)
     except AuthError as exc:
         raise IdentityError(str(exc)) from None
 

@@ -73,7 +73,7 @@ def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[...,
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - the browser gets a message, the log gets the rest
+            except Exception:
                 log.exception("dashboard callback %s failed", fn.__name__)
                 print(f"painel: dashboard callback {fn.__name__} failed", file=sys.stderr)
                 show(out, message(GENERIC_ERROR, "error"))

@@ -1,4 +1,4 @@
-"""Load the demo extract into a store build: tables, their scopes and the checks that gate it."""
+"""Load the demo extract into a store build, with the checks that gate it (tables: ``painel.demo``)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from pathlib import Path
 import duckdb
 
 from .. import checks
-from ..store import PUBLIC, Build
+from ..store import Build
+from . import DATASET, TABLES
 
-DATASET = "demo"
-SCOPE = {"regional": "regional_id", "school": "school_id"}
-TABLES = {
-    "regionals": PUBLIC,
-    "schools": SCOPE,
-    "enrolment_monthly": SCOPE,
-    "enrolment_by_stage": SCOPE,  # summary the dashboard reads
-}
+__all__ = ["DATASET", "TABLES", "SourceError", "load"]
+
 SOURCE_TYPES = {
     "COD_SRE": "INTEGER",
     "NOME_SRE": "VARCHAR",

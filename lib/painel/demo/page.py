@@ -6,7 +6,7 @@ import html
 
 import ipywidgets as widgets
 
-from ..auth import Viewer
+from ..access import Viewer
 from ..dash import ui
 from ..dash.identity import open_dataset
 from ..freshness import local

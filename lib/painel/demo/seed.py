@@ -1,52 +1,42 @@
-"""``painel demo prepare``: the demo source extract and the demo users (idempotent)."""
+"""The demo slice's demo: its source extract, its first published version, its notebook fixture."""
 
 from __future__ import annotations
 
-from ..auth import AuthError, Users
+from contextlib import ExitStack
+from typing import Any
+
 from ..config import Paths
-from ..opstate import OpState
-from . import source
+from . import DATASET, source
 
-# Demo accounts only: the data is synthetic and the server listens on loopback by default.
-DEMO_USERS = [
-    # username, password, role, grants, display name
-    ("admin", "demo-admin", "admin", [], "Administração"),
-    ("analista", "demo-analista", "analyst", ["*"], "Analista de dados"),
-    ("sre.metro", "demo-sre-metro", "staff", ["demo:regional:1"], "SRE Metropolitana A"),
-    ("sre.jf", "demo-sre-jf", "staff", ["demo:regional:2"], "SRE Juiz de Fora"),
-    ("escola.31003001", "demo-escola", "staff", ["demo:school:31003001"], "E.E. de Uberlândia"),
-]
+JOB = "demo_enrolment"
 
 
-def add_users(paths: Paths, accounts: list[tuple[str, str, str, list[str], str]]) -> list[str]:
-    """Create each (username, password, role, grants, display name) unless it exists."""
-    users = Users(OpState(paths.opstate))
-    out = []
-    for name, password, role, grants, display in accounts:
-        try:
-            users.add(name, password, role, grants=grants, display_name=display)
-            out.append(f"demo user {name} created")
-        except AuthError:
-            out.append(f"demo user {name} already exists")
+def prepare(paths: Paths, data: bool = True) -> list[str]:
+    """Write the demo extract; with ``data``, run the real ETL unless a version is published."""
+    from ..store import Store
+
+    out = [f"demo source extract: {source.generate(paths.sources / 'demo')}"]
+    if not data:
+        return out
+    if Store(paths.store).current_version(DATASET) is not None:
+        out.append(f"dataset {DATASET} already published (painel etl run {JOB} refreshes it)")
+        return out
+    from ..runner import run_job
+
+    result = run_job(paths, JOB, trigger="demo")
+    if result.status != "succeeded":
+        raise RuntimeError(f"demo: {JOB} failed: {result.error}")
+    out.append(f"dataset {DATASET} published by run {result.run_id}")
     return out
 
 
-def prepare(paths: Paths) -> list[str]:
-    out = []
-    src = source.generate(paths.sources / "demo")
-    out.append(f"demo source extract: {src}")
-    out.extend(add_users(paths, DEMO_USERS))
-    from ..progress import demo as progress_demo
+def notebook_fixture(paths: Paths, stack: ExitStack) -> dict[str, dict[str, Any]]:
+    """A small published ``demo`` dataset for the notebooks under nbval."""
+    from ..store import Store
+    from . import etl
 
-    out.extend(progress_demo.prepare(paths))
-    return out
-
-
-def logins_text() -> str:
-    lines = ["Demo logins (user / password — what they see):"]
-    from ..progress.demo import USERS
-
-    for name, password, role, grants, display in DEMO_USERS + USERS:
-        scope = ", ".join(grants) if grants else "everything"
-        lines.append(f"  {name:<16} {password:<15} {role:<8} {display} [{scope}]")
-    return "\n".join(lines)
+    source.generate(paths.sources / "demo", months=3, schools_per_regional=2)
+    build = Store(paths.store).build(DATASET, etl.TABLES)
+    etl.load(build, paths.sources / "demo")
+    build.publish()
+    return {}

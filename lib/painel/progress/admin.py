@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from typing import Any
 
-from ..config import HOME_ENV, PROJECT_ENV, Paths
+from ..config import Paths
 from ..opstate import OpState
-from ..runner import JobBusy, job_lock, recent_runs
+from ..runner import JobBusy, job_lock, recent_runs, spawn
 from . import settings as settings_mod
 from .cademi import CademiClient
 from .settings import JOB
@@ -59,30 +57,12 @@ def start_run_now(paths: Paths, actor: str) -> str:
     """Start ``painel etl run progress`` in the background; returns a pt-BR status line."""
     if run_busy(paths):
         return "Uma coleta já está em andamento; a nova turma entra na próxima."
-    env = dict(os.environ)
-    env[HOME_ENV] = str(paths.home)
-    env[PROJECT_ENV] = str(paths.project)
-    for key in [
-        k
-        for k in env
-        if k.startswith(("VOILA_", "HTTP_", "SERVER_", "QUERY_", "SCRIPT_", "PATH_INFO"))
-    ]:
-        env.pop(key)  # the dashboard kernel's request variables are not the run's business
-    env.pop("PAINEL_KERNEL_TOKEN", None)
     log = paths.runs / JOB
     log.mkdir(parents=True, exist_ok=True)
     with open(log / "started-from-dashboard.log", "a", encoding="utf-8") as fh:
         fh.write(f"run requested by {actor}\n")
         fh.flush()
-        subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "painel.cli", "etl", "run", JOB, "--trigger", f"manual:{actor}"],
-            env=env,
-            cwd=str(paths.project),
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        spawn(paths, JOB, f"manual:{actor}", stdout=fh, stderr=subprocess.STDOUT)
     return "Coleta iniciada. Acompanhe o andamento abaixo."
 
 

@@ -1,20 +1,27 @@
-"""Demo of the learning-progress suite: users, registered classes and weeks of history.
+"""Demo of the learning-progress suite: registered classes, weeks of history, the simulated API.
 
-``painel demo prepare`` creates the users and registers six of the simulated school's eight
-class tags (two stay free for a coordinator to register). ``painel demo progress-history``
-fills ``--weeks`` weeks of history by running the real ``progress`` job once per week
-against an in-process simulator whose clock is set to each week in turn (Cademi only
-reports progress "as of now", so history can only be made this way or by waiting).
+``painel demo prepare`` registers six of the simulated school's eight class tags (two stay
+free for a coordinator to register) and, the first time, fills ``WEEKS`` weeks of history by
+running the real ``progress`` job once per week against an in-process simulator whose clock
+is set to each week in turn (Cademi only reports progress "as of now", so history can only
+be made this way or by waiting). ``painel demo serve`` starts the simulator the demo's
+parameters (``parameters/demo/progress.yaml``) point at.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
 
 from ..config import Paths
 from ..opstate import OpState
+from . import DATASET
 from . import settings as settings_mod
 from .simulator import CademiSimulator
 from .tags import TagError, TagRegistry
@@ -23,21 +30,10 @@ SEED = 7
 STUDENTS = 300
 CLASSES = 6
 KEY = "painel-demo-key"
-PORT = 8867
+PORT = 8867  # parameters/demo/progress.yaml points here
+RATE_SCALE = 50  # the simulator's limits x50, as parameters/demo/progress.yaml expects
 REGISTERED = 6  # of the 6 + 2 class tags the simulated school has
-
-USERS = [
-    # username, password, role, grants, display name
-    ("coordenacao", "demo-coordenacao", "coordinator", ["progress:*"], "Coordenação de ensino"),
-    (
-        "tutora.ana",
-        "demo-tutora-ana",
-        "tutor",
-        ["progress:class:5001", "progress:class:5003"],
-        "Tutora Ana",
-    ),
-    ("tutor.bruno", "demo-tutor-bruno", "tutor", ["progress:class:5002"], "Tutor Bruno"),
-]
+WEEKS = 12
 
 
 def simulator(**overrides: object) -> CademiSimulator:
@@ -52,21 +48,73 @@ def simulator(**overrides: object) -> CademiSimulator:
     return CademiSimulator(**options)  # type: ignore[arg-type]
 
 
-def prepare(paths: Paths) -> list[str]:
-    from ..demo.seed import add_users
-
-    out = add_users(paths, USERS)
+def register_tags(paths: Paths, sim: CademiSimulator, count: int, actor: str = "demo") -> list[str]:
     registry = TagRegistry(OpState(paths.opstate))
-    sim = simulator()
     tracks = {k: k for k in settings_mod.load(paths).tracks}
     items = [{"id": t.tag_id, "nome": t.name} for t in sim.world.class_tags()]
-    for tag in sim.world.class_tags()[:REGISTERED]:
+    out = []
+    for tag in sim.world.class_tags()[:count]:
         try:
-            registry.add(tag.tag_id, tag.track, tag.class_number, "demo", tracks, lambda: items)
+            registry.add(tag.tag_id, tag.track, tag.class_number, actor, tracks, lambda: items)
             out.append(f"demo class tag {tag.tag_id} registered")
         except TagError as exc:
             out.append(f"demo class tag {tag.tag_id}: {exc}")
     return out
+
+
+def prepare(paths: Paths, data: bool = True) -> list[str]:
+    out = register_tags(paths, simulator(), REGISTERED)
+    if not data:
+        return out
+    from ..store import Store
+
+    if Store(paths.store).current_version(DATASET) is not None:
+        out.append(
+            f"dataset {DATASET} already published (painel demo progress-history rebuilds weeks)"
+        )
+        return out
+    out.extend(progress_history(paths, weeks=WEEKS, log=lambda line: None))
+    return out
+
+
+@contextlib.contextmanager
+def services(paths: Paths) -> Iterator[dict[str, str]]:
+    """The simulated Cademi API on 127.0.0.1:8867 for the demo server; yields the server's env."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "painel.cli",
+            "simulate",
+            "cademi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--rate-scale",
+            str(RATE_SCALE),
+            "--key",
+            KEY,
+            "--seed",
+            str(SEED),
+            "--students",
+            str(STUDENTS),
+            "--classes",
+            str(CLASSES),
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+    print(
+        f"Cademi simulator on 127.0.0.1:{PORT} (limits scaled {RATE_SCALE}x, as parameters/demo/progress.yaml "
+        "expects)",
+        flush=True,
+    )
+    try:
+        yield {"CADEMI_API_KEY": KEY}
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
 
 
 def weeks_back(
@@ -81,7 +129,9 @@ def weeks_back(
         yield week, (None if back == 0 else at)
 
 
-def progress_history(paths: Paths, weeks: int = 12, log=print) -> list[str]:  # noqa: ANN001
+def progress_history(
+    paths: Paths, weeks: int = WEEKS, log: Callable[[str], None] = print
+) -> list[str]:
     """Run the ``progress`` job once per week, oldest first, against an in-process simulator."""
     from ..runner import run_job
 
@@ -114,4 +164,41 @@ def progress_history(paths: Paths, weeks: int = 12, log=print) -> list[str]:  # 
                 os.environ.pop("CADEMI_DEMO_HISTORY_KEY", None)
             else:
                 os.environ["CADEMI_DEMO_HISTORY_KEY"] = saved
-    return published
+    return [f"progress history: {len(published)} weeks published"] if published else []
+
+
+def notebook_fixture(paths: Paths, stack: ExitStack) -> dict[str, dict[str, Any]]:
+    """A tiny simulated school on a free port, one class registered and one week published;
+    the progress ETL notebook gets the simulator's address injected as its ``base_url``."""
+    from ..store import Store
+    from . import TABLES
+    from . import etl as progress
+    from .simulator import TRACKS
+
+    sim = CademiSimulator(seed=11, students=16, classes=2, key="nbval-key")
+    sim.start()
+    stack.callback(sim.stop)
+    os.environ["CADEMI_API_KEY"] = "nbval-key"
+    tag = sim.world.class_tags()[0]
+    TagRegistry(OpState(paths.opstate)).add(
+        tag.tag_id,
+        tag.track,
+        tag.class_number,
+        "nbval",
+        {tag.track: tag.track},
+        lambda: [{"id": tag.tag_id, "nome": tag.name}],
+    )
+    job = progress.prepare(
+        paths,
+        base_url=sim.base_url,
+        api_key_env="CADEMI_API_KEY",
+        per_second=1000,
+        per_minute=60000,
+        tracks={k: {"name": k.title(), "products": v} for k, v in TRACKS.items()},
+    )
+    job.log = lambda line: None
+    job.collect()
+    build = Store(paths.store).build(DATASET, TABLES, carry_over=True)
+    job.load(build)
+    job.publish(build)
+    return {"progress": {"base_url": sim.base_url, "per_second": 1000.0, "per_minute": 60000}}

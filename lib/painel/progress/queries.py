@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -98,7 +99,7 @@ def products(ds: ScopedDataset, track: str | None = None) -> pd.DataFrame:
     )
 
 
-def kpis(ds: ScopedDataset, f: Filters) -> dict[str, float]:
+def kpis(ds: ScopedDataset, f: Filters) -> dict[str, Any]:
     """Students and classes in the selected week, and average progress (each student-course once)."""
     row = _sql(
         ds,

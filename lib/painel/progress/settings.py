@@ -9,18 +9,33 @@ environment variable holding it is.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ..config import Paths
+from . import DATASET  # noqa: F401 - re-exported: the job and its dataset share the name
 
 JOB = "progress"
-DATASET = "progress"
 TZ = ZoneInfo("America/Sao_Paulo")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+LIMIT_PER_SECOND = 2.0  # Cademi's documented limits (../shared domain notes)
+LIMIT_PER_MINUTE = 120
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (a simulator), where any rate is allowed."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(ValueError):
@@ -110,10 +125,23 @@ def from_parameters(params: dict[str, Any]) -> Settings:
         raise SettingsError(
             f"parameter 'api_key_env' must name an environment variable, got {env!r}"
         )
+    if "SUBDOMAIN" in base_url:
+        raise SettingsError(
+            f"parameter 'base_url' is still the placeholder {base_url!r}: set it to your Cademi "
+            "account's API (parameters/progress.yaml)"
+        )
     per_second = float(params.get("per_second", 2.0))
     per_minute = int(params.get("per_minute", 120))
     if per_second <= 0 or per_minute <= 0:
         raise SettingsError("parameters 'per_second' and 'per_minute' must be positive")
+    if not is_loopback(base_url) and (
+        per_second > LIMIT_PER_SECOND or per_minute > LIMIT_PER_MINUTE
+    ):
+        raise SettingsError(
+            f"parameters 'per_second' = {per_second:g} and 'per_minute' = {per_minute} exceed Cademi's "
+            f"documented limits ({LIMIT_PER_SECOND:g} calls/s, {LIMIT_PER_MINUTE}/min) for {base_url}; "
+            "only a simulator on loopback may be called faster"
+        )
     share = float(params.get("max_failed_share", 0.02))
     if not 0 <= share < 1:
         raise SettingsError(f"parameter 'max_failed_share' must be in [0, 1), got {share}")

@@ -15,7 +15,7 @@ keeps its history.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,7 +146,7 @@ class TagRegistry:
         class_number: Any,
         actor: str,
         tracks: dict[str, str],
-        cademi_tags: Callable[[], list[dict[str, Any]]],
+        cademi_tags: Callable[[], Sequence[dict[str, Any]]],
     ) -> ClassTag:
         """Validate and register; ``tracks`` maps track keys to names, ``cademi_tags`` is ``GET /tag``."""
         if (

@@ -37,8 +37,8 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from ..auth import Sessions, Users
 from ..config import HOME_ENV, PROJECT_ENV, ConfigError, Paths
-from ..dash.identity import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_HEADER
 from ..opstate import OpState
+from ..wire import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_HEADER
 from .auth import PainelAuthorizer, PainelIdentityProvider
 from .catalog import Catalog
 from .handlers import (
@@ -98,6 +98,7 @@ class PainelVoila(Voila):
         help="'auto': Secure cookies when the request is https; 'always' behind a TLS-terminating proxy; 'never'.",
     )
     painel_home = Unicode("", config=True, help="The data directory (PAINEL_HOME).")
+    painel_paths: Paths  # set by make_app before initialize()
     open_browser = Bool(False, config=True)
 
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -145,7 +146,7 @@ class PainelVoila(Voila):
         return settings
 
     def init_handlers(self) -> list[Any]:
-        replaced = {
+        replaced: dict[type, tuple[type, dict[str, Any] | None] | None] = {
             TornadoVoilaTreeHandler: None,
             VoilaContentsHandler: (NotFoundHandler, {}),
             TornadoVoilaHandler: (DashboardHandler, None),
@@ -232,7 +233,7 @@ def make_app(
     # voila.json from the project only: not ~/.jupyter or system-wide config dirs
     config.Voila.config_file_paths = [str(paths.project)]
     app = PainelVoila(config=config)
-    app.painel_paths = paths  # type: ignore[attr-defined]
+    app.painel_paths = paths
     app.initialize([str(paths.dashboards)])
     if extra is not None:  # the extra file wins over voila.json, then is checked like it
         app.update_config(extra)

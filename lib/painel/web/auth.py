@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -22,10 +22,15 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..auth import AuthError
-from ..dash.identity import USER_HEADER
+from ..access import AuthError
+from ..wire import USER_HEADER
 
 COOKIE_NAME = "painel_session"
+
+if TYPE_CHECKING:  # the mixin is always combined with a Jupyter handler
+    _HandlerBase = JupyterHandler
+else:
+    _HandlerBase = object
 
 
 def _strip_identity_headers(handler: web.RequestHandler) -> None:
@@ -59,7 +64,7 @@ class PainelIdentityProvider(IdentityProvider):
     def get_user(self, handler: web.RequestHandler) -> User | None:
         _strip_identity_headers(handler)
         if getattr(handler, "_painel_user", None) is not None:
-            return handler._painel_user  # type: ignore[attr-defined,no-any-return]
+            return handler._painel_user  # type: ignore[attr-defined]
         raw = handler.get_secure_cookie(COOKIE_NAME, max_age_days=1)
         if not raw:
             return None
@@ -98,7 +103,7 @@ class PainelAuthorizer(Authorizer):
         return bool(kernel_id) and km.owner(kernel_id) == user.username
 
 
-class PageMixin:
+class PageMixin(_HandlerBase):
     """painel's own templates and pt-BR error pages, for any Jupyter handler."""
 
     @property
@@ -225,7 +230,8 @@ class LogoutHandler(PageHandler):
             self.painel.sessions.end(raw.decode("ascii", "replace"))
         user = self.current_user
         if user is not None:
-            n = await self.kernel_manager.shutdown_user_kernels(user.username)
+            km: Any = self.kernel_manager  # painel's kernel manager (web.kernels.OwnershipMixin)
+            n = await km.shutdown_user_kernels(user.username)
             self.log.info("logout %s (%d kernels shut down)", user.username, n)
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))

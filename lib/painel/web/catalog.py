@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..auth import ROLES
+from ..access import roles
 
 
 class CatalogError(Exception):
@@ -39,14 +39,18 @@ def read_dashboard(root: Path, file: Path) -> Dashboard:
         raise CatalogError(f"{rel}: not a valid notebook ({exc})") from None
     if not isinstance(meta, dict) or not meta.get("roles"):
         raise CatalogError(f"{rel}: no 'painel' metadata with 'roles'; it will not be served")
-    roles = meta["roles"]
-    unknown = [r for r in roles if r not in ROLES]
+    wanted = meta["roles"]
+    known = roles()
+    unknown = [r for r in wanted if r not in known]
     if unknown:
         raise CatalogError(
-            f"{rel}: unknown roles {unknown} in metadata (roles: {', '.join(ROLES)})"
+            f"{rel}: unknown roles {unknown} in metadata (roles: {', '.join(known)})"
         )
     return Dashboard(
-        rel, str(meta.get("title") or file.stem), str(meta.get("description", "")), frozenset(roles)
+        rel,
+        str(meta.get("title") or file.stem),
+        str(meta.get("description", "")),
+        frozenset(wanted),
     )
 
 

@@ -14,7 +14,7 @@ from tornado import web
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from ..auth import AuthError
+from ..access import AuthError
 from .auth import PageHandler, PageMixin
 from .kernels import REQUEST_USER
 
@@ -67,12 +67,13 @@ class DashboardHandler(PageMixin, TornadoVoilaHandler):
                 "%s (role %s) refused dashboard %s", viewer.username, viewer.role, entry.path
             )
             raise web.HTTPError(403)
-        evicted = self.kernel_manager.enforce_cap(viewer.username, painel.max_kernels_per_user)
+        km: Any = self.kernel_manager  # painel's kernel manager (kernels.OwnershipMixin)
+        evicted = km.enforce_cap(viewer.username, painel.max_kernels_per_user)
         if evicted:
             self.log.info("kernel cap: shut down %s of %s", evicted, viewer.username)
         token = REQUEST_USER.set(viewer.username)
         try:
-            await super().get(path)
+            await super().get(path)  # type: ignore[misc]  # Voilà's handler is a coroutine
         finally:
             REQUEST_USER.reset(token)
 
@@ -82,7 +83,7 @@ class OwnedShutdownHandler(APIHandler):
 
     @web.authenticated
     async def post(self, kernel_id: str) -> None:
-        km = self.kernel_manager
+        km: Any = self.kernel_manager  # painel's kernel manager (kernels.OwnershipMixin)
         if km.owner(kernel_id) != self.current_user.username:
             raise web.HTTPError(403)
         await ensure_async(km.shutdown_kernel(kernel_id))
@@ -112,7 +113,7 @@ class KernelsHandler(APIHandler):
 
     @web.authenticated
     def get(self) -> None:
-        km = self.kernel_manager
+        km: Any = self.kernel_manager
         painel = self.settings["painel"]
         viewer = painel.users.viewer(self.current_user.username)
         rows = []

@@ -20,19 +20,18 @@ Modules, one per stage: :mod:`.prepare`, :mod:`.collect` (with the resume :mod:`
 :mod:`.load` (and the publish check); :mod:`.job` ties them into one :class:`Job`.
 """
 
-from ..settings import DATASET
+from .. import DATASET, TABLES
 from .collect import (
     MAX_CONSECUTIVE_UNAVAILABLE,
     Collection,
     CollectionFailed,
     Failure,
-    Reporter,
     log_every_s,
 )
 from .job import Job
 from .journal import Journal
-from .load import TABLES, check_publishable, load_week
 from .load import _create_tables as _create_tables  # the tests and bench/ build the tables
+from .load import check_publishable, load_week
 from .prepare import check_week, prepare, validate
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "Failure",
     "Job",
     "Journal",
-    "Reporter",
     "check_publishable",
     "check_week",
     "load_week",

@@ -10,10 +10,6 @@ objects and problems); whether the week may be published is decided by :mod:`.lo
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,66 +72,6 @@ class Collection:
             "problems": self.problems,
             "warnings": self.warnings,
         }
-
-
-class Reporter:
-    """Progress and ETA, printed (into the run's notebook) and kept on the run's record."""
-
-    def __init__(
-        self,
-        total: int,
-        opstate: OpState | None,
-        run_id: str | None,
-        every_s: float = 10.0,
-        out: Callable[[str], None] = print,
-    ):
-        self.total, self.opstate, self.run_id = total, opstate, run_id
-        self.every_s, self.out = every_s, out
-        self.t0 = time.monotonic()
-        self.last = 0.0
-        self.done = 0
-        self.printed = -1
-
-    def step(self, n: int = 1, force: bool = False) -> None:
-        self.done += n
-        now = time.monotonic()
-        if self.printed == self.done or (
-            not force and now - self.last < self.every_s and self.done < self.total
-        ):
-            return
-        self.printed = self.done
-        self.last = now
-        elapsed = now - self.t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        eta_text = _duration(eta) if eta is not None else "?"
-        self.out(
-            f"progress calls {self.done}/{self.total} ({100 * self.done / max(self.total, 1):.1f}%), "
-            f"{rate:.2f}/s, ETA {eta_text}"
-        )
-        if self.opstate is not None and self.run_id:
-            state = {
-                "done": self.done,
-                "total": self.total,
-                "rate_per_s": round(rate, 3),
-                "eta_s": round(eta) if eta is not None else None,
-                "at": iso(utcnow()),
-            }
-            try:
-                with self.opstate.connect() as con:
-                    con.execute(
-                        "UPDATE runs SET progress = ? WHERE run_id = ?",
-                        [json.dumps(state), self.run_id],
-                    )
-            except Exception as exc:  # noqa: BLE001 - progress display must never fail the run
-                print(f"painel: could not record progress: {exc}", file=sys.stderr)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
 def collect_week(job: Job) -> Collection:
@@ -205,12 +141,13 @@ def _collect_progress(job: Job, c: Collection, journal: Journal) -> None:
         )
     else:
         job.log(f"week {job.week}: {len(c.lists)} classes, {len(needed)} progress calls to make")
-    reporter = Reporter(
+    meter = job.run.meter(
+        "collect",
         len(todo),
-        OpState(job.paths.opstate),
-        None if job.run.interactive else job.run.run_id,
-        log_every_s(len(todo), job.settings.per_second),
-        job.log,
+        unit="calls",
+        every_s=log_every_s(len(todo), job.settings.per_second),
+        out=job.log,
+        opstate=OpState(job.paths.opstate),
     )
     unavailable_in_a_row = 0
     for key in todo:
@@ -241,9 +178,7 @@ def _collect_progress(job: Job, c: Collection, journal: Journal) -> None:
             c.results[key] = (p.pct, p.watched, p.completed, iso(utcnow()))
             c.fetched += 1
             unavailable_in_a_row = 0
-        reporter.step()
-    if todo:
-        reporter.step(0, force=True)
+        meter.advance()
 
 
 def log_every_s(calls: int, per_second: float) -> float:

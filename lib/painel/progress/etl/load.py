@@ -12,23 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ... import checks
 from ...opstate import iso, utcnow
-from ...store import PUBLIC, Build
+from ...store import Build
 from ..tags import class_label
 from .collect import CollectionFailed
 
 if TYPE_CHECKING:
     from .job import Job
-
-CLASS = {"class": "tag_id"}
-TABLES = {
-    "progress_weekly": CLASS,  # one row per week, class, student and product
-    "class_weekly": CLASS,  # summary the dashboards read for the over-the-weeks views
-    "students": CLASS,  # student id and name per class, with the weeks they were seen
-    "classes": CLASS,
-    "tracks": PUBLIC,
-    "track_products": PUBLIC,
-    "weeks": PUBLIC,
-}
 
 
 def check_publishable(job: Job) -> None:

@@ -8,7 +8,7 @@ import json
 import ipywidgets as widgets
 import pandas as pd
 
-from ...auth import Viewer
+from ...access import Viewer
 from ...config import Paths
 from ...dash import ui
 from ...freshness import local

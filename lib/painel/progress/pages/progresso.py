@@ -5,17 +5,18 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as widgets
 
-from ...auth import Viewer
+from ...access import Viewer
 from ...dash import ui
 from ...dash.identity import open_dataset
 from ...freshness import local
 from ...scope import ScopedDataset
-from .. import charts, excel, queries
+from .. import DATASET, charts, excel, queries
 from ..queries import Filters
-from ..settings import DATASET
 
 ALL = ""  # "all" in the track/class/course dropdowns
 NO_STUDENT = 0
@@ -125,7 +126,7 @@ class ProgressPage:
             else self._default_pace(ALL)
         )
 
-    def _label(self, options: list[tuple[str, str]], value: str) -> str:
+    def _label(self, options: Sequence[tuple[str, Any]], value: Any) -> str:
         return dict((v, k) for k, v in options).get(value, "")
 
     def describe(self, f: Filters) -> list[tuple[str, str]]:

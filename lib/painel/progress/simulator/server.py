@@ -478,7 +478,8 @@ class CademiSimulator:
         parts = [unquote(p) for p in raw_path[len(API_PREFIX) :].split("/") if p]
         if method != "GET" or not parts:
             raise _ApiError(404, MSG_NO_ROUTE)
-        cursor = (parse_qs(query).get("cursor") or [None])[0]
+        cursors = parse_qs(query).get("cursor")
+        cursor = cursors[0] if cursors else None
         head, rest = parts[0], parts[1:]
         world = self.world
         ts = self._as_of_ts()
@@ -500,8 +501,8 @@ class CademiSimulator:
                 page = self._paginate(
                     ids, cursor, USERS_PER_PAGE, lambda uid: uid, origin, raw_path
                 )
-                users = [world._user_dict(world._by_id[uid], ts) for uid in page.items]
-                return {"paginator": page.paginator, "usuario": users}
+                listed = [world._user_dict(world._by_id[uid], ts) for uid in page.items]
+                return {"paginator": page.paginator, "usuario": listed}
             if rest[0] == "progresso_por_produto" and len(rest) == 3:
                 return {"progresso": self._progress_reply(rest[1], rest[2], ts)}
             if len(rest) == 1:

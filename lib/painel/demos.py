@@ -1,0 +1,61 @@
+"""``painel demo``: every installed domain's demo, behind the core's accounts.
+
+``prepare`` marks the data directory as a demo one (its parameters come from
+``parameters/demo/`` layered over ``parameters/``, see :mod:`painel.config`), creates the
+demo accounts and runs each domain's demo preparation; ``services`` starts what each
+domain's demo needs beside the server (API simulators).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from . import domain
+from .auth import add_demo_users
+from .config import Paths
+from .domain import DemoUser
+from .opstate import OpState
+
+PROFILE = "demo"
+CORE_USERS = (
+    DemoUser("admin", "demo-admin", "admin", (), "Administração"),
+    DemoUser("analista", "demo-analista", "analyst", ("*",), "Analista de dados"),
+)
+
+
+def users() -> list[DemoUser]:
+    out = list(CORE_USERS)
+    for d in domain.domains():
+        out.extend(d.demo_users)
+    return out
+
+
+def prepare(paths: Paths, data: bool = True) -> list[str]:
+    """Idempotent: a second call reuses the sources, accounts and published versions."""
+    paths.set_profile(PROFILE)
+    out = [f"data directory {paths.home} uses the '{PROFILE}' parameters (parameters/{PROFILE}/)"]
+    out.extend(add_demo_users(OpState(paths.opstate), users()))
+    for d in domain.domains():
+        if d.demo:
+            out.extend(domain.resolve(d.demo)(paths, data=data))
+    return out
+
+
+def logins_text() -> str:
+    lines = ["Demo logins (user / password — what they see):"]
+    for u in users():
+        scope = ", ".join(u.grants) if u.grants else "everything"
+        lines.append(f"  {u.username:<16} {u.password:<17} {u.role:<12} {u.display_name} [{scope}]")
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def services(paths: Paths) -> Iterator[dict[str, str]]:
+    """Start every domain's demo services; yields the environment the server needs for them."""
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        for d in domain.domains():
+            if d.demo_services:
+                env.update(stack.enter_context(domain.resolve(d.demo_services)(paths)))
+        yield env
