@@ -3,7 +3,9 @@
 1. publish overhead: Store.build + checks + publish vs. writing the same DuckDB file directly;
 2. read-only connect + scoped query: first query (connect, attach, views) and warm queries;
 3. Voilà GET-to-complete-HTML: cold kernels (--no-preheat) vs. preheated kernels;
-4. RSS of an idle dashboard kernel.
+4. RSS of an idle dashboard kernel;
+5. (bench/startup.py) what the server and a dashboard kernel import: time, RSS, and whether
+   pandas, duckdb or argon2 come along; the live server's own RSS.
 
 Targets (issue 2): preheated render <= 0.5 s p50; idle kernel <= 200 MB RSS.
 Results print as a table and go to bench/results/latest.json.
@@ -143,8 +145,12 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [foundation] [progress]`` (default: both)."""
-    wanted = set(argv if argv is not None else sys.argv[1:]) or {"foundation", "progress"}
+    """``python -m bench [foundation] [progress] [startup]`` (default: all three)."""
+    wanted = set(argv if argv is not None else sys.argv[1:]) or {
+        "foundation",
+        "progress",
+        "startup",
+    }
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="painel-bench-") as tmp:
@@ -172,12 +178,25 @@ def main(argv: list[str] | None = None) -> int:
                 rate["wall_over_floor"] <= 1.10
             )
             targets["progress collection: zero refusals"] = rate["refusals"] == 0
+        if "startup" in wanted:
+            from bench import startup
+
+            print("server and kernel imports, live server RSS ...", flush=True)
+            for section, values in startup.run(work).items():
+                results[f"startup.{section}"] = values
+            targets["server loads neither pandas nor duckdb"] = not (
+                results["startup.server_import"]["loads_pandas"]
+                or results["startup.server_import"]["loads_duckdb"]
+            )
+            targets["a dashboard kernel loads no argon2"] = not results["startup.kernel_import"][
+                "loads_argon2"
+            ]
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     name = (
         "latest.json"
-        if wanted >= {"foundation", "progress"}
+        if wanted >= {"foundation", "progress", "startup"}
         else f"latest-{'-'.join(sorted(wanted))}.json"
     )
     (out_dir / name).write_text(json.dumps(results, indent=2, default=str))

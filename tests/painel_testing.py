@@ -79,6 +79,14 @@ def pid_running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+PROGRESS_LINE = re.compile(r"^[\w-]+: \d+/\d+\b")  # what `painel etl run` prints off a terminal
+
+
+def without_progress(stdout: str) -> str:
+    """``painel etl run``'s stdout less its progress lines (runctx.describe)."""
+    return "".join(ln for ln in stdout.splitlines(keepends=True) if not PROGRESS_LINE.match(ln))
+
+
 def wait_for(
     predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
 ) -> Any:
@@ -261,7 +269,8 @@ def browser_login(page: Any, server: Server, username: str, password: str) -> No
 
 def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
     """A throwaway project checkout (notebooks, parameters, voila.json) to point PAINEL_PROJECT at;
-    with ``cademi_base_url``, parameters/progress.yaml points the progress job at that simulator."""
+    with ``cademi_base_url``, the progress job's parameters (production and demo) point at that
+    loopback simulator, with the demo's 50x limits (as the repository's progress.yaml once had)."""
     import shutil
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -272,10 +281,15 @@ def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
     for name in ("voila.json", "pyproject.toml"):
         shutil.copy(REPO / name, dest / name)
     if cademi_base_url:
-        yaml_path = dest / "parameters" / "demo" / "progress.yaml"
-        text = yaml_path.read_text(encoding="utf-8")
-        text = re.sub(r"(?m)^base_url: .*$", f"base_url: {cademi_base_url}", text)
-        yaml_path.write_text(text, encoding="utf-8")
+        for yaml_path in (
+            dest / "parameters" / "progress.yaml",
+            dest / "parameters" / "demo" / "progress.yaml",
+        ):
+            text = yaml_path.read_text(encoding="utf-8")
+            text = re.sub(r"(?m)^base_url: .*$", f"base_url: {cademi_base_url}", text)
+            text = re.sub(r"(?m)^per_second: .*$", "per_second: 100", text)
+            text = re.sub(r"(?m)^per_minute: .*$", "per_minute: 6000", text)
+            yaml_path.write_text(text, encoding="utf-8")
     return dest
 
 

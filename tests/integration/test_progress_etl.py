@@ -35,7 +35,7 @@ from painel.opstate import OpState
 from painel.progress.cademi import CademiClient, CademiError
 from painel.progress.simulator import CademiSimulator, Faults, World
 from painel.progress.tags import TagRegistry
-from painel_testing import REPO, copy_project, free_port
+from painel_testing import REPO, copy_project, free_port, without_progress
 
 TZ = ZoneInfo("America/Sao_Paulo")
 KEY = "cademi-it-key-Q7vX3pL9mZ2w"  # distinctive: grepped for in every failed run's traces
@@ -111,7 +111,7 @@ def run_fails(
     """A run that must fail with one line on stderr and exit 1 or 2: (that line, the result)."""
     result = cli.run(*args, timeout=timeout)
     assert result.returncode in (1, 2), (result.returncode, result.stdout, result.stderr)
-    assert result.stdout == ""
+    assert without_progress(result.stdout) == ""
     return cli.one_line_error(result.stderr), result
 
 

@@ -189,7 +189,8 @@ def test_timeout_kills_the_run_and_schedules_a_retry(tmp_path):
         tmp_path / "project",
         "stuck_job",
         "import time\ntime.sleep(120)",
-        "jobs:\n  stuck_job:\n    cron: '0 0 1 1 *'\n    timeout_s: 4\n    retry_backoff_s: 600\n",
+        # the timeout leaves room for papermill's import and the kernel's start (~4 s here)
+        "jobs:\n  stuck_job:\n    cron: '0 0 1 1 *'\n    timeout_s: 10\n    retry_backoff_s: 600\n",
     )
     t0 = time.monotonic()
     proc = start_once(home, project)
@@ -206,7 +207,7 @@ def test_timeout_kills_the_run_and_schedules_a_retry(tmp_path):
             proc.wait(timeout=10)
     assert kernel_seen
     assert proc.returncode == 1, (out, err)
-    assert "stuck_job: failed (killed after timeout of 4s)" in out
+    assert "stuck_job: failed (killed after timeout of 10s)" in out
     assert time.monotonic() - t0 < 60
 
     (st,) = query(home, "SELECT * FROM schedule_state WHERE job = 'stuck_job'")
