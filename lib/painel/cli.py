@@ -35,10 +35,14 @@ class LiveProgress:
     """What a running job reports (``runs.progress``), drawn while ``painel etl run`` waits:
     a progress bar with the ETA on a terminal, else one line per step (and per tenth of it)."""
 
-    def __init__(self, paths: Paths, run_id: str, stream: Any = None, poll_s: float = 0.5):
+    def __init__(
+        self, paths: Paths, run_id: str, stream: Any = None, poll_s: float = 0.5, job: str = ""
+    ):
         import threading
+        import time
 
-        self.paths, self.run_id, self.poll_s = paths, run_id, poll_s
+        self.paths, self.run_id, self.poll_s, self.job = paths, run_id, poll_s, job
+        self._t0 = time.monotonic()
         self.stream = (
             stream if stream is not None else (sys.stderr if sys.stderr.isatty() else sys.stdout)
         )
@@ -82,10 +86,18 @@ class LiveProgress:
             self._show()
 
     def _show(self, final: bool = False) -> None:
+        import time
+
         from .runctx import describe
 
         p = self._read()
         if p is None:
+            if self.tty and not final:  # before the job reports anything (kernel start, imports)
+                self.stream.write(
+                    f"\rrunning {self.job or 'job'}... {time.monotonic() - self._t0:.0f}s\033[K"
+                )
+                self.stream.flush()
+                self._drawn = True
             return
         done, total = int(p.get("done") or 0), int(p.get("total") or 0)
         share = done / total if total else 1.0
@@ -113,7 +125,7 @@ def cmd_etl_run(args: argparse.Namespace) -> int:
 
     paths = _paths()
     run_id = new_run_id()
-    with LiveProgress(paths, run_id):
+    with LiveProgress(paths, run_id, job=args.job):
         result = run_job(
             paths,
             args.job,

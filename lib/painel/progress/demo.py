@@ -73,7 +73,7 @@ def prepare(paths: Paths, data: bool = True) -> list[str]:
             f"dataset {DATASET} already published (painel demo progress-history rebuilds weeks)"
         )
         return out
-    out.extend(progress_history(paths, weeks=WEEKS, log=lambda line: None))
+    out.extend(progress_history(paths, weeks=WEEKS, log=lambda line: print(line, flush=True)))
     return out
 
 
