@@ -1,6 +1,7 @@
 """Run by ``pytest --nbval-lax notebooks``: every notebook against a tiny fixture store.
 
-Before any kernel starts, point ``PAINEL_HOME`` at a temporary data directory, give the
+Before any kernel starts, point ``PAINEL_HOME`` at a temporary data directory (with the
+demo's parameter profile, as ``painel demo prepare`` would mark it), give the
 dashboards their test-only identity (``PAINEL_DASHBOARD_USER``; never read under Voilà), and
 let each installed domain publish the small data its notebooks need
 (``Domain.notebook_fixture``). A domain's fixture may also name parameter values for its ETL
@@ -46,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PAINEL_PROJECT"] = str(Path(__file__).parent)
     os.environ["PAINEL_DASHBOARD_USER"] = "admin"
     paths = Paths.from_env().ensure()
+    paths.set_profile("demo")  # the notebooks run with the demo's parameters, as `make demo` would
     Users(OpState(paths.opstate)).add("admin", "fixture-admin-pass", "admin")
     for d in domain.domains():
         if d.notebook_fixture:

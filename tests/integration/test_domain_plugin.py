@@ -22,6 +22,7 @@ import pytest
 
 from painel_testing import (
     REPO,
+    Cli,
     KernelChannel,
     copy_project,
     login,
@@ -92,59 +93,29 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
     yield home, project, {"PYTHONPATH": str(target)}
 
 
-def _painel(
-    home: Path,
-    project: Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    from painel_testing import cli_env
-
-    return subprocess.run(
-        [sys.executable, "-m", "painel.cli", *args],
-        env=cli_env(home, project, **(env or {})),
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        input=stdin,
-    )
-
-
 def test_the_plugin_adds_its_command_role_migration_dataset_and_dashboard(
     plugin: tuple[Path, Path, dict[str, str]],
 ) -> None:
     home, project, env = plugin
+    bare, with_plugin = Cli(home, project), Cli(home, project, extra_env=env)
 
     # without the package on the path the core knows none of it
-    assert "tiny" not in _painel(home, project, "--help").stdout
-    refused = _painel(
-        home,
-        project,
-        "users",
-        "add",
-        "x",
-        "--role",
-        "gardener",
-        "--password-stdin",
-        stdin="pass-word-1\n",
+    assert "tiny" not in bare.run("--help").stdout
+    refused = bare.run(
+        "users", "add", "x", "--role", "gardener", "--password-stdin", stdin="pass-word-1\n"
     )
     assert refused.returncode == 2 and "gardener" in refused.stderr
 
     # command + migration: its own stream, its own table
-    assert "tiny" in _painel(home, project, "--help", env=env).stdout
-    noted = _painel(home, project, "tiny", "note", "maçã madura", env=env)
-    assert noted.returncode == 0, noted.stderr
-    assert "1: maçã madura" in _painel(home, project, "tiny", "notes", env=env).stdout
+    assert "tiny" in with_plugin.run("--help").stdout
+    with_plugin.run("tiny", "note", "maçã madura", check=True)
+    assert "1: maçã madura" in with_plugin.run("tiny", "notes").stdout
     with sqlite3.connect(home / "painel.sqlite") as con:
         streams = dict(con.execute("SELECT stream, version FROM schema_streams"))
     assert streams["tiny"] == 1 and streams["core"] >= 1
 
     # role: a gardener limited to orchard 1
-    added = _painel(
-        home,
-        project,
+    with_plugin.run(
         "users",
         "add",
         "jardineira",
@@ -154,13 +125,11 @@ def test_the_plugin_adds_its_command_role_migration_dataset_and_dashboard(
         "tiny:orchard:1",
         "--password-stdin",
         stdin="jardim-secreto\n",
-        env=env,
+        check=True,
     )
-    assert added.returncode == 0, added.stderr
 
     # dataset: the job builds with the declaration the domain makes
-    run = _painel(home, project, "etl", "run", "tiny_fruit", "-p", "rows=6", env=env)
-    assert run.returncode == 0, run.stderr
+    run = with_plugin.run("etl", "run", "tiny_fruit", "-p", "rows=6", check=True)
     assert "published tiny@" in run.stdout
 
     # dashboard: served by role, rows by grant

@@ -12,8 +12,7 @@ import nbformat
 
 from painel.config import Paths
 from painel.runner import run_job
-
-FIXTURE_PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "project"
+from painel_testing import FIXTURE_PROJECT
 
 
 def test_etl_run_prints_one_line_per_step_when_not_on_a_terminal(fixture_cli: Any) -> None:

@@ -8,15 +8,14 @@ import json
 import subprocess
 import sys
 from importlib.metadata import EntryPoint
-from pathlib import Path
 
 import pytest
 
 from painel import domain
 from painel.access import UnknownRole, Viewer, roles
 from painel.domain import CORE_ROLES, Domain, DomainError
+from painel_testing import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 LIB = REPO / "lib" / "painel"
 
 

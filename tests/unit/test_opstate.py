@@ -12,8 +12,9 @@ import pytest
 from painel import opstate
 from painel.auth import Users
 from painel.opstate import CORE, CORE_MIGRATIONS, OpState
+from painel_testing import REPO
 
-RELEASE_0_1 = Path(__file__).resolve().parents[1] / "fixtures" / "opstate-release-0.1.sql"
+RELEASE_0_1 = REPO / "tests" / "fixtures" / "opstate-release-0.1.sql"
 
 
 def streams_of(path: Path) -> dict[str, int]:

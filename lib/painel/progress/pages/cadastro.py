@@ -12,8 +12,10 @@ from ...access import Viewer
 from ...config import Paths
 from ...dash import ui
 from ...freshness import local
+from ...params import ParameterError
 from .. import admin
 from .. import settings as settings_mod
+from ..settings import SettingsError
 from ..tags import TagError
 
 MANAGERS = ("admin", "coordinator")
@@ -63,7 +65,21 @@ def build(viewer: Viewer) -> widgets.Widget:
             [header, widgets.HTML(ui.message("Somente a coordenação cadastra turmas.", "warning"))]
         )
     paths = Paths.from_env()
-    settings = settings_mod.load(paths)
+    try:
+        settings = settings_mod.load(paths)
+    except (SettingsError, ParameterError) as exc:  # a job not configured yet: say so, in pt-BR
+        return widgets.VBox(
+            [
+                header,
+                widgets.HTML(
+                    ui.message(
+                        "A coleta de progresso ainda não está configurada (parameters/progress.yaml). "
+                        f"Avise a equipe de dados. Detalhe: {exc}",
+                        "warning",
+                    )
+                ),
+            ]
+        )
     track_names = {k: t.name for k, t in settings.tracks.items()}
     style = {"description_width": "initial"}
     tag = widgets.Text(description="Tag da turma na Cademi:", placeholder="ex.: 5007", style=style)
