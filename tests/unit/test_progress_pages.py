@@ -16,16 +16,20 @@ def _text(widget: widgets.Widget) -> str:
     return "".join(_text(c) for c in getattr(widget, "children", ()))
 
 
-def test_cadastro_says_the_collection_is_not_configured(tmp_path: Path, monkeypatch) -> None:
+def test_cadastro_says_the_collection_is_not_configured(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
     from painel.progress.pages import cadastro
 
     monkeypatch.setenv("PAINEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PAINEL_PROJECT", str(REPO))
     monkeypatch.setenv("PAINEL_PROFILE", "")  # production parameters: the placeholder base_url
     viewer = Viewer("coordenacao", "coordinator", frozenset({Grant.parse("progress:*")}))
-    text = _text(cadastro.build(viewer))
+    with caplog.at_level("WARNING", logger="painel.progress"):
+        text = _text(cadastro.build(viewer))
     assert "A coleta de progresso ainda não está configurada" in text
-    assert "placeholder" in text  # the detail names the parameter to fix
+    assert "placeholder" not in text  # pt-BR only on the page
+    assert "placeholder" in caplog.text  # the detail, for the data team, goes to the server log
 
     monkeypatch.setenv("PAINEL_PROFILE", "demo")  # the demo's parameters: the form
     assert "Tag da turma na Cademi" not in text

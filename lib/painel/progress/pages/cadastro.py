@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 
 import ipywidgets as widgets
 import pandas as pd
@@ -18,6 +19,7 @@ from .. import settings as settings_mod
 from ..settings import SettingsError
 from ..tags import TagError
 
+log = logging.getLogger("painel.progress")
 MANAGERS = ("admin", "coordinator")
 STATUS = {"running": "em andamento", "succeeded": "concluída", "failed": "falhou"}
 
@@ -68,13 +70,14 @@ def build(viewer: Viewer) -> widgets.Widget:
     try:
         settings = settings_mod.load(paths)
     except (SettingsError, ParameterError) as exc:  # a job not configured yet: say so, in pt-BR
+        log.warning("Cadastro de turmas: the progress job is not configured: %s", exc)
         return widgets.VBox(
             [
                 header,
                 widgets.HTML(
                     ui.message(
-                        "A coleta de progresso ainda não está configurada (parameters/progress.yaml). "
-                        f"Avise a equipe de dados. Detalhe: {exc}",
+                        "A coleta de progresso ainda não está configurada. Avise a equipe de "
+                        "dados: o arquivo parameters/progress.yaml precisa ser ajustado.",
                         "warning",
                     )
                 ),
