@@ -51,6 +51,7 @@ class LiveProgress:
         self._thread = threading.Thread(target=self._loop, name="painel-progress", daemon=True)
         self._last: tuple[str, int] | None = None
         self._drawn = False
+        self._opstate: Any = None  # opened on the first read, then reused every poll
 
     def __enter__(self) -> LiveProgress:
         self._thread.start()
@@ -68,7 +69,9 @@ class LiveProgress:
         from .opstate import OpState
 
         try:
-            with OpState(self.paths.opstate).connect() as con:
+            if self._opstate is None:
+                self._opstate = OpState(self.paths.opstate)
+            with self._opstate.connect() as con:
                 row = con.execute(
                     "SELECT progress FROM runs WHERE run_id = ?", [self.run_id]
                 ).fetchone()

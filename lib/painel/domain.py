@@ -142,15 +142,6 @@ def _check_datasets(items: Any) -> None:
             owner[dataset] = d.name
 
 
-def get(name: str) -> Domain:
-    for d in domains():
-        if d.name == name:
-            return d
-    raise DomainError(
-        f"no domain {name!r} (installed: {', '.join(d.name for d in domains()) or 'none'})"
-    )
-
-
 def roles() -> dict[str, str]:
     """Core roles, then each domain's (a role several domains share keeps its first description)."""
     out = dict(CORE_ROLES)

@@ -137,6 +137,10 @@ class OpState:
         wanted = streams()
         con = self._open()
         try:
+            current = _stream_versions(con)
+            if current is not None and all(current.get(n, 0) >= len(m) for n, m in wanted.items()):
+                self._migrated = True  # the common case: a read, no write lock
+                return {n: current.get(n, 0) for n in wanted}
             _enable_wal(con)
             _adopt_legacy(con)
             reached: dict[str, int] = {}
@@ -190,6 +194,14 @@ class OpState:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+
+
+def _stream_versions(con: sqlite3.Connection) -> dict[str, int] | None:
+    """Each stream's version, or None before ``schema_streams`` exists."""
+    try:
+        return {r[0]: r[1] for r in con.execute("SELECT stream, version FROM schema_streams")}
+    except sqlite3.OperationalError:
+        return None
 
 
 def _adopt_legacy(con: sqlite3.Connection) -> None:

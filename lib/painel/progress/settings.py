@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ..config import Paths
-from . import DATASET  # noqa: F401 - re-exported: the job and its dataset share the name
 
 JOB = "progress"
 TZ = ZoneInfo("America/Sao_Paulo")
