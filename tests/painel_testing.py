@@ -294,7 +294,9 @@ def copy_project(dest: Path, cademi_base_url: str | None = None) -> Path:
 
 
 @contextlib.contextmanager
-def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Path, Any]]:
+def progress_demo(
+    tmp: Path, weeks: int = 3, config: dict[str, Any] | None = None, enrolment: bool = False
+) -> Iterator[tuple[Server, Path, Path, Any]]:
     """The demo's simulated Cademi school (limits as `make demo`: 50x), ``weeks`` weeks of history
     from the real ETL, and ``painel serve`` on a throwaway project: (server, home, project, sim)."""
     from painel.progress import demo
@@ -317,7 +319,11 @@ def progress_demo(tmp: Path, weeks: int = 3) -> Iterator[tuple[Server, Path, Pat
         painel(
             home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240
         )
-        server = start_server(home, project=project, env={"CADEMI_API_KEY": demo.KEY})
+        if enrolment:
+            painel(home, "etl", "run", "demo_enrolment", project=project, timeout=180)
+        server = start_server(
+            home, project=project, env={"CADEMI_API_KEY": demo.KEY}, config=config
+        )
         try:
             yield server, home, project, sim
         finally:

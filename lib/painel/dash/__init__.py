@@ -10,21 +10,58 @@ A dashboard notebook is thin::
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..store import NoVersion
+from ..wire import RENDER_TIMEOUT_ENV
 from .identity import IdentityError, current_viewer, open_dataset, opstate, store, under_voila
 
 log = logging.getLogger("painel.dash")
+
+
+class BuildTimeout(Exception):
+    """The page took longer than ``PAINEL_RENDER_TIMEOUT`` seconds to build."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`BuildTimeout` in this (main) thread after ``seconds``; 0 = no deadline."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise BuildTimeout(f"page build exceeded {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _render_timeout() -> float:
+    try:
+        return max(float(os.environ.get(RENDER_TIMEOUT_ENV, "0")), 0.0)
+    except ValueError:
+        return 0.0
 
 
 def render(build: Callable[[Any], Any]) -> Any:
     """Identify the viewer and return ``build(viewer)``; a pt-BR message instead of a traceback.
 
     Every page module exposes ``build(viewer) -> widget``; a dashboard notebook is
-    ``dash.render(page.build)``.
+    ``dash.render(page.build)``. Under ``painel serve`` the cell that calls this waits for
+    the visitor without a timeout (a preheated kernel may wait hours); the build itself has
+    ``PAINEL_RENDER_TIMEOUT`` seconds, then the visitor gets a message and the page retries.
     """
     import ipywidgets as widgets
 
@@ -39,7 +76,8 @@ def render(build: Callable[[Any], Any]) -> Any:
         log.warning("dashboard opened without a valid identity")
         return widgets.HTML(ui.message("Sessão inválida ou expirada. Entre novamente.", "error"))
     try:
-        return build(viewer)
+        with deadline(_render_timeout() if served else 0):
+            return build(viewer)
     except NoVersion:
         if not served:
             raise
@@ -50,12 +88,14 @@ def render(build: Callable[[Any], Any]) -> Any:
         if not served:
             raise
         log.exception("dashboard page %s failed to build", getattr(build, "__module__", build))
-        return widgets.HTML(ui.message(ui.GENERIC_ERROR, "error"))
+        return widgets.HTML(ui.message(ui.GENERIC_ERROR, "error", retry=True))
 
 
 __all__ = [
+    "BuildTimeout",
     "IdentityError",
     "current_viewer",
+    "deadline",
     "open_dataset",
     "opstate",
     "render",

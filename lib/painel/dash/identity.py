@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ..access import AuthError, Viewer, load_viewer
 from ..config import Paths
@@ -59,8 +60,23 @@ def wait_for_request() -> None:
     kernel_id = os.environ["VOILA_KERNEL_ID"]
     token = os.environ.get(KERNEL_TOKEN_ENV, "")
     url = f"ws://{host}:{port}{server_url}voila/query/{kernel_id}?token={token}"
-    with connect(url, open_timeout=10, max_size=2**20) as ws:
-        payload = ws.recv()
+    # A pooled kernel may wait hours for its visitor: if the socket drops meanwhile, connect
+    # again (the server keeps a request that arrived while no socket was open, and sends it
+    # on the next connection).
+    from websockets.exceptions import ConnectionClosed
+
+    failures = 0
+    while True:
+        try:
+            with connect(url, open_timeout=10, max_size=2**20) as ws:
+                failures = 0
+                payload = ws.recv()
+            break
+        except (ConnectionClosed, OSError, TimeoutError):
+            failures += 1
+            if failures >= 5:
+                raise
+            time.sleep(min(2.0**failures, 10.0))
     for key, value in json.loads(payload).items():
         os.environ[key] = value
 

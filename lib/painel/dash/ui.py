@@ -59,11 +59,15 @@ def show(out: widgets.Output, *items: go.Figure | pd.DataFrame | str) -> None:
     out.outputs = tuple(outputs)
 
 
-def message(text: str, kind: str = "info") -> str:
+def message(text: str, kind: str = "info", *, retry: bool = False) -> str:
+    """A pt-BR message; errors and warnings are announced (``role="alert"``), the rest
+    politely (``role="status"``). ``retry``: the page failed as a whole, and reloads itself once."""
     colors = {"info": "#1f4e79", "warning": "#8a5300", "error": "#9b1c1c"}
+    role = "alert" if kind in ("error", "warning") else "status"
+    extra = ' data-painel-retry="1"' if retry else ""
     return (
-        f'<div class="painel-msg painel-msg-{kind}" style="color:{colors.get(kind, "#333")};'
-        f'padding:8px 0">{html.escape(text)}</div>'
+        f'<div class="painel-msg painel-msg-{kind}" role="{role}"{extra} '
+        f'style="color:{colors.get(kind, "#333")};padding:8px 0">{html.escape(text)}</div>'
     )
 
 

@@ -38,7 +38,7 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 from ..auth import Sessions, Users
 from ..config import HOME_ENV, PROJECT_ENV, ConfigError, Paths
 from ..opstate import OpState
-from ..wire import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_HEADER
+from ..wire import KERNEL_TOKEN_ENV, RENDER_TIMEOUT_ENV, TEST_USER_ENV, USER_HEADER
 from .auth import PainelAuthorizer, PainelIdentityProvider
 from .catalog import Catalog
 from .handlers import (
@@ -46,6 +46,7 @@ from .handlers import (
     HealthHandler,
     KernelsHandler,
     LandingHandler,
+    MeHandler,
     NotFoundHandler,
     OwnedShutdownHandler,
     TokenRequestInfoHandler,
@@ -57,6 +58,26 @@ SHARE = HERE / "share" / "jupyter"
 FORBIDDEN_FILES = re.compile(
     r".*\.(ipynb|py|duckdb|wal|sqlite|sqlite-wal|sqlite-shm|json|yaml|yml|csv|txt)$", re.I
 )
+
+
+# A cell that calls one of these waits for the page's visitor (``dash.render`` and friends).
+VISITOR_CELL = re.compile(r"\b(?:render|current_viewer|wait_for_request)\s*\(")
+
+
+class VisitorCellTimeout:
+    """nbclient's ``timeout_func``: no timeout for the cell that waits for the visitor.
+
+    Every other cell keeps ``VoilaExecutor.timeout``; the visitor's cell bounds its own work
+    once the visitor has come (``PAINEL_RENDER_TIMEOUT``, the same number of seconds).
+    """
+
+    def __init__(self, timeout: int | None):
+        self.timeout = timeout
+
+    def __call__(self, cell: Any) -> int | None:
+        if cell.get("cell_type") == "code" and VISITOR_CELL.search(str(cell.get("source", ""))):
+            return None
+        return self.timeout
 
 
 class ServerState:
@@ -120,6 +141,16 @@ class PainelVoila(Voila):
                     problems.append(f"file_allowlist pattern {pattern!r} would serve {probe}")
         if problems:
             raise ConfigError("unsafe voila.json: " + "; ".join(problems))
+        # A preheated kernel runs the notebook up to the cell that waits for its visitor and
+        # can sit there for hours: that cell must not run into the executor's timeout (which
+        # would serve Voilà's English "Cell execution timed out" page to the next visitor).
+        # The page's own build is bounded in the kernel instead (dash.render).
+        timeout = self.config.VoilaExecutor.get("timeout", 120)
+        timeout = None if timeout is None or timeout <= 0 else int(timeout)
+        self.config.VoilaExecutor.timeout_func = VisitorCellTimeout(timeout)
+        self.config.VoilaExecutor.cell_error_instruction = ""
+        self.config.VoilaExecutor.cell_timeout_instruction = ""
+        os.environ[RENDER_TIMEOUT_ENV] = str(timeout or 0)
         vc.http_header_envs = [USER_HEADER]
         if FORBIDDEN_FILES.pattern not in vc.file_denylist:
             vc.file_denylist = [*vc.file_denylist, FORBIDDEN_FILES.pattern]
@@ -161,6 +192,7 @@ class PainelVoila(Voila):
             (url_path_join(self.server_url, r"/voila/tree(.*)"), LandingHandler, {}),
             (url_path_join(self.server_url, r"/painel/api/kernels"), KernelsHandler, {}),
             (url_path_join(self.server_url, r"/painel/api/health"), HealthHandler, {}),
+            (url_path_join(self.server_url, r"/painel/api/me"), MeHandler, {}),
         ]
         for spec in super().init_handlers():
             pattern, cls = spec[0], spec[1]

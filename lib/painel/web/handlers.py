@@ -155,6 +155,22 @@ class HealthHandler(APIHandler):
         self.finish(json.dumps({"status": "ok", "pools_ready": ready}))
 
 
+class MeHandler(APIHandler):
+    """``/painel/api/me``: the logged-in user's display name, for the dashboards' header.
+
+    A preheated page is rendered before its visitor is known, so the header asks for it.
+    """
+
+    @web.authenticated
+    def get(self) -> None:
+        try:
+            viewer = self.settings["painel"].users.viewer(self.current_user.username)
+        except AuthError:
+            raise web.HTTPError(403) from None
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"name": viewer.label()}))
+
+
 class NotFoundHandler(PageHandler):
     """Routes Voilà would expose but painel does not (e.g. the contents API)."""
 
