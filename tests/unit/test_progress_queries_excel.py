@@ -419,7 +419,7 @@ def test_excel_export(tutor: ScopedDataset) -> None:
     ]
     assert meta[4] == ("Linhas", 10)
     assert meta[5] == ("Exportado por", "Tutora Ana")
-    assert meta[6] == ("Exportado em", dt.datetime(2025, 3, 12, 10, 30, 15))
+    assert meta[6] == ("Exportado em (horário de Brasília)", dt.datetime(2025, 3, 12, 10, 30, 15))
     assert wb["Filtros"].cell(7, 2).number_format == "dd/mm/yyyy hh:mm"
 
 
@@ -432,4 +432,4 @@ def test_excel_export_of_an_empty_table(tutor: ScopedDataset) -> None:
     assert [c.value for c in ws[1]][7] == "Progresso"
     meta = dict(tuple(c.value for c in r) for r in wb["Filtros"].iter_rows())
     assert meta["Linhas"] == 0 and meta["Exportado por"] == "tutora"
-    assert isinstance(meta["Exportado em"], dt.datetime)
+    assert isinstance(meta["Exportado em (horário de Brasília)"], dt.datetime)

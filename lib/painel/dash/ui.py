@@ -22,6 +22,8 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import fmt, plots
+
 log = logging.getLogger("painel.dash")
 GENERIC_ERROR = (
     "Não foi possível atualizar esta visualização. Tente novamente ou avise a equipe de dados."
@@ -29,14 +31,7 @@ GENERIC_ERROR = (
 
 
 def figure_bundle(fig: go.Figure) -> dict[str, Any]:
-    spec = json.loads(fig.to_json())
-    return {
-        "application/vnd.plotly.v1+json": {
-            **spec,
-            "config": {"displaylogo": False, "locale": "pt-BR"},
-        },
-        "text/plain": f"<Figure: {fig.layout.title.text or ''}>",
-    }
+    return plots.bundle(fig)
 
 
 def table_bundle(df: pd.DataFrame, max_rows: int = 500) -> dict[str, Any]:
@@ -47,15 +42,18 @@ def table_bundle(df: pd.DataFrame, max_rows: int = 500) -> dict[str, Any]:
 
 
 def show(out: widgets.Output, *items: go.Figure | pd.DataFrame | str) -> None:
+    """Replace ``out``'s content: charts (with painel's pt-BR config and a text alternative),
+    small tables, HTML."""
     outputs = []
     for item in items:
         if isinstance(item, go.Figure):
-            data = figure_bundle(item)
+            datas = [figure_bundle(item), {"text/html": plots.alt_html(item), "text/plain": ""}]
         elif isinstance(item, pd.DataFrame):
-            data = table_bundle(item)
+            datas = [table_bundle(item)]
         else:
-            data = {"text/html": str(item), "text/plain": str(item)}
-        outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+            datas = [{"text/html": str(item), "text/plain": str(item)}]
+        for data in datas:
+            outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
     out.outputs = tuple(outputs)
 
 
@@ -96,15 +94,103 @@ def choose(
     return value if value in allowed else fallback
 
 
-def kpi(label: str, value: str) -> widgets.HTML:
+def kpi(label: str, value: str, note: str = "") -> widgets.HTML:
+    """A KPI card; ``note`` says how its figure relates to the others (e.g. why parts do not add
+    up to a total)."""
+    extra = f'<div class="painel-kpi-note">{html.escape(note)}</div>' if note else ""
     return widgets.HTML(
-        f'<div class="painel-kpi" style="padding:8px 16px;border:1px solid #d0d7de;border-radius:6px">'
+        f'<div class="painel-kpi" role="group" aria-label="{html.escape(label)}" '
+        f'style="padding:8px 16px;border:1px solid #d0d7de;border-radius:6px;min-width:120px;max-width:260px">'
         f'<div style="font-size:12px;color:#57606a">{html.escape(label)}</div>'
-        f'<div style="font-size:22px;font-weight:600">{html.escape(value)}</div></div>'
+        f'<div style="font-size:22px;font-weight:600">{html.escape(value)}</div>{extra}</div>'
     )
+
+
+def kpi_row(cards: Sequence[widgets.Widget]) -> widgets.HBox:
+    return widgets.HBox(list(cards), layout=widgets.Layout(gap="12px", flex_flow="row wrap"))
 
 
 def number(value: float | int, decimals: int = 0) -> str:
     """pt-BR number formatting: 1.234.567,8."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return fmt.number(value, decimals)
+
+
+def data_stamp(manifest: dict[str, Any], source: str = "") -> widgets.HTML:
+    """"Dados de 29/11/2026 05:12 (publicados em 29/11/2026 05:20)": on every panel."""
+    extracted = manifest.get("source_extracted_at")
+    published = manifest.get("published_at")
+    text = f"Dados {source or 'atualizados'} em {fmt.datetime(extracted or published)}"
+    if extracted and published:
+        text += f" (publicados em {fmt.datetime(published)})"
+    return widgets.HTML(f'<p class="painel-stamp" role="status">{html.escape(text)}.</p>')
+
+
+class Drill(widgets.HBox):
+    """Drill-down with a breadcrumb: "Estado › SRE Metropolitana A › E.E. ...".
+
+    ``push(label, value)`` goes one level down (a bar or a table row was clicked); a crumb
+    goes back up to its level. ``on_change(handler)``: ``handler(path)`` with the values
+    from the top, after every move. The values are the server's own (never the browser's).
+    """
+
+    def __init__(self, root: str):
+        super().__init__(layout=widgets.Layout(gap="4px", flex_flow="row wrap", align_items="center"))
+        self.add_class("painel-drill")
+        self._levels: list[tuple[str, Any]] = [(root, None)]
+        self._handlers: list[Callable[[list[Any]], Any]] = []
+        self._draw()
+
+    @property
+    def path(self) -> list[Any]:
+        return [value for _, value in self._levels[1:]]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self._levels]
+
+    def on_change(self, handler: Callable[[list[Any]], Any]) -> None:
+        self._handlers.append(handler)
+
+    def push(self, label: str, value: Any) -> None:
+        self._levels.append((label, value))
+        self._changed()
+
+    def replace(self, label: str, value: Any) -> None:
+        """Change the deepest level (a sibling was chosen), or go down one if at the top."""
+        if len(self._levels) > 1:
+            self._levels[-1] = (label, value)
+        else:
+            self._levels.append((label, value))
+        self._changed()
+
+    def go(self, depth: int) -> None:
+        """Back up to level ``depth`` (0: the top)."""
+        if 0 <= depth < len(self._levels) - 1:
+            del self._levels[depth + 1 :]
+            self._changed()
+
+    def _changed(self) -> None:
+        self._draw()
+        for handler in self._handlers:
+            handler(self.path)
+
+    def _draw(self) -> None:
+        parts: list[widgets.Widget] = [widgets.HTML('<span class="painel-drill-label">Você está em:</span>')]
+        last = len(self._levels) - 1
+        for depth, (label, _) in enumerate(self._levels):
+            if depth:
+                parts.append(widgets.HTML('<span aria-hidden="true">›</span>'))
+            if depth == last:
+                parts.append(
+                    widgets.HTML(f'<strong aria-current="location">{html.escape(label)}</strong>')
+                )
+            else:
+                crumb = widgets.Button(
+                    description=label, tooltip=f"Voltar para {label}", layout=widgets.Layout(width="auto")
+                )
+                crumb.add_class("painel-crumb")
+                crumb.on_click(lambda _b, d=depth: self.go(d))
+                parts.append(crumb)
+        for old in self.children:
+            old.close()
+        self.children = parts

@@ -5,21 +5,28 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..dash import fmt, plots
 from .queries import BEHIND, NOT_STARTED, ON_TRACK
 
 COLORS = {ON_TRACK: "#2e7d32", BEHIND: "#c62828", NOT_STARTED: "#9e9e9e"}
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, y_title: str, height: int = 360, counts: bool = False
+) -> go.Figure:
     fig.update_layout(
         title=title,
-        separators=",.",
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        margin={"l": 60, "r": 40, "t": 60, "b": 40},
         yaxis_title=y_title,
         legend_title="",
     )
-    return fig
+    return plots.style(fig, counts=counts)
+
+
+def _weeks(values: pd.Series) -> list[str]:
+    """ISO weeks as axis labels: "Sem. 48 · 23/11–29/11"."""
+    return [fmt.week(str(w)) for w in values]
 
 
 def _empty(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
@@ -38,16 +45,16 @@ def _empty(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
 def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
-            x=df["week"],
+            x=_weeks(df["week"]),
             y=df["avg_progress"],
             mode="lines+markers",
             name="Progresso médio",
-            customdata=df["students"],
+            customdata=[fmt.number(n) for n in df["students"]],
             hovertemplate="%{x}: %{y:.1f}% (%{customdata} alunos)<extra></extra>",
         )
     )
     if selected_week is not None and selected_week in set(df["week"]):
-        fig.add_vline(x=selected_week, line_dash="dot", line_color="#888")
+        fig.add_vline(x=fmt.week(selected_week), line_dash="dot", line_color="#888")
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     fig.update_xaxes(title="Semana", type="category")
     return _empty(_layout(fig, title, "Progresso médio"), df)
@@ -58,7 +65,7 @@ def class_chart(df: pd.DataFrame, title: str) -> go.Figure:
     for name, part in df.groupby("class_name", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=part["week"],
+                x=_weeks(part["week"]),
                 y=part["avg_progress"],
                 mode="lines+markers",
                 name=str(name),
@@ -66,7 +73,12 @@ def class_chart(df: pd.DataFrame, title: str) -> go.Figure:
             )
         )
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    fig.update_xaxes(title="Semana", type="category", categoryorder="category ascending")
+    fig.update_xaxes(
+        title="Semana",
+        type="category",
+        categoryorder="array",
+        categoryarray=_weeks(pd.Series(sorted(df["week"].unique()))),
+    )
     return _empty(_layout(fig, title, "Progresso médio"), df)
 
 
@@ -76,13 +88,13 @@ def groups_chart(df: pd.DataFrame, title: str) -> go.Figure:
             x=df["situation"],
             y=df["students"],
             marker_color=[COLORS.get(s, "#555") for s in df["situation"]],
-            text=df["students"],
+            text=[fmt.number(n) for n in df["students"]],
             textposition="outside",
-            hovertemplate="%{x}: %{y} alunos<extra></extra>",
+            hovertemplate="%{x}: %{text} alunos<extra></extra>",
         )
     )
     fig.update_xaxes(title="")
-    return _empty(_layout(fig, title, "Alunos", height=300), df[df["students"] > 0])
+    return _empty(_layout(fig, title, "Alunos", height=300, counts=True), df[df["students"] > 0])
 
 
 def journey_chart(df: pd.DataFrame, title: str) -> go.Figure:
@@ -91,7 +103,7 @@ def journey_chart(df: pd.DataFrame, title: str) -> go.Figure:
         label = str(name[1])
         fig.add_trace(
             go.Scatter(
-                x=part["week"],
+                x=_weeks(part["week"]),
                 y=part["progress_pct"],
                 mode="lines+markers",
                 name=label,
@@ -99,5 +111,10 @@ def journey_chart(df: pd.DataFrame, title: str) -> go.Figure:
             )
         )
     fig.update_yaxes(range=[0, 105], ticksuffix="%")
-    fig.update_xaxes(title="Semana", type="category", categoryorder="category ascending")
+    fig.update_xaxes(
+        title="Semana",
+        type="category",
+        categoryorder="array",
+        categoryarray=_weeks(pd.Series(sorted(df["week"].unique()))),
+    )
     return _empty(_layout(fig, title, "Progresso no curso"), df)

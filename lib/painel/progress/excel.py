@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+from ..dash.fmt import SAO_PAULO
+
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT_COLUMNS = {"Progresso (%)": "Progresso"}  # 0-100 in the table -> a real percentage in Excel
 FORMATS = {
@@ -108,8 +110,8 @@ def workbook_bytes(
     meta.write_number(r, 1, len(df))
     meta.write_string(r + 1, 0, "Exportado por")
     meta.write_string(r + 1, 1, exported_by)
-    meta.write_string(r + 2, 0, "Exportado em")
-    moment = (now or dt.datetime.now()).replace(tzinfo=None, microsecond=0)
+    meta.write_string(r + 2, 0, "Exportado em (horário de Brasília)")
+    moment = (now or dt.datetime.now(SAO_PAULO)).replace(tzinfo=None, microsecond=0)
     meta.write_datetime(r + 2, 1, moment, wb.add_format({"num_format": "dd/mm/yyyy hh:mm"}))
     wb.close()
     return buf.getvalue()

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-import base64
-import html
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
+import pandas as pd
 
 from ...access import Viewer
-from ...dash import ui
+from ...dash import fmt, ui
+from ...dash.download import Download, file_name
 from ...dash.identity import open_dataset
-from ...freshness import local
+from ...dash.table import Column, Table
 from ...scope import ScopedDataset
 from .. import DATASET, charts, excel, queries
 from ..queries import Filters
 
 ALL = ""  # "all" in the track/class/course dropdowns
-NO_STUDENT = 0
-TABLE_ROWS = 300
+PACES = [p / 2 for p in range(1, 51)]  # 0,5 to 25 p.p. a week
+SITUATIONS = (queries.ON_TRACK, queries.BEHIND, queries.NOT_STARTED)
+TABLE_COLUMNS = [
+    Column("Aluno", "Aluno"),
+    Column("Turma", "Turma"),
+    Column("Trilha", "Trilha"),
+    Column("Curso", "Curso"),
+    Column("Progresso (%)", "Progresso (%)", kind="decimal"),
+    Column("Variação na semana (p.p.)", "Variação na semana (p.p.)", kind="signed"),
+    Column("Aulas assistidas", "Aulas assistidas", kind="int"),
+    Column("Aulas concluídas", "Aulas concluídas", kind="int"),
+    Column("Situação", "Situação"),
+]
+
+
+def pace_label(pace: float) -> str:
+    return f"{fmt.number(pace, 1)} p.p./semana"
 
 
 class ProgressPage:
@@ -38,7 +52,7 @@ class ProgressPage:
         ]
         style = {"description_width": "initial"}
         self.week = widgets.Dropdown(
-            options=[(w, w) for w in self.weeks],
+            options=[(fmt.week(w), w) for w in self.weeks],
             value=self.weeks[0],
             description="Semana:",
             style=style,
@@ -48,15 +62,12 @@ class ProgressPage:
         )
         self.klass = widgets.Dropdown(description="Turma:", style=style)
         self.course = widgets.Dropdown(description="Curso:", style=style)
-        self.pace = widgets.FloatSlider(
-            value=self._default_pace(ALL),
-            min=0.5,
-            max=25,
-            step=0.5,
-            description="Ritmo esperado (p.p./semana):",
+        self.pace_options = [(pace_label(p), p) for p in PACES]
+        self.pace = widgets.Dropdown(
+            options=self.pace_options,
+            value=self._nearest_pace(self._default_pace(ALL)),
+            description="Ritmo esperado:",
             style=style,
-            layout=widgets.Layout(width="420px"),
-            readout_format=".1f",
         )
         self.view = widgets.ToggleButtons(
             options=[("Geral", "geral"), ("Por turma", "turma")],
@@ -64,22 +75,27 @@ class ProgressPage:
             description="Visão:",
             style=style,
         )
-        self.sort = widgets.Dropdown(
-            options=list(queries.SORTS), value="Aluno", description="Ordenar por:", style=style
-        )
-        self.descending = widgets.Checkbox(value=False, description="Decrescente", indent=False)
-        self.export = widgets.Button(
-            description="Exportar Excel", icon="download", button_style="primary"
-        )
-        self.export_link = widgets.HTML()
-        self.student = widgets.Dropdown(
-            description="Aluno:", style=style, layout=widgets.Layout(width="420px")
-        )
-        self.kpis = widgets.HBox(layout=widgets.Layout(gap="12px", flex_flow="row wrap"))
+        self.kpis = ui.kpi_row([])
+        self.drill = ui.Drill("Todos os alunos")
         self.trend = widgets.Output()
         self.groups = widgets.Output()
-        self.table = widgets.Output()
+        self.situation_buttons = widgets.ToggleButtons(
+            options=[("Todas", ALL)] + [(s, s) for s in SITUATIONS],
+            value=ALL,
+            description="Ver situação:",
+            style=style,
+        )
+        self.table = Table(
+            TABLE_COLUMNS,
+            caption="Alunos e cursos na semana",
+            sort="Aluno",
+            unit="linhas",
+            click_hint="clique em uma linha para ver a jornada do aluno",
+        )
+        self.export_week = Download("Exportar Excel (semana na tela)", self.export_shown_week)
+        self.export_all = Download("Exportar Excel (todas as semanas)", self.export_all_weeks)
         self.journey = widgets.Output()
+        self.journey_student: int | None = None
         self._set_dependent_options(ALL)
         self._busy = False
 
@@ -89,6 +105,10 @@ class ProgressPage:
             return self.track_pace[track]
         paces = list(self.track_pace.values())
         return round(sum(paces) / len(paces), 1) if paces else 8.0
+
+    @staticmethod
+    def _nearest_pace(pace: float) -> float:
+        return min(PACES, key=lambda p: abs(p - pace))
 
     def _set_dependent_options(self, track: str) -> None:
         cls = queries.classes(self.ds, track or None)
@@ -119,59 +139,64 @@ class ProgressPage:
         )
 
     def pace_value(self) -> float:
-        value = self.pace.value
-        return (
-            float(value)
-            if isinstance(value, (int, float)) and 0.5 <= value <= 25
-            else self._default_pace(ALL)
-        )
+        return float(ui.choose(self.pace.value, self.pace_options, fallback=self._default_pace(ALL)))
+
+    def situation(self) -> str:
+        path = self.drill.path
+        return path[0] if path and path[0] in SITUATIONS else ALL
 
     def _label(self, options: Sequence[tuple[str, Any]], value: Any) -> str:
         return dict((v, k) for k, v in options).get(value, "")
 
-    def describe(self, f: Filters) -> list[tuple[str, str]]:
+    def describe(self, f: Filters, all_weeks: bool = False) -> list[tuple[str, str]]:
+        weeks = (
+            f"todas ({fmt.week(self.weeks[-1], year=True)} a {fmt.week(self.weeks[0], year=True)})"
+            if all_weeks
+            else fmt.week(f.week or "", year=True)
+        )
         return [
-            ("Semana", f.week or ""),
+            ("Semana", weeks),
             ("Trilha", self._label(self.track_options, f.track or ALL)),
             ("Turma", self._label(self.class_options, str(f.tag_id) if f.tag_id else ALL)),
             ("Curso", self._label(self.course_options, str(f.product_id) if f.product_id else ALL)),
-            ("Ritmo esperado (p.p./semana)", ui.number(self.pace_value(), 1)),
-            (
-                "Ordenação",
-                f"{self.sort_value()}{' (decrescente)' if self.descending.value is True else ''}",
-            ),
+            ("Ritmo esperado", pace_label(self.pace_value())),
+            ("Situação", self.situation() or "Todas"),
+            ("Busca na tabela", self.table.search or "—"),
         ]
-
-    def sort_value(self) -> str:
-        return ui.choose(self.sort.value, list(queries.SORTS), fallback="Aluno")
 
     # ---- refresh ---------------------------------------------------------------------------
     def refresh_all(self, change: object = None) -> None:
         f = self.filters()
         pace = self.pace_value()
         k = queries.kpis(self.ds, f)
-        avg = "—" if k["avg_progress"] is None else ui.number(k["avg_progress"], 1) + "%"
+        avg = fmt.percent(k["avg_progress"])
         grp = queries.groups(self.ds, f, pace)
         counts = dict(zip(grp["situation"], grp["students"], strict=True))
+        pairs = int(sum(counts.values()))
+        note = (
+            f"{fmt.number(pairs)} nas situações ao lado: quem está em mais de uma turma conta "
+            "uma vez por turma."
+            if pairs != k["students"]
+            else ""
+        )
+        situation_note = "alunos por turma" if pairs != k["students"] else ""
         self.kpis.children = [
-            ui.kpi("Total de alunos", ui.number(k["students"])),
-            ui.kpi("Total de turmas", ui.number(k["classes"])),
+            ui.kpi("Total de alunos", fmt.number(k["students"]), note),
+            ui.kpi("Total de turmas", fmt.number(k["classes"])),
             ui.kpi("Média de progresso", avg),
-            ui.kpi(queries.ON_TRACK, ui.number(counts[queries.ON_TRACK])),
-            ui.kpi(queries.BEHIND, ui.number(counts[queries.BEHIND])),
-            ui.kpi(queries.NOT_STARTED, ui.number(counts[queries.NOT_STARTED])),
+            ui.kpi(queries.ON_TRACK, fmt.number(counts[queries.ON_TRACK]), situation_note),
+            ui.kpi(queries.BEHIND, fmt.number(counts[queries.BEHIND]), situation_note),
+            ui.kpi(queries.NOT_STARTED, fmt.number(counts[queries.NOT_STARTED]), situation_note),
         ]
         ui.show(
             self.groups,
             charts.groups_chart(
                 grp,
-                f"Situação dos alunos em {f.week} (ritmo esperado: "
-                f"{ui.number(pace, 1)} p.p./semana)",
+                f"Situação dos alunos na {fmt.week(f.week or '')} (ritmo: {pace_label(pace)})",
             ),
         )
         self.refresh_trend(f)
         self.refresh_table(f)
-        self.refresh_students(f)
 
     def refresh_trend(self, f: Filters | None = None) -> None:
         f = f or self.filters()
@@ -185,50 +210,23 @@ class ProgressPage:
             )
         ui.show(self.trend, fig)
 
-    def table_frame(self, f: Filters | None = None):  # returns a DataFrame
+    def table_frame(self, f: Filters | None = None, week: str | None = None) -> pd.DataFrame:
         f = f or self.filters()
-        return queries.student_table(
-            self.ds, f, self.pace_value(), self.sort_value(), self.descending.value is True
-        )
+        if week is not None:
+            f = Filters(week=week, track=f.track, tag_id=f.tag_id, product_id=f.product_id)
+        df = queries.student_table(self.ds, f, self.pace_value())
+        situation = self.situation()
+        return df[df["Situação"] == situation].reset_index(drop=True) if situation else df
 
     def refresh_table(self, f: Filters | None = None) -> None:
-        self.export_link.value = ""
-        df = self.table_frame(f)
-        ui.show(
-            self.table,
-            _format_table(df),
-            ui.message(
-                f"{ui.number(len(df))} linhas; a exportação para Excel traz todas, na mesma ordem."
-                if len(df) > TABLE_ROWS
-                else f"{ui.number(len(df))} linhas."
-            ),
-        )
+        self.table.frame = self.table_frame(f)
 
-    def refresh_students(self, f: Filters | None = None) -> None:
-        f = f or self.filters()
-        self.student_options = [("Escolha um aluno", NO_STUDENT)] + queries.student_options(
-            self.ds, f
-        )
-        current = self.student.value
-        self.student.options = self.student_options
-        self.student.value = (
-            current if current in [v for _, v in self.student_options] else NO_STUDENT
-        )
-        self.refresh_journey()
-
-    def refresh_journey(self, change: object = None) -> None:
-        sid = ui.choose(
-            self.student.value, getattr(self, "student_options", []), fallback=NO_STUDENT
-        )
-        if sid == NO_STUDENT:
-            ui.show(
-                self.journey,
-                ui.message("Escolha um aluno para ver a jornada dele nos cursos, semana a semana."),
-            )
-            return
-        label = self._label(self.student_options, sid)
+    def show_journey(self, record: dict[str, Any]) -> None:
+        sid = int(record["ID Cademi"])
+        self.journey_student = sid
         ui.show(
-            self.journey, charts.journey_chart(queries.journey(self.ds, sid), f"Jornada de {label}")
+            self.journey,
+            charts.journey_chart(queries.journey(self.ds, sid), f"Jornada de {record['Aluno']}"),
         )
 
     def on_track_change(self, change: object = None) -> None:
@@ -236,7 +234,7 @@ class ProgressPage:
         self._busy = True
         try:
             self._set_dependent_options(track)
-            self.pace.value = self._default_pace(track)
+            self.pace.value = self._nearest_pace(self._default_pace(track))
         finally:
             self._busy = False
         self.refresh_all()
@@ -245,42 +243,49 @@ class ProgressPage:
         if not self._busy:
             self.refresh_all()
 
-    def make_export(self, button: object = None) -> None:
-        f = self.filters()
-        df = self.table_frame(f)
-        data = excel.workbook_bytes(df, self.describe(f), self.viewer.label())
-        name = "progresso_" + re.sub(r"[^A-Za-z0-9_-]+", "_", f.week or "semana")
-        if f.tag_id:
-            name += f"_turma_{f.tag_id}"
-        name += ".xlsx"
-        b64 = base64.b64encode(data).decode("ascii")
-        self.export_link.value = (
-            f'<a class="painel-download" download="{html.escape(name)}" href="data:{excel.MIME};base64,{b64}">'
-            f"Baixar {html.escape(name)}</a> ({ui.number(len(df))} linhas)"
+    def on_situation_button(self, change: object = None) -> None:
+        chosen = ui.choose(self.situation_buttons.value, [ALL, *SITUATIONS], fallback=ALL)
+        if chosen == self.situation():
+            return
+        if chosen:
+            self.drill.replace(chosen, chosen)
+        else:
+            self.drill.go(0)
+
+    def on_drill(self, path: list[Any]) -> None:
+        situation = self.situation()
+        if self.situation_buttons.value != situation:
+            self.situation_buttons.value = situation
+        self.refresh_table()
+
+    # ---- exports ---------------------------------------------------------------------------
+    def _export(self, df: pd.DataFrame, f: Filters, all_weeks: bool) -> tuple[str, bytes, int]:
+        data = excel.workbook_bytes(df, self.describe(f, all_weeks), self.viewer.label())
+        klass = self._label(self.class_options, str(f.tag_id)).split(" — ")[0] if f.tag_id else ""
+        name = file_name(
+            "progresso", "todas_as_semanas" if all_weeks else (f.week or "semana"), klass
         )
+        return name, data, len(df)
 
+    def export_shown_week(self) -> tuple[str, bytes, int]:
+        """Exactly the table: the week, filters, situation, search and order on screen."""
+        return self._export(self.table.view(), self.filters(), all_weeks=False)
 
-def _format_table(df):  # DataFrame in, DataFrame out
-    shown = df.head(TABLE_ROWS).copy()
-    shown["Início da semana"] = shown["Início da semana"].map(lambda d: d.strftime("%d/%m/%Y"))
-    shown["Progresso (%)"] = shown["Progresso (%)"].map(lambda v: ui.number(v, 1))
-    shown["Variação na semana (p.p.)"] = shown["Variação na semana (p.p.)"].map(
-        lambda v: "—" if v != v or v is None else ("+" if v > 0 else "") + ui.number(v, 1)
-    )
-    return shown.drop(columns=["Semana"])
+    def export_all_weeks(self) -> tuple[str, bytes, int]:
+        """Every week with the same filters, newest week first."""
+        f = self.filters()
+        frames = [self.table_frame(f, week=w) for w in self.weeks]
+        df = pd.concat(frames, ignore_index=True) if frames else self.table_frame(f)
+        return self._export(df, f, all_weeks=True)
 
 
 def build(viewer: Viewer) -> widgets.Widget:
     ds = open_dataset(viewer, DATASET)
-    manifest = ds.manifest
-    header = widgets.HTML(
-        f"<p>Olá, {html.escape(viewer.label())}. Última coleta na Cademi em "
-        f"{local(manifest.get('source_extracted_at'))}, publicada em {local(manifest.get('published_at'))}.</p>"
-    )
+    stamp = ui.data_stamp(ds.manifest, "coletados na Cademi")
     if not queries.weeks(ds):
         return widgets.VBox(
             [
-                header,
+                stamp,
                 widgets.HTML(
                     ui.message(
                         "Você não tem turmas com progresso coletado. Peça à coordenação acesso às suas turmas.",
@@ -294,33 +299,28 @@ def build(viewer: Viewer) -> widgets.Widget:
     for w in (page.week, page.klass, page.course, page.pace):
         w.observe(ui.guarded(page.trend)(page.on_filter_change), names="value")
     page.view.observe(ui.guarded(page.trend)(lambda change: page.refresh_trend()), names="value")
-    for w in (page.sort, page.descending):
-        w.observe(ui.guarded(page.table)(lambda change: page.refresh_table()), names="value")
-    page.student.observe(ui.guarded(page.journey)(page.refresh_journey), names="value")
-    page.export.on_click(ui.guarded(page.table)(page.make_export))
+    page.situation_buttons.observe(ui.guarded(page.groups)(page.on_situation_button), names="value")
+    page.drill.on_change(ui.guarded(page.groups)(page.on_drill))
+    page.table.on_row_click(ui.guarded(page.journey)(page.show_journey))
     ui.guarded(page.trend)(page.refresh_all)()
-    filters = widgets.HBox(
-        [page.week, page.track, page.klass, page.course],
-        layout=widgets.Layout(flex_flow="row wrap", gap="8px"),
-    )
+    ui.show(page.journey, ui.message("Clique em uma linha da tabela para ver a jornada do aluno, semana a semana."))
+    row = widgets.Layout(flex_flow="row wrap", gap="8px", align_items="center")
     return widgets.VBox(
         [
-            header,
-            filters,
-            page.pace,
+            stamp,
+            widgets.HBox([page.week, page.track, page.klass, page.course, page.pace], layout=row),
             page.kpis,
             page.view,
             page.trend,
             widgets.HTML("<h3>Situação dos alunos</h3>"),
             page.groups,
             widgets.HTML("<h3>Alunos e cursos na semana</h3>"),
-            widgets.HBox(
-                [page.sort, page.descending, page.export, page.export_link],
-                layout=widgets.Layout(gap="8px", align_items="center", flex_flow="row wrap"),
-            ),
+            page.situation_buttons,
+            page.drill,
+            widgets.HBox([page.export_week, page.export_all], layout=row),
             page.table,
             widgets.HTML("<h3>Jornada do aluno</h3>"),
-            page.student,
             page.journey,
-        ]
+        ],
+        layout=widgets.Layout(gap="6px"),
     )

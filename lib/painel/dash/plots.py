@@ -1,0 +1,170 @@
+"""plotly, in pt-BR and without its cloud: the configuration every chart of every panel gets.
+
+- the pt-BR locale travels inside each chart's config (plotly.js ``locales``): toolbar texts,
+  month and day names, decimal comma and thousands point;
+- no "Share chart..." (it uploads the chart to Plotly's cloud: a data-protection leak), no
+  lasso or box select, no plotly logo; the toolbar stands vertical at the right so it never
+  covers a title on a phone;
+- counts start at zero; every chart carries a text alternative for screen readers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+
+from . import fmt
+
+PT_BR = {
+    "moduleType": "locale",
+    "name": "pt-BR",
+    "dictionary": {
+        "Autoscale": "Escala automática",
+        "Box Select": "Seleção retangular",
+        "Click to enter Colorscale title": "Clique para editar o título da escala de cor",
+        "Click to enter Component A title": "Clique para editar o título do componente A",
+        "Click to enter Component B title": "Clique para editar o título do componente B",
+        "Click to enter Component C title": "Clique para editar o título do componente C",
+        "Click to enter Plot title": "Clique para editar o título do gráfico",
+        "Click to enter X axis title": "Clique para editar o título do eixo X",
+        "Click to enter Y axis title": "Clique para editar o título do eixo Y",
+        "Click to enter radial axis title": "Clique para editar o título do eixo radial",
+        "Compare data on hover": "Comparar dados ao passar o mouse",
+        "Double-click on legend to isolate one trace": "Clique duas vezes na legenda para isolar uma série",
+        "Double-click to zoom back out": "Clique duas vezes para voltar ao zoom original",
+        "Download plot": "Baixar imagem (PNG)",
+        "Download plot as a PNG": "Baixar imagem (PNG)",
+        "Download plot as a png": "Baixar imagem (PNG)",
+        "Download plot as JSON": "Baixar dados do gráfico",
+        "Edit in Chart Studio": "Editar no Chart Studio",
+        "IE only supports svg.  Changing format to svg.": "O IE só aceita svg. Mudando o formato para svg.",
+        "Image download succeeded": "Imagem baixada",
+        "JSON download succeeded": "Dados baixados",
+        "Lasso Select": "Seleção livre",
+        "Orbital rotation": "Rotação orbital",
+        "Pan": "Mover",
+        "Preparing image - this may take a few seconds": "Preparando a imagem…",
+        "Produced with Plotly.js": "Feito com Plotly.js",
+        "Reset": "Restaurar",
+        "Reset axes": "Restaurar eixos",
+        "Reset camera to default": "Restaurar câmera",
+        "Reset camera to last save": "Restaurar última câmera salva",
+        "Reset view": "Restaurar visão",
+        "Reset views": "Restaurar visões",
+        "Show closest data on hover": "Mostrar o dado mais próximo",
+        "Snapshot succeeded": "Imagem gerada",
+        "Sorry, there was a problem downloading your image!": "Não foi possível baixar a imagem.",
+        "Sorry, there was a problem downloading your JSON file!": "Não foi possível baixar os dados.",
+        "Taking snapshot - this may take a few seconds": "Gerando a imagem…",
+        "Toggle Spike Lines": "Linhas de referência",
+        "Toggle show closest data on hover": "Mostrar o dado mais próximo",
+        "Turntable rotation": "Rotação",
+        "Zoom": "Zoom",
+        "Zoom in": "Aproximar",
+        "Zoom out": "Afastar",
+        "close:": "fechamento:",
+        "high:": "máxima:",
+        "incoming flow count:": "fluxo de entrada:",
+        "kde:": "kde:",
+        "lat:": "lat.:",
+        "lon:": "lon.:",
+        "low:": "mínima:",
+        "lower fence:": "limite inferior:",
+        "max:": "máx.:",
+        "mean ± σ:": "média ± σ:",
+        "mean:": "média:",
+        "median:": "mediana:",
+        "min:": "mín.:",
+        "new text": "novo texto",
+        "open:": "abertura:",
+        "outgoing flow count:": "fluxo de saída:",
+        "q1:": "q1:",
+        "q3:": "q3:",
+        "source:": "origem:",
+        "target:": "destino:",
+        "trace": "série",
+        "upper fence:": "limite superior:",
+    },
+    "format": {
+        "days": ["Domingo", "Segunda", "Terça", "Quarta", "Quinta", "Sexta", "Sábado"],
+        "shortDays": ["Dom", "Seg", "Ter", "Qua", "Qui", "Sex", "Sáb"],
+        "months": fmt.MONTHS,
+        "shortMonths": ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"],
+        "date": "%d/%m/%Y",
+        "decimal": ",",
+        "thousands": ".",
+        "grouping": [3],
+        "currency": ["R$ ", ""],
+        "year": "%Y",
+        "month": "%b %Y",
+        "dayMonth": "%-d %b",
+        "dayMonthYear": "%-d %b %Y",
+    },
+}
+
+# What a chart's toolbar keeps: save as PNG, zoom, pan, back to the start.
+TOOLBAR = ["toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "resetScale2d"]
+
+
+def config(filename: str = "grafico") -> dict[str, Any]:
+    return {
+        "locale": "pt-BR",
+        "locales": {"pt-BR": PT_BR},
+        "displaylogo": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "showLink": False,
+        "modeBarButtons": [TOOLBAR],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "responsive": True,
+        "scrollZoom": False,
+    }
+
+
+def style(fig: go.Figure, *, counts: bool = False) -> go.Figure:
+    """The house style: pt-BR separators, title at the left, toolbar upright at the right,
+    no drag-select; ``counts``: the value axis starts at zero."""
+    fig.update_layout(
+        separators=",.",
+        title_x=0.0,
+        title_xanchor="left",
+        modebar_orientation="v",
+        dragmode="zoom",
+        font_family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+    )
+    if counts:
+        horizontal = any(getattr(t, "orientation", None) == "h" for t in fig.data)
+        (fig.update_xaxes if horizontal else fig.update_yaxes)(rangemode="tozero")
+    return fig
+
+
+def alt_text(fig: go.Figure) -> str:
+    """A short text alternative: the title and, per series, how many points and the range."""
+    title = fig.layout.title.text or "Gráfico"
+    parts = [f"Gráfico: {title}."]
+    for trace in fig.data:
+        name = getattr(trace, "name", None) or ""
+        values = getattr(trace, "x" if getattr(trace, "orientation", None) == "h" else "y", None)
+        numbers = [v for v in (values if values is not None else []) if isinstance(v, (int, float))]
+        if numbers:
+            parts.append(
+                f"{name + ': ' if name else ''}{fmt.number(len(numbers))} valores, de "
+                f"{fmt.number(min(numbers), 1)} a {fmt.number(max(numbers), 1)}."
+            )
+    return " ".join(parts)
+
+
+def bundle(fig: go.Figure, filename: str = "grafico") -> dict[str, Any]:
+    """The output bundle for ``dash.ui.show``: the chart with painel's config."""
+    spec = json.loads(fig.to_json())
+    return {
+        "application/vnd.plotly.v1+json": {**spec, "config": config(filename)},
+        "text/plain": alt_text(fig),
+    }
+
+
+def alt_html(fig: go.Figure) -> str:
+    return f'<p class="painel-sr-only">{html.escape(alt_text(fig))}</p>'

@@ -1,0 +1,238 @@
+"""A table for any number of rows: pages, sort and search on the server; row click as an event.
+
+The browser only ever holds one page of formatted cells (``rows``). What it sends back — the
+page, the sort column, the search text, the index of a clicked row — is re-checked here
+before use: a client can set any value over the widget channel.
+
+    table = Table([
+        Column("aluno", "Aluno"),
+        Column("progresso", "Progresso (%)", kind="decimal"),
+        Column("inicio", "Início da semana", kind="date"),
+    ], caption="Alunos e cursos na semana")
+    table.frame = df                               # raw values: sorting is by value, not by text
+    table.on_row_click(lambda row: show(row["aluno_id"]))   # row: the full record (all columns)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import pandas as pd
+import traitlets
+
+from . import fmt
+
+HERE = Path(__file__).parent
+MAX_SEARCH = 100
+PAGE_SIZES = (10, 25, 50, 100)
+KINDS = ("text", "int", "decimal", "percent", "signed", "date", "datetime", "week")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the DataFrame column
+    label: str  # the header people read
+    kind: str = "text"  # how a value is shown: see KINDS
+    decimals: int = 1
+    sortable: bool = True
+    searchable: bool | None = None  # default: text columns
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key}: unknown kind {self.kind!r} (kinds: {KINDS})")
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "decimal", "percent", "signed")
+
+    def is_searchable(self) -> bool:
+        return self.searchable if self.searchable is not None else self.kind in ("text", "week")
+
+    def format(self, value: Any) -> str:
+        kind = self.kind
+        if kind == "int":
+            return fmt.number(value)
+        if kind == "decimal":
+            return fmt.number(value, self.decimals)
+        if kind == "percent":
+            return fmt.percent(value, self.decimals)
+        if kind == "signed":
+            return fmt.signed(value, self.decimals)
+        if kind == "date":
+            return fmt.date(value)
+        if kind == "datetime":
+            return fmt.datetime(value)
+        if kind == "week":
+            return fmt.week(str(value))
+        return fmt.EMPTY if fmt._missing(value) else str(value)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Conceição" matches "conceicao"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Table(anywidget.AnyWidget):
+    _esm = HERE / "table.js"
+    _css = HERE / "table.css"
+
+    columns = traitlets.List(traitlets.Dict()).tag(sync=True)
+    rows = traitlets.List(traitlets.List()).tag(sync=True)
+    total = traitlets.Int(0).tag(sync=True)  # rows matching the search
+    unfiltered = traitlets.Int(0).tag(sync=True)  # rows before the search
+    page = traitlets.Int(0).tag(sync=True)
+    page_size = traitlets.Int(25).tag(sync=True)
+    sort = traitlets.Unicode("").tag(sync=True)
+    descending = traitlets.Bool(False).tag(sync=True)
+    search = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    clickable = traitlets.Bool(False).tag(sync=True)
+    click_hint = traitlets.Unicode("").tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)  # index in the page of the last clicked row
+    empty_text = traitlets.Unicode("Nenhuma linha para mostrar.").tag(sync=True)
+    unit = traitlets.Unicode("linhas").tag(sync=True)  # "1–25 de 1.124 linhas"
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        caption: str = "",
+        page_size: int = 25,
+        sort: str = "",
+        descending: bool = False,
+        unit: str = "linhas",
+        click_hint: str = "",
+        empty_text: str = "Nenhuma linha para mostrar.",
+    ):
+        self._columns = list(columns)
+        self._by_key = {c.key: c for c in self._columns}
+        if sort and sort not in self._by_key:
+            raise ValueError(f"sort column {sort!r} is not a column")
+        self._frame = pd.DataFrame(columns=[c.key for c in self._columns])
+        self._view = self._frame
+        self._folded: pd.Series | None = None
+        self._page_records: list[dict[str, Any]] = []
+        self._click_handlers: list[Callable[[dict[str, Any]], Any]] = []
+        self._applying = False
+        super().__init__(
+            columns=[
+                {
+                    "key": c.key,
+                    "label": c.label,
+                    "numeric": c.numeric,
+                    "sortable": c.sortable,
+                }
+                for c in self._columns
+            ],
+            caption=caption,
+            page_size=page_size if page_size in PAGE_SIZES else 25,
+            sort=sort,
+            descending=descending,
+            unit=unit,
+            click_hint=click_hint,
+            empty_text=empty_text,
+        )
+        self.observe(self._on_client_change, names=["page", "page_size", "sort", "descending", "search"])
+        self.on_msg(self._on_message)
+
+    # ---- data ---------------------------------------------------------------------------
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+    @frame.setter
+    def frame(self, df: pd.DataFrame) -> None:
+        missing = [c.key for c in self._columns if c.key not in df.columns]
+        if missing:
+            raise ValueError(f"table data lacks columns {missing}")
+        self._frame = df.reset_index(drop=True)
+        self._folded = None
+        self._apply(reset_page=True)
+
+    def view(self) -> pd.DataFrame:
+        """The rows as shown (searched and sorted), all pages: what an export should write."""
+        return self._view
+
+    def on_row_click(self, handler: Callable[[dict[str, Any]], Any]) -> None:
+        """``handler(record)`` with the clicked row's full record (every DataFrame column)."""
+        self._click_handlers.append(handler)
+        self.clickable = True
+
+    # ---- what the browser asks ------------------------------------------------------------
+    def _on_client_change(self, change: dict[str, Any]) -> None:
+        if self._applying:
+            return
+        self._apply(reset_page=change["name"] in ("search", "sort", "descending", "page_size"))
+
+    def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("event") != "row":
+            return
+        index = content.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            return
+        if not 0 <= index < len(self._page_records):
+            return
+        self.selected = index
+        record = self._page_records[index]
+        for handler in self._click_handlers:
+            handler(record)
+
+    def _checked(self) -> tuple[int, int, str, bool, str]:
+        size = self.page_size if self.page_size in PAGE_SIZES else 25
+        sort = self.sort if self.sort in self._by_key and self._by_key[self.sort].sortable else ""
+        descending = self.descending is True
+        search = self.search if isinstance(self.search, str) else ""
+        search = search[:MAX_SEARCH]
+        page = self.page if isinstance(self.page, int) and self.page >= 0 else 0
+        return page, size, sort, descending, search
+
+    def _search_index(self) -> pd.Series:
+        if self._folded is None:
+            keys = [c for c in self._columns if c.is_searchable()]
+            if not keys or self._frame.empty:
+                self._folded = pd.Series([""] * len(self._frame), dtype="object")
+            else:
+                text = pd.Series([""] * len(self._frame), dtype="object")
+                for c in keys:
+                    values = self._frame[c.key]
+                    shown = values.map(c.format) if c.kind == "week" else values.astype("string")
+                    text = text + " " + shown.fillna("").astype(str)
+                self._folded = text.map(fold)
+        return self._folded
+
+    def _apply(self, reset_page: bool = False) -> None:
+        page, size, sort, descending, search = self._checked()
+        view = self._frame
+        terms = fold(search).split()
+        if terms:
+            index = self._search_index()
+            mask = pd.Series(True, index=index.index)
+            for term in terms:
+                mask &= index.str.contains(term, regex=False)
+            view = view[mask.to_numpy()]
+        if sort:
+            view = view.sort_values(
+                sort, ascending=not descending, kind="stable", na_position="last"
+            )
+        self._view = view
+        pages = max(1, -(-len(view) // size))
+        page = 0 if reset_page else min(page, pages - 1)
+        chunk = view.iloc[page * size : (page + 1) * size]
+        self._page_records = chunk.to_dict("records")
+        rows = [[c.format(rec[c.key]) for c in self._columns] for rec in self._page_records]
+        self._applying = True
+        try:
+            with self.hold_sync():
+                self.page, self.page_size, self.sort = page, size, sort
+                self.descending, self.search = descending, search
+                self.total, self.unfiltered = len(view), len(self._frame)
+                self.selected = -1
+                self.rows = rows
+        finally:
+            self._applying = False
