@@ -169,27 +169,44 @@ def output_html(states: States) -> list[str]:
     ]
 
 
-def table_html(states: States) -> str:
-    tables = [
-        h
-        for h in output_html(states)
-        if 'class="dataframe painel-table"' in h and "<th>Aluno</th>" in h
+def table_id(states: States) -> str:
+    """The student table (painel.dash.Table): the widget whose columns start with "Aluno"."""
+    found = [
+        mid
+        for mid, st in states.items()
+        if isinstance(st.get("columns"), list)
+        and st["columns"]
+        and st["columns"][0].get("label") == "Aluno"
     ]
-    assert len(tables) == 1, f"expected one student table, got {len(tables)}"
-    return tables[0]
+    assert len(found) == 1, f"expected one student table, got {len(found)}"
+    return found[0]
 
 
-def column(table: str, name: str) -> list[str]:
-    """The cells of column ``name`` of a pandas ``to_html`` table (its rendered text)."""
-    header = re.findall(r"<th>(.*?)</th>", table.split("</thead>")[0], flags=re.S)
-    idx = header.index(html.escape(name))
-    body = table.split("<tbody>", 1)[1]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
-    return [html.unescape(re.findall(r"<td>(.*?)</td>", r, flags=re.S)[idx]) for r in rows]
+def column(state: dict[str, Any], name: str) -> list[str]:
+    """The cells of column ``name`` in the page of rows the server sent."""
+    idx = [c["label"] for c in state["columns"]].index(name)
+    return [row[idx] for row in state["rows"]]
 
 
 def table_classes(states: States) -> set[str]:
-    return set(column(table_html(states), "Turma"))
+    return set(column(states[table_id(states)], "Turma"))
+
+
+def every_row(ch: KernelChannel, states: States, name: str) -> list[str]:
+    """Column ``name`` over every page, asking the server for each page as the browser does."""
+    tid = table_id(states)
+    state = states[tid]
+    total, size = state["total"], state["page_size"]
+    cells: list[str] = []
+    for page in range(-(-total // size)):
+        if page:
+            set_state(ch, tid, page=page)
+            states = wait_states(
+                ch, lambda st, p=page: st[tid]["page"] == p, f"page {page + 1} of the table"
+            )
+        cells += column(states[tid], name)
+    assert len(cells) == total
+    return cells
 
 
 def labels(states: States, description: str) -> list[str]:
@@ -267,7 +284,7 @@ def test_coordinator_gets_both_dashboards(world: World) -> None:
     assert "Progresso dos alunos" in page and "Cadastro de turmas" in page
     # each page built for her (not the refusal or the "not published" message)
     for notebook, marker in (
-        ("progresso.ipynb", "Olá, Coordenação de ensino. Última coleta na Cademi"),
+        ("progresso.ipynb", "Dados coletados na Cademi em "),
         ("cadastro_turmas.ipynb", "<h3>Turmas cadastradas</h3>"),
     ):
         with opened(world, s, notebook) as ch:
@@ -288,10 +305,11 @@ def test_tutor_sees_only_their_classes(
     names, ids = forbidden_students(world, own, other)
     with opened(world, session(world, user), "progresso.ipynb") as ch:
         states = ch.widget_states()
+        every_class = set(every_row(ch, states, "Turma"))
     options = labels(states, "Turma:")
     assert options[0] == "Todas"
     assert {o.split(" — ")[0] for o in options[1:]} == classes and len(options) == len(classes) + 1
-    assert table_classes(states) <= classes and table_classes(states)
+    assert table_classes(states) <= classes and every_class == classes
     assert kpi(states, "Total de turmas") == str(len(classes))
     text = everything(states)
     others = {f"Turma {t - 5000:02d}" for t in other}
