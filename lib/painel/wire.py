@@ -12,7 +12,9 @@ USER_HEADER = "X-Painel-User"  # set by the server on every request, after delet
 USER_ENV = "HTTP_X_PAINEL_USER"  # how Voilà hands that header to the kernel
 TEST_USER_ENV = "PAINEL_DASHBOARD_USER"  # nbval/papermill/JupyterLab only; never read under Voilà
 KERNEL_TOKEN_ENV = "PAINEL_KERNEL_TOKEN"  # the request-info websocket's per-server token
-RENDER_TIMEOUT_ENV = "PAINEL_RENDER_TIMEOUT"  # seconds a page may take to build once its visitor came
+RENDER_TIMEOUT_ENV = (
+    "PAINEL_RENDER_TIMEOUT"  # seconds a page may take to build once its visitor came
+)
 
 # What Voilà and painel put into a dashboard kernel's environment for one request: a process
 # a kernel starts (a background ETL run) must not inherit any of it.

@@ -8,6 +8,7 @@ no "Share chart" button.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +72,9 @@ def open_page(progress_server: Server, browser: Any, tmp_path: Path) -> Iterator
     pages: list[Any] = []
 
     def make(user: str, password: str) -> Any:
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900})
+        context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1366, "height": 900}
+        )
         contexts.append(context)
         page = context.new_page()
         pages.append(page)
@@ -84,14 +87,10 @@ def open_page(progress_server: Server, browser: Any, tmp_path: Path) -> Iterator
 
     try:
         yield make
-    except BaseException:
-        raise
     finally:
-        for i, page in enumerate(pages):
-            try:
+        for i, page in enumerate(pages):  # what each page looked like at the end, for a failure
+            with contextlib.suppress(Exception):
                 page.screenshot(path=str(tmp_path / f"progress-{i}.png"), full_page=True)
-            except Exception:  # noqa: BLE001 - only a diagnostic
-                pass
         for context in contexts:
             context.close()
 
@@ -131,7 +130,9 @@ def wait_status(page: Any, first: int) -> None:
 
 def select(page: Any, label: str, starts: str) -> None:
     dropdown = (
-        page.locator(".widget-dropdown").filter(has=page.locator("label", has_text=label)).locator("select")
+        page.locator(".widget-dropdown")
+        .filter(has=page.locator("label", has_text=label))
+        .locator("select")
     )
     options = [o.replace("\xa0", " ") for o in dropdown.locator("option").all_inner_texts()]
     dropdown.select_option(index=next(i for i, o in enumerate(options) if o.startswith(starts)))
@@ -146,7 +147,9 @@ def test_tutor_filters_a_class_and_exports_excel_in_one_click(
     assert page.evaluate("document.documentElement.lang") == "pt-BR"
     assert page.title() == "Progresso dos alunos · painel"
     turma = (
-        page.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Turma:")).locator("select")
+        page.locator(".widget-dropdown")
+        .filter(has=page.locator("label", has_text="Turma:"))
+        .locator("select")
     )
     options = [o.replace("\xa0", " ") for o in turma.locator("option").all_inner_texts()]
     assert [o.split(" — ")[0] for o in options] == ["Todas", "Turma 01", "Turma 03"], options
@@ -161,7 +164,9 @@ def test_tutor_filters_a_class_and_exports_excel_in_one_click(
         page.locator("button", has_text="Exportar Excel (semana na tela)").click()
     download = info.value
     name = download.suggested_filename
-    assert re.fullmatch(r"progresso_\d{4}-W\d{2}_Turma_01_\d{4}-\d{2}-\d{2}_\d{4}\.xlsx", name), name
+    assert re.fullmatch(r"progresso_\d{4}-W\d{2}_Turma_01_\d{4}-\d{2}-\d{2}_\d{4}\.xlsx", name), (
+        name
+    )
     xlsx = tmp_path / name
     download.save_as(xlsx)
     ws = load_workbook(xlsx)["Progresso"]
@@ -286,7 +291,9 @@ def test_charts_speak_portuguese_and_cannot_be_shared(open_page: Any) -> None:
     assert not [t for t in titles if "Share" in t or "Lasso" in t or "Box Select" in t], titles
     assert page.locator(".modebar-btn[data-title*='Share']").count() == 0
     assert page.locator("[data-title='Lasso Select'], [data-title='Seleção livre']").count() == 0
-    ticks = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
+    ticks = page.eval_on_selector_all(
+        ".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)"
+    )
     assert "100%" in ticks or any("," in t or "." in t for t in ticks), ticks
     assert page.locator(".painel-sr-only", has_text="Gráfico:").count() >= 2
     assert "Loading widget" not in page.locator("body").inner_text()

@@ -49,5 +49,7 @@ def test_the_cell_that_waits_for_its_visitor_has_no_executor_timeout(source: str
 
 def test_other_cells_keep_the_executor_timeout() -> None:
     timeout = VisitorCellTimeout(120)
-    assert timeout({"cell_type": "code", "source": "from painel import dash\ndash.warm_up()"}) == 120
+    assert (
+        timeout({"cell_type": "code", "source": "from painel import dash\ndash.warm_up()"}) == 120
+    )
     assert timeout({"cell_type": "code", "source": "x = renderer"}) == 120

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from painel import opstate
+from painel import opstate, progress
 from painel.auth import Users
 from painel.opstate import CORE, CORE_MIGRATIONS, OpState
 from painel_testing import REPO
@@ -36,7 +36,7 @@ def test_fresh_database_reaches_every_streams_newest_schema(tmp_path):
         assert con.execute("SELECT count(*) FROM progress_tags").fetchone()[0] == 0
     wanted = {name: len(migrations) for name, migrations in opstate.streams().items()}
     assert streams_of(op.path) == wanted
-    assert wanted[CORE] == len(CORE_MIGRATIONS) and wanted["progress"] == 1
+    assert wanted[CORE] == len(CORE_MIGRATIONS) and wanted["progress"] == len(progress.MIGRATIONS)
     assert {"users", "grants", "sessions", "login_failures", "runs", "schedule_state"} <= tables_of(
         op.path
     )
@@ -58,7 +58,7 @@ def test_a_release_0_1_database_upgrades_in_place(tmp_path):
         con.executescript(RELEASE_0_1.read_text(encoding="utf-8"))
         assert con.execute("PRAGMA user_version").fetchone()[0] == 2
     reached = OpState(path).migrate()
-    assert reached[CORE] == len(CORE_MIGRATIONS) and reached["progress"] == 1
+    assert reached[CORE] == len(CORE_MIGRATIONS) and reached["progress"] == len(progress.MIGRATIONS)
     assert streams_of(path) == {name: len(m) for name, m in opstate.streams().items()}
     op = OpState(path)
     with op.connect() as con:

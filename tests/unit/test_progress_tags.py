@@ -357,3 +357,59 @@ def test_two_coordinators_registering_the_same_class_at_once(tmp_path: Path) -> 
     codes = sorted(r.code if isinstance(r, TagError) else "ok" for r in results)
     assert codes == ["class_taken", "ok"]
     assert len(TagRegistry(OpState(path)).list()) == 1
+
+
+# ---- the track a tag's Cademi name carries ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Turma 07 - Analista", "analista"),
+        ("TURMA 2 – cientista", "cientista"),
+        ("Turma 01 - Formação Analista", "analista"),
+        ("Compradores", None),
+        ("Turma 09", None),
+        ("Turma 03 - Formação", None),  # a word every track shares says nothing
+    ],
+)
+def test_track_named_by_a_cademi_tag(name: str, expected: str | None) -> None:
+    from painel.progress.tags import track_in_name
+
+    assert track_in_name(name, TRACKS) == expected
+
+
+def test_a_tag_named_for_another_track_is_refused(registry: TagRegistry) -> None:
+    err = refused(registry, 5001, "cientista", 1)  # "Turma 01 - Analista"
+    assert err.code == "track_mismatch"
+    assert "indica a trilha Formação Analista, não Formação Cientista" in err.pt
+    assert registry.list() == []
+    assert add(registry, 9001, "cientista", 9).track == "cientista"  # no track in the name
+
+
+def test_a_coordinator_corrects_a_registration_and_it_is_recorded(registry: TagRegistry) -> None:
+    import json
+
+    add(registry, 5001, "analista", 1)
+    add(registry, 5003, "analista", 3)
+    changed = registry.change(5001, "analista", 11, "coord2", TRACKS)
+    assert (changed.class_number, changed.changed_by) == (11, "coord2")
+    assert changed.registered_by == "coord" and changed.changed_at
+    with registry.opstate.connect() as con:
+        history = json.loads(
+            con.execute("SELECT changes FROM progress_tags WHERE tag_id = 5001").fetchone()[0]
+        )
+    assert history[0]["from"] == {"track": "analista", "class_number": 1}
+    assert history[0]["to"] == {"track": "analista", "class_number": 11}
+
+    with pytest.raises(TagError) as info:  # the class of another tag
+        registry.change(5001, "analista", 3, "coord2", TRACKS)
+    assert info.value.code == "class_taken" and "tag 5003" in info.value.pt
+    with pytest.raises(TagError) as info:  # against its Cademi name
+        registry.change(5001, "cientista", 11, "coord2", TRACKS)
+    assert info.value.code == "track_mismatch"
+    with pytest.raises(TagError) as info:
+        registry.change(5001, "analista", 11, "coord2", TRACKS)
+    assert info.value.code == "unchanged"
+    registry.remove(5001, "coord2")
+    with pytest.raises(TagError) as info:
+        registry.change(5001, "analista", 12, "coord2", TRACKS)
+    assert info.value.code == "not_registered"

@@ -71,7 +71,7 @@ class Download(anywidget.AnyWidget):
 
 
 def file_name(*parts: str, ext: str = "xlsx") -> str:
-    """"progresso", "Turma 01 — Formação" → "progresso_Turma_01_Formacao_2026-11-29_1405.xlsx"."""
+    """ "progresso", "Turma 01 — Formação" → "progresso_Turma_01_Formacao_2026-11-29_1405.xlsx"."""
     import re
     import unicodedata
 

@@ -15,9 +15,20 @@ from zoneinfo import ZoneInfo
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 EMPTY = "—"
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-MONTHS = (
-    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"
-).split()
+MONTHS = [
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+]
 
 
 def _missing(value: Any) -> bool:
@@ -106,5 +117,5 @@ def month(value: dt.date) -> str:
 
 
 def plural(count: int, one: str, many: str) -> str:
-    """"1 aluno" / "1.124 alunos"."""
+    """ "1 aluno" / "1.124 alunos"."""
     return f"{number(count)} {one if count == 1 else many}"

@@ -138,7 +138,9 @@ class Table(anywidget.AnyWidget):
             click_hint=click_hint,
             empty_text=empty_text,
         )
-        self.observe(self._on_client_change, names=["page", "page_size", "sort", "descending", "search"])
+        self.observe(
+            self._on_client_change, names=["page", "page_size", "sort", "descending", "search"]
+        )
         self.on_msg(self._on_message)
 
     # ---- data ---------------------------------------------------------------------------

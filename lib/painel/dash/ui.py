@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -116,7 +115,7 @@ def number(value: float | int, decimals: int = 0) -> str:
 
 
 def data_stamp(manifest: dict[str, Any], source: str = "") -> widgets.HTML:
-    """"Dados de 29/11/2026 05:12 (publicados em 29/11/2026 05:20)": on every panel."""
+    """ "Dados de 29/11/2026 05:12 (publicados em 29/11/2026 05:20)": on every panel."""
     extracted = manifest.get("source_extracted_at")
     published = manifest.get("published_at")
     text = f"Dados {source or 'atualizados'} em {fmt.datetime(extracted or published)}"
@@ -134,7 +133,9 @@ class Drill(widgets.HBox):
     """
 
     def __init__(self, root: str):
-        super().__init__(layout=widgets.Layout(gap="4px", flex_flow="row wrap", align_items="center"))
+        super().__init__(
+            layout=widgets.Layout(gap="4px", flex_flow="row wrap", align_items="center")
+        )
         self.add_class("painel-drill")
         self._levels: list[tuple[str, Any]] = [(root, None)]
         self._handlers: list[Callable[[list[Any]], Any]] = []
@@ -175,7 +176,9 @@ class Drill(widgets.HBox):
             handler(self.path)
 
     def _draw(self) -> None:
-        parts: list[widgets.Widget] = [widgets.HTML('<span class="painel-drill-label">Você está em:</span>')]
+        parts: list[widgets.Widget] = [
+            widgets.HTML('<span class="painel-drill-label">Você está em:</span>')
+        ]
         last = len(self._levels) - 1
         for depth, (label, _) in enumerate(self._levels):
             if depth:
@@ -186,7 +189,9 @@ class Drill(widgets.HBox):
                 )
             else:
                 crumb = widgets.Button(
-                    description=label, tooltip=f"Voltar para {label}", layout=widgets.Layout(width="auto")
+                    description=label,
+                    tooltip=f"Voltar para {label}",
+                    layout=widgets.Layout(width="auto"),
                 )
                 crumb.add_class("painel-crumb")
                 crumb.on_click(lambda _b, d=depth: self.go(d))

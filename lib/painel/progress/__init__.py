@@ -37,6 +37,12 @@ MIGRATIONS = [
     );
     CREATE UNIQUE INDEX IF NOT EXISTS progress_tags_class ON progress_tags(track, class_number);
     """,
+    # 2: a registration corrected on the page (track or class number) says who and when
+    """
+    ALTER TABLE progress_tags ADD COLUMN changed_by TEXT;
+    ALTER TABLE progress_tags ADD COLUMN changed_at TEXT;
+    ALTER TABLE progress_tags ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';  -- JSON history
+    """,
 ]
 
 DOMAIN = Domain(

@@ -45,6 +45,24 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
     return registry(paths).add(tag, track, class_number, actor, tracks, cademi_tags)
 
 
+def _tracks(paths: Paths) -> dict[str, str]:
+    try:
+        settings = settings_mod.load(paths)
+    except Exception as exc:  # noqa: BLE001 - a broken configuration refuses the change
+        raise TagError("cademi_down", detail=f"configuração do job progress: {exc}") from None
+    return {k: t.name for k, t in settings.tracks.items()}
+
+
+def change(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) -> ClassTag:
+    """Correct a registered tag's track or class number; raises :class:`TagError`."""
+    return registry(paths).change(tag, track, class_number, actor, _tracks(paths))
+
+
+def deactivate(paths: Paths, tag: Any, actor: str) -> ClassTag:
+    """Stop collecting a tag (its history stays); who and when are recorded."""
+    return registry(paths).remove(tag, actor)
+
+
 def run_busy(paths: Paths) -> bool:
     try:
         with job_lock(paths, JOB):

@@ -88,6 +88,18 @@ def cmd_tags_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tags_change(args: argparse.Namespace) -> int:
+    from . import admin
+    from .tags import TagError
+
+    try:
+        tag = admin.change(_paths(), args.tag, args.track, args.class_number, args.by or _os_user())
+    except TagError as exc:
+        raise CliError(str(exc)) from None
+    print(f"tag {tag.tag_id} ({tag.cademi_name}) is now {tag.class_name} of track {tag.track}")
+    return 0
+
+
 def cmd_simulate_cademi(args: argparse.Namespace) -> int:
     from . import simulator
 
@@ -138,6 +150,17 @@ def add_commands(groups: CommandGroups) -> None:
     tr.add_argument("tag", metavar="TAG")
     tr.add_argument("--by", metavar="NAME", help="who removes it (default: cli:<os user>)")
     tr.set_defaults(fn=cmd_tags_remove)
+    tc = tags_sub.add_parser(
+        "change",
+        help="correct a registered tag's track or class number (recorded: who and when)",
+        description="Correct the track or class number of registered tag TAG, with the checks of "
+        "'tags add' (a class taken by another tag, a track the tag's Cademi name contradicts).",
+    )
+    tc.add_argument("tag", metavar="TAG")
+    tc.add_argument("--track", required=True, help="a track key of the progress job")
+    tc.add_argument("--class", dest="class_number", required=True, metavar="NUMBER")
+    tc.add_argument("--by", metavar="NAME", help="who corrects it (default: cli:<os user>)")
+    tc.set_defaults(fn=cmd_tags_change)
 
     sc = groups.simulate.add_parser(
         "cademi",

@@ -34,6 +34,8 @@ class ClassTag:
     active: bool
     removed_by: str | None = None
     removed_at: str | None = None
+    changed_by: str | None = None
+    changed_at: str | None = None
 
     @property
     def class_name(self) -> str:
@@ -79,7 +81,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{label} of track {track} is already registered with tag {other}",
     ),
     "not_registered": ("A tag {tag} não está cadastrada.", "tag {tag} is not registered"),
+    "track_mismatch": (
+        "A tag {tag} se chama “{name}” na Cademi, o que indica a trilha {hinted}, não {chosen}. "
+        "Escolha a trilha {hinted} ou confira o número da tag.",
+        "tag {tag} is named {name!r} in Cademi, which names track {hinted_key!r}, not {chosen_key!r}",
+    ),
+    "unchanged": (
+        "Nada mudou: a tag {tag} já é a {label} da trilha {track}.",
+        "nothing to change: tag {tag} is already {label} of track {track}",
+    ),
 }
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def track_in_name(name: str, tracks: dict[str, str]) -> str | None:
+    """The track a Cademi tag's name points to ("Turma 07 - Analista" → "analista"), if any.
+
+    A track is named by its key or by a word of its name that the other tracks' names do not
+    share ("Analista" in "Formação Analista de Dados" against "Formação Cientista de Dados").
+    None when the name points to no track or to more than one.
+    """
+    words = {k: {_fold(k)} | set(re.findall(r"\w{4,}", _fold(v))) for k, v in tracks.items()}
+    common = set.intersection(*words.values()) if len(words) > 1 else set()
+    said = set(re.findall(r"\w{4,}", _fold(name)))
+    hits = [k for k, w in words.items() if said & (w - common)]
+    return hits[0] if len(hits) == 1 else None
 
 
 class TagError(Exception):
@@ -119,6 +151,8 @@ def _row(r: Any) -> ClassTag:
         bool(r["active"]),
         r["removed_by"],
         r["removed_at"],
+        r["changed_by"],
+        r["changed_at"],
     )
 
 
@@ -171,6 +205,7 @@ class TagRegistry:
         }
         if tag_id not in names:
             raise TagError("tag_unknown", tag=tag_id)
+        self._check_track(tag_id, names[tag_id], track, tracks)
         now = iso(utcnow())
         with self.opstate.transaction() as con:
             # checked again inside the write transaction: two coordinators at once get one winner
@@ -182,6 +217,80 @@ class TagRegistry:
                 [tag_id, track, number, names[tag_id], actor, now],
             )
         return ClassTag(tag_id, track, number, names[tag_id], actor, now, True)
+
+    @staticmethod
+    def _check_track(tag_id: int, name: str, track: str, tracks: dict[str, str]) -> None:
+        hinted = track_in_name(name, tracks)
+        if hinted is not None and hinted != track:
+            raise TagError(
+                "track_mismatch",
+                tag=tag_id,
+                name=name,
+                hinted=tracks[hinted],
+                chosen=tracks[track],
+                hinted_key=hinted,
+                chosen_key=track,
+            )
+
+    def change(
+        self, tag: Any, track: str, class_number: Any, actor: str, tracks: dict[str, str]
+    ) -> ClassTag:
+        """Correct an active registration's track or class number (same checks as ``add``,
+        against the Cademi name stored at registration); who and when are recorded."""
+        import json
+
+        tag_id = _integer(tag, "tag")
+        if str(class_number if class_number is not None else "").strip() == "":
+            raise TagError("empty")
+        number = _integer(class_number, "class")
+        if track not in tracks:
+            raise TagError(
+                "unknown_track", value=track, tracks=", ".join(tracks) or "none configured"
+            )
+        current = self.get(tag_id)
+        if current is None or not current.active:
+            raise TagError("not_registered", tag=tag_id)
+        if (current.track, current.class_number) == (track, number):
+            raise TagError(
+                "unchanged", tag=tag_id, label=class_label(number), track=tracks.get(track, track)
+            )
+        self._check_track(tag_id, current.cademi_name, track, tracks)
+        now = iso(utcnow())
+        with self.opstate.transaction() as con:
+            row = con.execute(
+                "SELECT * FROM progress_tags WHERE tag_id = ? AND active = 1", [tag_id]
+            ).fetchone()
+            if row is None:
+                raise TagError("not_registered", tag=tag_id)
+            other = con.execute(
+                "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? "
+                "AND tag_id <> ?",
+                [track, number, tag_id],
+            ).fetchone()
+            if other:
+                raise TagError(
+                    "class_taken",
+                    label=class_label(number),
+                    track=tracks.get(track, track),
+                    other=other["tag_id"],
+                )
+            history = json.loads(row["changes"] or "[]")
+            history.append(
+                {
+                    "at": now,
+                    "by": actor,
+                    "from": {"track": row["track"], "class_number": row["class_number"]},
+                    "to": {"track": track, "class_number": number},
+                }
+            )
+            con.execute(
+                "UPDATE progress_tags SET track = ?, class_number = ?, changed_by = ?, "
+                "changed_at = ?, changes = ? WHERE tag_id = ?",
+                [track, number, actor, now, json.dumps(history), tag_id],
+            )
+        found = self.get(tag_id)
+        assert found is not None
+        return found
 
     def _check_free(
         self, tag_id: int, track: str, number: int, tracks: dict[str, str], con: Any = None

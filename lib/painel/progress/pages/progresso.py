@@ -139,7 +139,9 @@ class ProgressPage:
         )
 
     def pace_value(self) -> float:
-        return float(ui.choose(self.pace.value, self.pace_options, fallback=self._default_pace(ALL)))
+        return float(
+            ui.choose(self.pace.value, self.pace_options, fallback=self._default_pace(ALL))
+        )
 
     def situation(self) -> str:
         path = self.drill.path
@@ -303,7 +305,10 @@ def build(viewer: Viewer) -> widgets.Widget:
     page.drill.on_change(ui.guarded(page.groups)(page.on_drill))
     page.table.on_row_click(ui.guarded(page.journey)(page.show_journey))
     ui.guarded(page.trend)(page.refresh_all)()
-    ui.show(page.journey, ui.message("Clique em uma linha da tabela para ver a jornada do aluno, semana a semana."))
+    ui.show(
+        page.journey,
+        ui.message("Clique em uma linha da tabela para ver a jornada do aluno, semana a semana."),
+    )
     row = widgets.Layout(flex_flow="row wrap", gap="8px", align_items="center")
     return widgets.VBox(
         [
