@@ -33,6 +33,7 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
             settings.api_key(),
             per_second=settings.per_second,
             per_minute=settings.per_minute,
+            rate_margin=settings.rate_margin,
             timeout_s=10,
             retries=2,
             backoff_s=0.5,

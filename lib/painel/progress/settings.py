@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ..config import Paths
+from .cademi.ratelimit import check_margin
 
 JOB = "progress"
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -56,6 +57,7 @@ class Settings:
     tracks: dict[str, Track]
     per_second: float = 2.0
     per_minute: int = 120
+    rate_margin: float = 0.02
     timeout_s: float = 30.0
     retries: int = 5
     max_failed_share: float = 0.02
@@ -141,6 +143,10 @@ def from_parameters(params: dict[str, Any]) -> Settings:
             f"documented limits ({LIMIT_PER_SECOND:g} calls/s, {LIMIT_PER_MINUTE}/min) for {base_url}; "
             "only a simulator on loopback may be called faster"
         )
+    try:
+        margin = check_margin(params.get("rate_margin", 0.02), "parameter 'rate_margin'")
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     share = float(params.get("max_failed_share", 0.02))
     if not 0 <= share < 1:
         raise SettingsError(f"parameter 'max_failed_share' must be in [0, 1), got {share}")
@@ -153,6 +159,7 @@ def from_parameters(params: dict[str, Any]) -> Settings:
         tracks=parse_tracks(params.get("tracks")),
         per_second=per_second,
         per_minute=per_minute,
+        rate_margin=margin,
         timeout_s=float(params.get("timeout_s", 30.0)),
         retries=retries,
         max_failed_share=share,

@@ -6,9 +6,10 @@ What it follows (see docs/progress.md and ../shared DOMAIN notes):
 - the envelope ``{success, code, data | msg, profiler}``; 409 = a business error with ``msg``;
 - cursor pagination: follow ``data.paginator.next_page_url`` until it is null;
 - the documented limit of 2 calls/s and 120 calls/min, kept on the client side by
-  :class:`RateLimiter` (every attempt, retries included, takes a slot), with a small
-  safety margin (2 %) so that small network jitter does not make the server see three calls
-  in a second (larger jitter gets a 429, which is retried);
+  :class:`RateLimiter`: every attempt, retries included, holds a slot until its reply and is
+  counted from the reply (so no delay on the way can bunch calls up at the server), with a
+  safety margin (``rate_margin``, 2 % by default); a 429 halves the pace, holds every call
+  for its Retry-After, and the pace comes back gradually;
 - 429, 5xx, timeouts, dropped connections and unreadable bodies are retried with
   exponential backoff (tenacity); after the last attempt they raise :class:`Unavailable`.
 
@@ -17,7 +18,9 @@ The key is sent in a header only: it never appears in a URL, a message or a log 
 
 from __future__ import annotations
 
+import email.utils
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +112,7 @@ class CademiClient:
         *,
         per_second: float = 2.0,
         per_minute: int = 120,
+        rate_margin: float = 0.02,
         timeout_s: float = 30.0,
         retries: int = 5,
         backoff_s: float = 1.0,
@@ -121,7 +125,7 @@ class CademiClient:
         self.base_url = base_url.rstrip("/")
         self._origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
         self._key = api_key
-        self.limiter = RateLimiter.per(per_second, per_minute)
+        self.limiter = RateLimiter.per(per_second, per_minute, margin=rate_margin)
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -153,14 +157,18 @@ class CademiClient:
         return self.base_url + "/" + path_or_url.lstrip("/")
 
     def _attempt(self, url: str, what: str) -> dict[str, Any]:
-        self.limiter.acquire()
-        self.stats.calls += 1
-        try:
-            resp = self.session.get(url, timeout=self.timeout_s)
-        except requests.Timeout:
-            raise _Transient("timeout") from None
-        except requests.ConnectionError:
-            raise _Transient("connection dropped") from None
+        with self.limiter.call() as call:  # the slot is held until the reply has come
+            self.stats.calls += 1
+            try:
+                resp = self.session.get(url, timeout=self.timeout_s)
+            except requests.Timeout:
+                raise _Transient("timeout") from None
+            except requests.ConnectionError:
+                raise _Transient("connection dropped") from None
+            if resp.status_code == 429:
+                call.refused(retry_after(resp.headers.get("Retry-After"), self.max_backoff_s))
+            else:
+                call.answered()
         status = resp.status_code
         if status == 403:
             raise AuthFailed(f"{what}: Cademi refused the call (403: no security header sent)")
@@ -278,6 +286,25 @@ class CademiClient:
             _count(prog.get("assistidas"), "assistidas", what),
             _count(prog.get("completas"), "completas", what),
         )
+
+
+def retry_after(value: str | None, cap: float) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from now, at most ``cap``."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
 
 
 def as_int(value: Any) -> int | None:

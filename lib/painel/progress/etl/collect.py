@@ -83,6 +83,12 @@ def collect_week(job: Job) -> Collection:
         _collect_progress(job, c, journal)
     finally:
         journal.close()
+    refused = job.client.stats.by_reason.get("429 rate limit", 0)
+    if refused:
+        job.log(
+            f"note: Cademi refused {refused} call(s) with 429 (rate limit); each was retried and "
+            "the pace lowered for a while. If this recurs, raise parameter 'rate_margin'"
+        )
     for w in c.warnings:
         job.log(f"warning: {w}")
     for p in c.problems:

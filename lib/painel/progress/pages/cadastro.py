@@ -166,8 +166,10 @@ class TagEditor:
         self.paths, self.viewer, self.track_options = paths, viewer, track_options
         style = {"description_width": "initial"}
         self.title = widgets.HTML()
-        self.track = widgets.Dropdown(options=track_options, description="Trilha:", style=style)
-        self.number = widgets.Text(description="Número da turma:", style=style)
+        self.track = widgets.Dropdown(
+            options=track_options, description="Trilha correta:", style=style
+        )
+        self.number = widgets.Text(description="Número correto da turma:", style=style)
         self.save = widgets.Button(description="Salvar correção", button_style="primary")
         self.deactivate = widgets.Button(description="Desativar tag", button_style="danger")
         self.confirm = widgets.Button(description="Confirmar desativação", button_style="danger")
