@@ -528,7 +528,9 @@ def test_collect_now_starts_a_run(world: World) -> None:
                 break
         final = seen[-1] if seen else ""
         assert "Coleta concluída" in final, seen[-5:]
-        assert re.search(r"Sem\. \d+ · \d\d/\d\d–\d\d/\d\d: [\d.]+ alunos de \d+ turmas", final), final
+        assert re.search(r"Sem\. \d+ · \d\d/\d\d–\d\d/\d\d: [\d.]+ alunos de \d+ turmas", final), (
+            final
+        )
         assert states[ticker]["active"] is False  # and it stops asking
         assert any("consultas" in v or "preparando" in v for v in seen), seen[:5]
     runs = manual_runs()
@@ -536,3 +538,99 @@ def test_collect_now_starts_a_run(world: World) -> None:
     assert runs[0]["trigger_"] == "manual:coordenacao"
     assert runs[0]["status"] == "succeeded", runs[0].get("error")
     assert json.loads(runs[0]["published"])
+
+
+# ---- a tag for the wrong track, and corrections on the page --------------------------------------
+SECOND_TAG = 5008  # the other class tag `painel demo prepare` leaves free
+
+
+def row_click(ch: KernelChannel, table: str, index: int) -> None:
+    """What the browser sends when a table row is clicked."""
+    ch.send(
+        "shell",
+        "comm_msg",
+        {
+            "comm_id": table,
+            "data": {"method": "custom", "content": {"event": "row", "index": index}},
+        },
+    )
+
+
+def test_a_tag_for_another_track_is_refused_then_corrected_and_deactivated_on_the_page(
+    world: World,
+) -> None:
+    cademi = world.sim.world.class_tag(SECOND_TAG)
+    tracks = dict(world.sql("SELECT track, track_name FROM tracks"))
+    wrong = next(t for t in tracks if t != cademi.track)
+    with opened(world, session(world, "coordenacao"), "cadastro_turmas.ipynb") as ch:
+        states = ch.widget_states()
+        tag = widget(states, "TextModel", "Tag da turma na Cademi:")
+        number = widget(states, "TextModel", "Número da turma:")
+        trilha = widget(states, "DropdownModel", "Trilha:")
+        submit = widget(states, "ButtonModel", "Cadastrar")
+        feedback = sibling_after(states, submit)
+
+        def submit_as(track: str, class_number: str) -> str:
+            set_state(ch, tag, value=str(SECOND_TAG))
+            set_state(ch, number, value=class_number)
+            set_state(ch, trilha, index=labels(states, "Trilha:").index(tracks[track]))
+            set_state(ch, feedback, value="")
+            click(ch, submit)
+            return wait_states(
+                ch, lambda st: st[feedback]["value"] != "", "a registration message"
+            )[feedback]["value"]
+
+        refused = submit_as(wrong, "8")
+        assert "painel-msg-error" in refused
+        assert f"indica a trilha {tracks[cademi.track]}, não {tracks[wrong]}" in refused, refused
+        listed = json.loads(
+            painel(world.home, "tags", "list", "--json", project=world.project).stdout
+        )
+        assert SECOND_TAG not in {t["tag_id"] for t in listed}
+
+        assert "cadastrada como Turma 08" in submit_as(cademi.track, "8")
+        states = ch.widget_states()
+        table = next(m for m, st in states.items() if st.get("caption") == "Turmas cadastradas")
+        set_state(ch, table, search=str(SECOND_TAG))  # find it, as a coordinator would
+        states = wait_states(ch, lambda st: st[table]["total"] == 1, "the tag found by search")
+        row_click(ch, table, 0)
+        save = widget(states, "ButtonModel", "Salvar correção")
+        new_number = widget(states, "TextModel", "Número correto da turma:")
+        states = wait_states(
+            ch,
+            lambda st: st[new_number]["value"] == "8",
+            "the editor opened on the clicked tag",
+        )
+        set_state(ch, new_number, value="18")
+        click(ch, save)
+        states = wait_states(
+            ch, lambda st: "corrigida" in st[feedback]["value"], "the correction message"
+        )
+        assert "agora é a Turma 18" in states[feedback]["value"]
+        found = {
+            t["tag_id"]: t
+            for t in json.loads(
+                painel(world.home, "tags", "list", "--json", project=world.project).stdout
+            )
+        }
+        assert found[SECOND_TAG]["class_number"] == 18
+        assert found[SECOND_TAG]["changed_by"] == "coordenacao" and found[SECOND_TAG]["changed_at"]
+
+        row_click(ch, table, 0)
+        deactivate = widget(states, "ButtonModel", "Desativar tag")
+        confirm = widget(states, "ButtonModel", "Confirmar desativação")
+        click(ch, deactivate)
+        wait_states(
+            ch,
+            lambda st: st[confirm]["layout"] and True,
+            "the confirmation button",
+        )
+        click(ch, confirm)
+        states = wait_states(
+            ch, lambda st: "desativada" in st[feedback]["value"], "the deactivation message"
+        )
+    listed = json.loads(
+        painel(world.home, "tags", "list", "--all", "--json", project=world.project).stdout
+    )
+    mine = next(t for t in listed if t["tag_id"] == SECOND_TAG)
+    assert mine["active"] is False and mine["removed_by"] == "coordenacao"

@@ -86,6 +86,7 @@ class RateLimiter:
         self._streak = 0
         self._cond = threading.Condition()
         self.factor = 1.0
+        self.lowest_factor = 1.0  # the slowest pace a 429 brought it to
         self.waited_s = 0.0
         self.refusals = 0  # 429s reported through call()
 
@@ -165,6 +166,7 @@ class RateLimiter:
     def _slow_down(self, now: float, retry_after: float | None) -> None:
         self.refusals += 1
         self.factor = max(self.min_factor, self.factor * self.decrease)
+        self.lowest_factor = min(self.lowest_factor, self.factor)
         self._streak = 0
         if retry_after is not None and retry_after > 0:
             self._hold_until = max(self._hold_until, now + retry_after)
