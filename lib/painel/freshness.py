@@ -1,7 +1,8 @@
-"""Data freshness and provenance: what the freshness dashboard shows (and ``painel store status``).
+"""Data freshness and provenance: what the "Atualização dos dados" dashboard shows.
 
 Reads manifests and the run log, never dataset rows. A viewer sees only datasets they hold
-some grant on (admins and ``*`` see all).
+some grant on (admins and ``*`` see all). Everything is said for people, in pt-BR: datasets
+by their titles, checks by what they mean, parameters summarised, runs as a timeline.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .access import Viewer
+from .checks import pt_detail, pt_name
 from .config import TIMEZONE
+from .domain import dataset_title
 from .opstate import OpState
 from .runner import recent_runs
 from .store import Store
 
 TZ = ZoneInfo(TIMEZONE)
-STATUS_PT = {"succeeded": "sucesso", "failed": "falhou", "running": "em execução"}
+STATUS_PT = {"succeeded": "concluída", "failed": "falhou", "running": "em andamento"}
+SECRET_WORDS = ("key", "secret", "password", "token", "senha")
 
 
 def local(ts: str | None) -> str:
@@ -47,18 +51,50 @@ def datasets_overview(store: Store, viewer: Viewer) -> pd.DataFrame:
     for ds in visible_datasets(store, viewer):
         m = store.manifest(ds)
         checks = m.get("checks", [])
+        passed = sum(bool(c["passed"]) for c in checks)
         rows.append(
             {
-                "Conjunto": ds,
-                "Versão atual": m["version"],
-                "Publicada em": local(m.get("published_at")),
-                "Extração da fonte": local(m.get("source_extracted_at")),
-                "Job": m.get("job") or "—",
+                "dataset": ds,
+                "Conjunto": dataset_title(ds),
+                "Publicado em": m.get("published_at"),
+                "Dados da fonte de": m.get("source_extracted_at"),
                 "Linhas": sum(m.get("row_counts", {}).values()),
-                "Verificações": f"{sum(c['passed'] for c in checks)}/{len(checks)}",
+                "Verificações": f"{passed} de {len(checks)} ok",
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["dataset", "Conjunto", "Publicado em", "Dados da fonte de", "Linhas", "Verificações"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summarize_parameters(parameters: dict[str, Any]) -> str:
+    """A run's parameters for people: "week: Sem. 48 · 23/11–29/11; tracks: 2 itens; ...".
+
+    Values that name a secret are never shown (only environment variable names are kept in
+    manifests, but a dashboard has no business repeating them).
+    """
+    from .dash import fmt
+
+    parts = []
+    for key, value in parameters.items():
+        if any(word in key.lower() for word in SECRET_WORDS):
+            continue
+        if isinstance(value, bool):
+            shown = "sim" if value else "não"
+        elif isinstance(value, (int, float)):
+            shown = fmt.number(value, 0 if float(value).is_integer() else 2)
+        elif isinstance(value, dict):
+            shown = fmt.plural(len(value), "item", "itens")
+        elif isinstance(value, list):
+            shown = fmt.plural(len(value), "item", "itens")
+        elif value is None or value == "":
+            shown = "—"
+        else:
+            text = str(value)
+            if "://" in text:
+                continue  # addresses of sources say nothing to a reader and may carry hosts
+            shown = fmt.week(text) if fmt._ISO_WEEK.match(text) else text
+        parts.append(f"{key}: {shown}")
+    return "; ".join(parts) or "—"
 
 
 def versions(store: Store, dataset: str) -> pd.DataFrame:
@@ -67,17 +103,15 @@ def versions(store: Store, dataset: str) -> pd.DataFrame:
         m = v.manifest
         rows.append(
             {
-                "Versão": v.version,
-                "Atual": "sim" if v.current else "",
-                "Publicada em": local(m.get("published_at")),
-                "Execução": m.get("run_id") or "—",
-                "Parâmetros": json.dumps(m.get("parameters", {}), ensure_ascii=False),
-                "Linhas por tabela": ", ".join(
-                    f"{t}: {n}" for t, n in m.get("row_counts", {}).items()
-                ),
+                "Publicada em": m.get("published_at"),
+                "Situação": "em uso" if v.current else "anterior",
+                "Dados da fonte de": m.get("source_extracted_at"),
+                "Parâmetros": summarize_parameters(m.get("parameters", {})),
+                "Linhas": sum(m.get("row_counts", {}).values()),
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["Publicada em", "Situação", "Dados da fonte de", "Parâmetros", "Linhas"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def manifest_checks(store: Store, dataset: str) -> pd.DataFrame:
@@ -85,35 +119,32 @@ def manifest_checks(store: Store, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Verificação": c["name"],
+                "Verificação": pt_name(c),
                 "Resultado": "ok" if c["passed"] else "falhou",
-                "Detalhe": c["detail"],
+                "Detalhe": pt_detail(c.get("detail", "")) or "—",
             }
             for c in m.get("checks", [])
-        ]
+        ],
+        columns=["Verificação", "Resultado", "Detalhe"],
     )
 
 
-def runs_table(opstate: OpState, limit: int = 20) -> pd.DataFrame:
-    rows = []
+def runs_timeline(opstate: OpState, limit: int = 20) -> list[str]:
+    """One line per run, newest first: "Progresso de aprendizagem — 29/11/2026 05:00 · agendada · concluída em 2 min"."""
+    from .dash import runs
+
+    lines = []
     for r in recent_runs(opstate, limit=limit):
-        rows.append(
-            {
-                "Execução": r["run_id"],
-                "Job": r["job"],
-                "Situação": STATUS_PT.get(r["status"], r["status"]),
-                "Início": local(r["started_at"]),
-                "Duração (s)": "—"
-                if r["duration_s"] is None
-                else f"{r['duration_s']:.1f}".replace(".", ","),
-                "Publicou": ", ".join(json.loads(r["published"] or "[]")) or "—",
-                "Erro": r["error"] or "",
-            }
-        )
-    return pd.DataFrame(rows)
+        text = f"{dataset_title(r['job'])} — {runs.line(r)}"
+        if r["status"] == "failed":
+            text += ": nada foi publicado; os painéis seguem com a versão anterior"
+        lines.append(text)
+    return lines
 
 
 def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
+    from .dash import plots
+
     runs: list[dict[str, Any]] = list(reversed(recent_runs(opstate, limit=limit)))
     fig = go.Figure()
     for status, color in (("succeeded", "#2da44e"), ("failed", "#cf222e"), ("running", "#bf8700")):
@@ -121,65 +152,107 @@ def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=[local(r["started_at"]) for r in part],
-                y=[r["duration_s"] or 0 for r in part],
+                y=[(r["duration_s"] or 0) / 60 for r in part],
                 name=STATUS_PT[status],
                 marker_color=color,
-                customdata=[r["job"] for r in part],
-                hovertemplate="%{customdata}: %{y:.1f} s<extra></extra>",
+                customdata=[dataset_title(r["job"]) for r in part],
+                hovertemplate="%{customdata}: %{y:.1f} min<extra></extra>",
             )
         )
     fig.update_layout(
-        title="Execuções recentes (duração em segundos)",
+        title="Execuções recentes (duração em minutos)",
         height=300,
-        separators=",.",
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        margin={"l": 50, "r": 40, "t": 50, "b": 40},
         xaxis_type="category",
+        yaxis_title="Minutos",
     )
-    return fig
+    return plots.style(fig, counts=True)
 
 
 def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = None) -> Any:
     """The freshness dashboard: datasets, the chosen dataset's versions and checks, runs."""
+    import html
+
     import ipywidgets as widgets
 
     from .dash import identity, ui
+    from .dash.table import Column, Table
 
     store = store or identity.store()
     opstate = opstate or identity.opstate()
 
     names = visible_datasets(store, viewer)
-    overview = widgets.Output()
-    ui.show(
-        overview,
-        datasets_overview(store, viewer) if names else ui.message("Nenhum conjunto publicado."),
+    overview = Table(
+        [
+            Column("Conjunto", "Conjunto"),
+            Column("Publicado em", "Publicado em", kind="datetime"),
+            Column("Dados da fonte de", "Dados da fonte de", kind="datetime"),
+            Column("Linhas", "Linhas", kind="int"),
+            Column("Verificações", "Verificações"),
+        ],
+        caption="Conjuntos de dados publicados",
+        unit="conjuntos",
+        click_hint="clique em um conjunto para ver verificações e versões",
+        empty_text="Nenhum conjunto publicado.",
     )
-    runs = widgets.Output()
-    ui.show(runs, runs_chart(opstate), runs_table(opstate))
+    overview.frame = datasets_overview(store, viewer)
+    timeline = widgets.HTML(
+        "<ol class='painel-runs' aria-label='Execuções recentes'>"
+        + "".join(f"<li>{html.escape(t)}</li>" for t in runs_timeline(opstate))
+        + "</ol>"
+        if recent_runs(opstate, limit=1)
+        else ui.message("Nenhuma execução registrada ainda.")
+    )
+    chart = widgets.Output()
+    ui.show(chart, runs_chart(opstate))
+    head = [
+        widgets.HTML("<h3>Conjuntos publicados</h3>"),
+        overview,
+    ]
+    tail = [widgets.HTML("<h3>Execuções</h3>"), timeline, chart]
     if not names:
-        return widgets.VBox([overview, runs])
-    picker = widgets.Dropdown(options=names, value=names[0], description="Conjunto:")
-    detail = widgets.Output()
+        return widgets.VBox(head + tail)
+    options = [(dataset_title(n), n) for n in names]
+    picker = widgets.Dropdown(options=options, value=names[0], description="Conjunto:")
+    checks = Table(
+        [
+            Column("Verificação", "Verificação"),
+            Column("Resultado", "Resultado"),
+            Column("Detalhe", "Detalhe"),
+        ],
+        caption="Verificações da versão em uso",
+        unit="verificações",
+    )
+    kept = Table(
+        [
+            Column("Publicada em", "Publicada em", kind="datetime"),
+            Column("Situação", "Situação"),
+            Column("Dados da fonte de", "Dados da fonte de", kind="datetime"),
+            Column("Parâmetros", "Parâmetros"),
+            Column("Linhas", "Linhas", kind="int"),
+        ],
+        caption="Versões guardadas",
+        unit="versões",
+    )
+    errors = widgets.Output()
 
-    @ui.guarded(detail)
+    @ui.guarded(errors)
     def refresh(change: object = None) -> None:
-        dataset = ui.choose(picker.value, names, fallback=names[0])
-        ui.show(
-            detail,
-            "<h3>Verificações da versão atual</h3>",
-            manifest_checks(store, dataset),
-            "<h3>Versões guardadas</h3>",
-            versions(store, dataset),
-        )
+        dataset = ui.choose(picker.value, options, fallback=names[0])
+        checks.frame = manifest_checks(store, dataset)
+        kept.frame = versions(store, dataset)
 
     picker.observe(refresh, names="value")
+    overview.on_row_click(lambda record: setattr(picker, "value", record["dataset"]))
     refresh()
     return widgets.VBox(
         [
-            widgets.HTML("<h3>Conjuntos publicados</h3>"),
-            overview,
-            widgets.HTML("<h3>Execuções</h3>"),
-            runs,
+            *head,
+            widgets.HTML("<h3>Detalhes de um conjunto</h3>"),
             picker,
-            detail,
+            checks,
+            kept,
+            errors,
+            *tail,
         ]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,122 @@ def test_other_cells_keep_the_executor_timeout() -> None:
         timeout({"cell_type": "code", "source": "from painel import dash\ndash.warm_up()"}) == 120
     )
     assert timeout({"cell_type": "code", "source": "x = renderer"}) == 120
+
+
+# ---- pt-BR formats -----------------------------------------------------------------------------
+def test_numbers_dates_and_weeks_in_pt_br() -> None:
+    import datetime as dt
+
+    from painel.dash import fmt
+
+    assert fmt.number(4700) == "4.700" and fmt.number(4, 1) == "4,0"
+    assert fmt.number(1234567.891, 2) == "1.234.567,89" and fmt.number(-0.01, 1) == "0,0"
+    assert fmt.number(float("nan")) == "—" and fmt.number(None) == "—"
+    assert fmt.signed(2.5) == "+2,5" and fmt.signed(-1) == "-1,0" and fmt.signed(0) == "0,0"
+    assert fmt.percent(45.0) == "45,0%" and fmt.percent(None) == "—"
+    assert fmt.date(dt.date(2026, 11, 23)) == "23/11/2026"
+    # naive instants are UTC; shown in São Paulo (UTC-3)
+    assert fmt.datetime("2026-11-29T08:05:00+00:00") == "29/11/2026 05:05"
+    assert fmt.datetime(dt.datetime(2026, 11, 29, 8, 5)) == "29/11/2026 05:05"
+    assert fmt.week("2026-W48") == "Sem. 48 · 23/11–29/11"
+    assert fmt.week("2026-W01", year=True) == "Sem. 1 · 29/12–04/01/2026"
+    assert fmt.week("not a week") == "not a week"
+    assert fmt.plural(1, "aluno", "alunos") == "1 aluno" and fmt.plural(1124, "a", "as") == "1.124 as"
+
+
+def test_checks_and_parameters_are_said_in_portuguese() -> None:
+    from painel.checks import pt_detail, pt_name
+    from painel.freshness import summarize_parameters
+
+    assert pt_name({"name": "progress_weekly unique on (week, student_id)"}) == (
+        "Sem repetições em progress_weekly por (week, student_id)"
+    )
+    assert pt_name({"name": "weeks is not empty"}) == "A tabela weeks tem linhas"
+    assert pt_name({"name": "x", "label": "Rótulo próprio"}) == "Rótulo próprio"
+    assert pt_name({"name": "something custom"}) == "something custom"
+    assert pt_detail("12 rows") == "12 linhas"
+    assert pt_detail("3 duplicated keys") == "3 chaves repetidas"
+    assert pt_detail("4 rows of unknown classes") == "4 linhas com problema"
+    assert pt_detail("students: 2 nulls, week: 1 nulls") == "students: 2 vazios, week: 1 vazios"
+    text = summarize_parameters(
+        {
+            "week": "2026-W48",
+            "base_url": "https://escola.cademi.com.br/api/v1",
+            "api_key_env": "CADEMI_API_KEY",
+            "tracks": {"a": 1, "b": 2},
+            "allow_past_week": False,
+            "per_second": 2.0,
+            "max_failed_share": 0.02,
+        }
+    )
+    assert text == (
+        "week: Sem. 48 · 23/11–29/11; tracks: 2 itens; allow_past_week: não; "
+        "per_second: 2; max_failed_share: 0,02"
+    )
+
+
+# ---- the table's server side ---------------------------------------------------------------------
+def make_table() -> tuple[Any, list[dict[str, Any]]]:
+    import pandas as pd
+
+    from painel.dash.table import Column, Table
+
+    names = ["Conceição Silva", "ana dias", "Bruno Reis", "Álvaro Souza"] * 15
+    df = pd.DataFrame(
+        {
+            "id": range(60),
+            "Aluno": names,
+            "Progresso": [float(i % 7) * 10.5 for i in range(60)],
+            "Início": pd.to_datetime(["2026-11-23"] * 60),
+        }
+    )
+    table = Table(
+        [
+            Column("Aluno", "Aluno"),
+            Column("Progresso", "Progresso (%)", kind="decimal"),
+            Column("Início", "Início", kind="date"),
+        ],
+        page_size=25,
+    )
+    clicked: list[dict[str, Any]] = []
+    table.on_row_click(clicked.append)
+    table.frame = df
+    return table, clicked
+
+
+def test_table_pages_sorts_searches_and_formats() -> None:
+    table, _ = make_table()
+    assert (table.total, table.unfiltered, len(table.rows)) == (60, 60, 25)
+    assert table.rows[0] == ["Conceição Silva", "0,0", "23/11/2026"]
+    table.page = 2
+    assert len(table.rows) == 10
+    table.sort, table.descending = "Progresso", True
+    assert table.page == 0 and table.rows[0][1] == "63,0"
+    values = [float(r[1].replace(",", ".")) for r in table.rows]
+    assert values == sorted(values, reverse=True)
+    table.search = "CONCEICAO"
+    assert table.total == 15 and all(r[0] == "Conceição Silva" for r in table.rows)
+    table.search = "alvaro souza"
+    assert table.total == 15 and table.unfiltered == 60
+    assert len(table.view()) == 15  # what an export writes: searched and sorted, every page
+
+
+def test_table_refuses_what_a_hostile_client_sends() -> None:
+    table, clicked = make_table()
+    table.sort = "id"  # not a column of the table: ignored
+    assert table.sort == ""
+    table.page = -3
+    assert table.page == 0
+    table.page = 10_000
+    assert table.page == 2  # the last page
+    table.page_size = 10**6
+    assert table.page_size == 25
+    table.search = "x" * 10_000
+    assert len(table.search) == 100
+    table.search = ""
+    for bad in (99, -1, "0", None, True, 1.5):
+        table._on_message(table, {"event": "row", "index": bad}, [])
+    assert clicked == []
+    table.page = 1
+    table._on_message(table, {"event": "row", "index": 3}, [])
+    assert [c["id"] for c in clicked] == [28] and table.selected == 3

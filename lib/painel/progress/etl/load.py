@@ -126,11 +126,13 @@ def load_week(job: Job, build: Build) -> None:
             "every row's class is registered",
             "SELECT count(*) = 0, count(*) || ' rows of unknown classes' FROM progress_weekly "
             "WHERE tag_id NOT IN (SELECT tag_id FROM classes)",
+            label="Toda linha é de uma turma cadastrada",
         ),
         checks.sql(
             "one week per ISO week label",
             "SELECT count(*) = 0, count(*) || ' rows whose week_start is not their week''s Monday' "
             "FROM progress_weekly WHERE strftime(week_start, '%G-W%V') <> week OR isodow(week_start) <> 1",
+            label="Cada semana começa na sua segunda-feira",
         ),
     )
 
