@@ -7,7 +7,6 @@ by their titles, checks by what they mean, parameters summarised, runs as a time
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,9 +81,7 @@ def summarize_parameters(parameters: dict[str, Any]) -> str:
             shown = "sim" if value else "não"
         elif isinstance(value, (int, float)):
             shown = fmt.number(value, 0 if float(value).is_integer() else 2)
-        elif isinstance(value, dict):
-            shown = fmt.plural(len(value), "item", "itens")
-        elif isinstance(value, list):
+        elif isinstance(value, (dict, list)):
             shown = fmt.plural(len(value), "item", "itens")
         elif value is None or value == "":
             shown = "—"
