@@ -7,6 +7,7 @@ by their titles, checks by what they mean, parameters summarised, runs as a time
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -126,13 +127,27 @@ def manifest_checks(store: Store, dataset: str) -> pd.DataFrame:
     )
 
 
+def job_title(run: dict[str, Any]) -> str:
+    """A run's job by the title of what it publishes ("Progresso de aprendizagem")."""
+    try:
+        published = json.loads(run.get("published") or "[]")
+    except ValueError:
+        published = []
+    for item in published:
+        title = dataset_title(str(item).split("@", 1)[0])
+        if title != str(item).split("@", 1)[0]:
+            return title
+    title = dataset_title(run["job"])
+    return title if title != run["job"] else f"carga {run['job']}"
+
+
 def runs_timeline(opstate: OpState, limit: int = 20) -> list[str]:
     """One line per run, newest first: "Progresso de aprendizagem — 29/11/2026 05:00 · agendada · concluída em 2 min"."""
     from .dash import runs
 
     lines = []
     for r in recent_runs(opstate, limit=limit):
-        text = f"{dataset_title(r['job'])} — {runs.line(r)}"
+        text = f"{job_title(r)} — {runs.line(r)}"
         if r["status"] == "failed":
             text += ": nada foi publicado; os painéis seguem com a versão anterior"
         lines.append(text)
@@ -147,12 +162,16 @@ def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
     for status, color in (("succeeded", "#2da44e"), ("failed", "#cf222e"), ("running", "#bf8700")):
         part = [r for r in runs if r["status"] == status]
         fig.add_trace(
-            go.Bar(
-                x=[local(r["started_at"]) for r in part],
+            go.Scatter(
+                x=[
+                    datetime.fromisoformat(r["started_at"]).astimezone(TZ).replace(tzinfo=None)
+                    for r in part
+                ],
                 y=[(r["duration_s"] or 0) / 60 for r in part],
+                mode="markers",
+                marker={"color": color, "size": 10},
                 name=STATUS_PT[status],
-                marker_color=color,
-                customdata=[dataset_title(r["job"]) for r in part],
+                customdata=[f"{job_title(r)}, {local(r['started_at'])}" for r in part],
                 hovertemplate="%{customdata}: %{y:.1f} min<extra></extra>",
             )
         )
@@ -160,7 +179,7 @@ def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
         title="Execuções recentes (duração em minutos)",
         height=300,
         margin={"l": 50, "r": 40, "t": 50, "b": 40},
-        xaxis_type="category",
+        xaxis_tickformat="%d/%m %H:%M",
         yaxis_title="Minutos",
     )
     return plots.style(fig, counts=True)

@@ -36,6 +36,8 @@ def trigger(run: dict[str, Any]) -> str:
         return f"manual ({raw.split(':', 1)[1]})"
     if raw == "manual":
         return "manual"
+    if raw == "demo":
+        return "preparação da demonstração"
     return raw or fmt.EMPTY
 
 

@@ -170,7 +170,8 @@ function render({ model, el }) {
     where.textContent = `Página ${NUM.format(page + 1)} de ${NUM.format(pages())}`;
     first.disabled = prev.disabled = page <= 0;
     next.disabled = last.disabled = page >= pages() - 1;
-    pager.hidden = total <= size && page === 0;
+    pager.style.display = total <= size && page === 0 ? "none" : "";
+    top.style.display = all <= 10 && !model.get("search") ? "none" : "";
     sizeSelect();
   }
   function sizeSelect() {
