@@ -101,12 +101,15 @@ def week_bounds(week: str) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
-def week(week_id: str, *, year: bool = False) -> str:
-    """ISO week "2026-W48" → "Sem. 48 · 23/11–29/11" (with ``year``: "… /2026")."""
+def week(week_id: str, *, year: bool = False, short: bool = False) -> str:
+    """ISO week "2026-W48" → "Sem. 48 · 23/11–29/11" (``year``: "…/2026"; ``short``, for
+    axes: "Sem. 48 · 23/11")."""
     try:
         monday, sunday = week_bounds(week_id)
     except ValueError:
         return str(week_id)
+    if short:
+        return f"Sem. {monday.isocalendar().week} · {monday:%d/%m}"
     label = f"Sem. {monday.isocalendar().week} · {monday:%d/%m}–{sunday:%d/%m}"
     return label + (f"/{sunday.year}" if year else "")
 

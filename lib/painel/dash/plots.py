@@ -145,6 +145,7 @@ def style(fig: go.Figure, *, counts: bool = False) -> go.Figure:
         title_x=0.0,
         title_xanchor="left",
         modebar_orientation="v",
+        title_font_size=15,
         dragmode="zoom",
         font_family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
     )

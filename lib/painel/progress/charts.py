@@ -26,7 +26,7 @@ def _layout(
 
 def _weeks(values: pd.Series) -> list[str]:
     """ISO weeks as axis labels: "Sem. 48 · 23/11–29/11"."""
-    return [fmt.week(str(w)) for w in values]
+    return [fmt.week(str(w), short=True) for w in values]
 
 
 def _empty(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
@@ -54,7 +54,7 @@ def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> go
         )
     )
     if selected_week is not None and selected_week in set(df["week"]):
-        fig.add_vline(x=fmt.week(selected_week), line_dash="dot", line_color="#888")
+        fig.add_vline(x=fmt.week(selected_week, short=True), line_dash="dot", line_color="#888")
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     fig.update_xaxes(title="Semana", type="category")
     return _empty(_layout(fig, title, "Progresso médio"), df)

@@ -194,7 +194,7 @@ class ProgressPage:
             self.groups,
             charts.groups_chart(
                 grp,
-                f"Situação dos alunos na {fmt.week(f.week or '')} (ritmo: {pace_label(pace)})",
+                f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}",
             ),
         )
         self.refresh_trend(f)
