@@ -151,6 +151,11 @@ REJECTED: dict[str, tuple[list[str], str]] = {
         ["5003", "analista", "1"],
         f"Turma 01 of track {ANALISTA} is already registered with tag 5001",
     ),
+    "tag named for another track": (
+        ["5003", "cientista", "3"],
+        "tag 5003 is named 'Turma 03 - Analista' in Cademi, which names track 'analista', "
+        "not 'cientista'",
+    ),
     "Cademi down": (
         ["5003", "analista", "3"],
         "could not check the tag in Cademi (GET /tag: connection dropped after 2 attempts); "
@@ -221,6 +226,35 @@ def test_tags_remove_then_list_all_shows_it_removed(pcli: Any) -> None:
     bad = pcli.run("tags", "remove", "x5", timeout=60)
     assert bad.returncode == 2
     assert pcli.one_line_error(bad.stderr) == "painel: TAG must be an integer (got 'x5')"
+
+
+def test_tags_change_corrects_a_class_and_records_who(pcli: Any) -> None:
+    assert add(pcli, "5001", "analista", "1").returncode == 0
+    assert add(pcli, "5003", "analista", "3").returncode == 0
+    changed = pcli.run(
+        "tags",
+        "change",
+        "5001",
+        "--track",
+        "analista",
+        "--class",
+        "11",
+        "--by",
+        "coord.ana",
+        timeout=60,
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout == "tag 5001 (Turma 01 - Analista) is now Turma 11 of track analista\n"
+    row = {r["tag_id"]: r for r in tags_json(pcli)}[5001]
+    assert (row["class_number"], row["changed_by"]) == (11, "coord.ana") and row["changed_at"]
+    taken = pcli.run("tags", "change", "5001", "--track", "analista", "--class", "3", timeout=60)
+    assert taken.returncode == 2
+    assert pcli.one_line_error(taken.stderr) == (
+        f"painel: Turma 03 of track {ANALISTA} is already registered with tag 5003"
+    )
+    wrong = pcli.run("tags", "change", "5001", "--track", "cientista", "--class", "11", timeout=60)
+    assert wrong.returncode == 2 and "names track 'analista'" in wrong.stderr
+    assert {r["tag_id"]: r for r in tags_json(pcli)}[5001]["class_number"] == 11
 
 
 def test_a_removed_tag_can_be_registered_again_for_its_class(pcli: Any) -> None:
