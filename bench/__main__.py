@@ -178,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                 rate["wall_over_floor"] <= 1.10
             )
             targets["progress collection: zero refusals"] = rate["refusals"] == 0
+            loaded = results["progress.rate_under_load"]
+            targets["progress collection under CPU load: zero refusals"] = (
+                loaded["scaled_loaded_refusals"] == 0 and loaded["real_loaded_refusals"] == 0
+            )
         if "startup" in wanted:
             from bench import startup
 
