@@ -10,7 +10,7 @@ PORT ?= 8866
 export PAINEL_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data serve test test-unit test-web test-browser nbval bench lint format clean
+.PHONY: help install demo demo-data lab serve test test-unit test-web test-browser nbval bench lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ demo-data: $(STAMP) ## demo users, sources and each domain's first published ver
 
 demo: demo-data ## set everything up and serve the dashboards on demo data at http://$(HOST):$(PORT)
 	$(BIN)/painel demo serve --host $(HOST) --port $(PORT)
+
+lab: $(STAMP) ## JupyterLab on the project; dashboards render as AS=<user> (default analista), ETL writes to a scratch store
+	$(BIN)/painel lab --as $(or $(AS),analista)
 
 serve: $(STAMP) ## serve the dashboards on the current data directory
 	$(BIN)/painel serve --host $(HOST) --port $(PORT)

@@ -61,7 +61,10 @@ _PT_DETAILS = [
     (r"(\d+) duplicated keys", r"\1 chaves repetidas"),
     (r"(\d+) rows outside \[(.*), (.*)\]", r"\1 linhas fora de [\2, \3]"),
     (r"undeclared: (.*)", r"não declaradas: \1"),
-    (r"check query failed: .*", "a consulta da verificação falhou (detalhe no registro da execução)"),
+    (
+        r"check query failed: .*",
+        "a consulta da verificação falhou (detalhe no registro da execução)",
+    ),
     (r"(\d+) rows .+", r"\1 linhas com problema"),
 ]
 

@@ -268,6 +268,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from .lab import run
+
+    return run(_paths(), args.as_user, args.port, not args.no_browser, dry_run=args.dry_run)
+
+
 # ---- users --------------------------------------------------------------------------------
 def _read_password(args: argparse.Namespace, prompt: str = "password: ") -> str:
     if args.password_stdin:
@@ -477,6 +483,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE.json", help="settings layered over voila.json (same format)"
     )
     srv.set_defaults(fn=cmd_serve)
+
+    lab = sub.add_parser(
+        "lab",
+        help="JupyterLab on the project, for writing panels and jobs",
+        description="Open JupyterLab on the project with painel's environment as the kernel. "
+        "Dashboard notebooks run there render as --as USER (change it in a cell with "
+        "dash.view_as('USER')); ETL notebooks write to a scratch store under "
+        "<PAINEL_HOME>/lab/store, never the published one.",
+    )
+    lab.add_argument(
+        "--as",
+        dest="as_user",
+        default="analista",
+        metavar="USER",
+        help="whose view dashboards show",
+    )
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--no-browser", action="store_true")
+    lab.add_argument("--dry-run", action="store_true", help="print the JupyterLab command and exit")
+    lab.set_defaults(fn=cmd_lab)
 
     users = sub.add_parser("users", help="manage dashboard users, roles and grants")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")

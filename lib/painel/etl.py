@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .config import Paths
 from .runctx import RunContext
 from .store import Build, Store
+from .wire import SCRATCH_STORE_ENV
 
 
 def paths() -> Paths:
@@ -14,7 +16,10 @@ def paths() -> Paths:
 
 
 def store() -> Store:
-    return Store(paths().store)
+    """The store ETL notebooks build into: the published one, or under ``painel lab`` a
+    scratch store (``PAINEL_SCRATCH_STORE``), so trying a job never changes what users see."""
+    scratch = os.environ.get(SCRATCH_STORE_ENV)
+    return Store(scratch) if scratch else Store(paths().store)
 
 
 def build(dataset: str, *, carry_over: bool = False) -> Build:

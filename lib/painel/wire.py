@@ -16,6 +16,9 @@ RENDER_TIMEOUT_ENV = (
     "PAINEL_RENDER_TIMEOUT"  # seconds a page may take to build once its visitor came
 )
 
+LAB_ENV = "PAINEL_LAB"  # set by `painel lab`: a JupyterLab kernel, never a served dashboard
+SCRATCH_STORE_ENV = "PAINEL_SCRATCH_STORE"  # `painel lab`: where ETL notebooks write instead
+
 # What Voilà and painel put into a dashboard kernel's environment for one request: a process
 # a kernel starts (a background ETL run) must not inherit any of it.
 _KERNEL_ONLY_PREFIXES = ("VOILA_", "HTTP_", "SERVER_", "QUERY_STRING", "SCRIPT_NAME", "PATH_INFO")
@@ -26,5 +29,6 @@ def without_request_state(environ: Mapping[str, str]) -> dict[str, str]:
     return {
         k: v
         for k, v in environ.items()
-        if not k.startswith(_KERNEL_ONLY_PREFIXES) and k not in (KERNEL_TOKEN_ENV, TEST_USER_ENV)
+        if not k.startswith(_KERNEL_ONLY_PREFIXES)
+        and k not in (KERNEL_TOKEN_ENV, TEST_USER_ENV, LAB_ENV, SCRATCH_STORE_ENV)
     }

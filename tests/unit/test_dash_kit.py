@@ -74,7 +74,9 @@ def test_numbers_dates_and_weeks_in_pt_br() -> None:
     assert fmt.week("2026-W48") == "Sem. 48 · 23/11–29/11"
     assert fmt.week("2026-W01", year=True) == "Sem. 1 · 29/12–04/01/2026"
     assert fmt.week("not a week") == "not a week"
-    assert fmt.plural(1, "aluno", "alunos") == "1 aluno" and fmt.plural(1124, "a", "as") == "1.124 as"
+    assert (
+        fmt.plural(1, "aluno", "alunos") == "1 aluno" and fmt.plural(1124, "a", "as") == "1.124 as"
+    )
 
 
 def test_checks_and_parameters_are_said_in_portuguese() -> None:

@@ -20,7 +20,15 @@ from typing import Any
 
 from ..store import NoVersion
 from ..wire import RENDER_TIMEOUT_ENV
-from .identity import IdentityError, current_viewer, open_dataset, opstate, store, under_voila
+from .identity import (
+    IdentityError,
+    current_viewer,
+    open_dataset,
+    opstate,
+    store,
+    under_voila,
+    view_as,
+)
 
 log = logging.getLogger("painel.dash")
 
@@ -100,6 +108,7 @@ __all__ = [
     "opstate",
     "render",
     "store",
+    "view_as",
     "warm_up",
 ]
 

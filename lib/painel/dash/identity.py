@@ -31,6 +31,7 @@ __all__ = [
     "opstate",
     "store",
     "under_voila",
+    "view_as",
     "wait_for_request",
 ]
 
@@ -79,6 +80,17 @@ def wait_for_request() -> None:
             time.sleep(min(2.0**failures, 10.0))
     for key, value in json.loads(payload).items():
         os.environ[key] = value
+
+
+def view_as(username: str) -> None:
+    """In JupyterLab (``painel lab``), render the next panels as ``username``.
+
+    Refused under Voilà: a served dashboard's identity only ever comes from the login.
+    """
+    if under_voila():
+        raise IdentityError("view_as is for JupyterLab; a served dashboard uses the login")
+    load_viewer(opstate(), username)  # an unknown or disabled user fails here, by name
+    os.environ[TEST_USER_ENV] = username
 
 
 def _paths() -> Paths:

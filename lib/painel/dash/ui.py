@@ -196,6 +196,7 @@ class Drill(widgets.HBox):
                 crumb.add_class("painel-crumb")
                 crumb.on_click(lambda _b, d=depth: self.go(d))
                 parts.append(crumb)
-        for old in self.children:
-            old.close()
+        old: tuple[Any, ...] = tuple(getattr(self, "children", ()))
         self.children = parts
+        for widget in old:
+            widget.close()

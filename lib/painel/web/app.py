@@ -38,7 +38,14 @@ from voila.tornado.treehandler import TornadoVoilaTreeHandler
 from ..auth import Sessions, Users
 from ..config import HOME_ENV, PROJECT_ENV, ConfigError, Paths
 from ..opstate import OpState
-from ..wire import KERNEL_TOKEN_ENV, RENDER_TIMEOUT_ENV, TEST_USER_ENV, USER_HEADER
+from ..wire import (
+    KERNEL_TOKEN_ENV,
+    LAB_ENV,
+    RENDER_TIMEOUT_ENV,
+    SCRATCH_STORE_ENV,
+    TEST_USER_ENV,
+    USER_HEADER,
+)
 from .auth import PainelAuthorizer, PainelIdentityProvider
 from .catalog import Catalog
 from .handlers import (
@@ -248,7 +255,8 @@ def make_app(
         raise ConfigError(f"no dashboards folder at {paths.dashboards}")
     # Kernels inherit this process's environment: give them the data and project dirs and
     # the request-info token, and never the test-only identity variable.
-    os.environ.pop(TEST_USER_ENV, None)
+    for name in (TEST_USER_ENV, LAB_ENV, SCRATCH_STORE_ENV):
+        os.environ.pop(name, None)
     os.environ[HOME_ENV] = str(paths.home)
     os.environ[PROJECT_ENV] = str(paths.project)
     os.environ[KERNEL_TOKEN_ENV] = secrets.token_urlsafe(24)
