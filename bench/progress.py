@@ -224,7 +224,7 @@ def bench_filter_latency(work: Path, repeats: int = 6) -> dict[str, Any]:
         out[f"{name}_refresh_s_p50"] = statistics.median(timings)
         out[f"{name}_refresh_s_p95"] = _pct(timings, 0.95)
         t = time.perf_counter()
-        page.make_export()
+        page.export_shown_week()
         out[f"{name}_excel_export_s"] = time.perf_counter() - t
         out[f"{name}_table_rows"] = len(page.table_frame())
     return out

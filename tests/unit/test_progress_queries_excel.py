@@ -433,3 +433,27 @@ def test_excel_export_of_an_empty_table(tutor: ScopedDataset) -> None:
     meta = dict(tuple(c.value for c in r) for r in wb["Filtros"].iter_rows())
     assert meta["Linhas"] == 0 and meta["Exportado por"] == "tutora"
     assert isinstance(meta["Exportado em (horário de Brasília)"], dt.datetime)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(week=W11),
+        Filters(week=W10),
+        Filters(week=W11, track="cientista"),
+        Filters(week=W11, product_id=2102),
+        Filters(week=W12),
+    ],
+)
+@pytest.mark.parametrize("pace", [2.5, 8.0, 25.0])
+def test_summarize_matches_the_kpi_and_group_queries(
+    admin: ScopedDataset, filters: Filters, pace: float
+) -> None:
+    k, grp = queries.summarize(queries.student_table(admin, filters, pace))
+    expected = queries.kpis(admin, filters)
+    assert k["students"] == expected["students"] and k["classes"] == expected["classes"]
+    if expected["avg_progress"] is None:
+        assert k["avg_progress"] is None
+    else:
+        assert k["avg_progress"] == pytest.approx(expected["avg_progress"])
+    assert grp.equals(queries.groups(admin, filters, pace))

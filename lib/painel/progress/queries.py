@@ -35,13 +35,20 @@ class Filters:
     tag_id: int | None = None
     product_id: int | None = None
 
-    def params(self) -> dict[str, object]:
+    def params(self, since: str | None = None, until: str | None = None) -> dict[str, object]:
+        """Query parameters; ``since``/``until`` limit the weeks read (None: all weeks)."""
         return {
             "week": self.week,
             "track": self.track,
             "tag": self.tag_id,
             "product": self.product_id,
+            "since": since,
+            "until": until,
         }
+
+    def week_only(self) -> dict[str, object]:
+        """Parameters reading the selected week only (DuckDB skips the other weeks' blocks)."""
+        return self.params(since=self.week, until=self.week)
 
 
 def _sql(ds: ScopedDataset, query: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
@@ -51,7 +58,7 @@ def _sql(ds: ScopedDataset, query: str, params: Mapping[str, object] | None = No
 
 
 _BASE = """
-WITH f AS (
+WITH f AS MATERIALIZED (
     SELECT w.week, w.week_start, w.student_id, w.tag_id, w.product_id, w.progress_pct,
            w.lessons_watched, w.lessons_completed, c.class_name, c.track, c.track_name, c.start_week,
            p.product_name, p.position
@@ -61,6 +68,8 @@ WITH f AS (
     WHERE ($track IS NULL OR c.track = $track)
       AND ($tag IS NULL OR w.tag_id = $tag)
       AND ($product IS NULL OR w.product_id = $product)
+      AND ($since IS NULL OR w.week >= $since)
+      AND ($until IS NULL OR w.week <= $until)
 )
 """
 
@@ -106,7 +115,7 @@ def kpis(ds: ScopedDataset, f: Filters) -> dict[str, Any]:
         _BASE + "SELECT count(DISTINCT student_id) AS students, count(DISTINCT tag_id) AS classes, "
         "(SELECT avg(pct) FROM (SELECT any_value(progress_pct) AS pct FROM f WHERE week = $week "
         "GROUP BY student_id, product_id)) AS avg_progress FROM f WHERE week = $week",
-        f.params(),
+        f.week_only(),
     ).iloc[0]
     return {
         "students": int(row["students"]),
@@ -165,7 +174,7 @@ def groups(ds: ScopedDataset, f: Filters, pace: float) -> pd.DataFrame:
         + ", "
         + _situation_sql()
         + " SELECT situation, count(*) AS students FROM sit GROUP BY ALL",
-        {**f.params(), "pace": float(pace)},
+        {**f.week_only(), "pace": float(pace)},
     )
     counts = dict(zip(df["situation"], df["students"], strict=True))
     return pd.DataFrame(
@@ -183,11 +192,11 @@ def student_table(
     order = SORTS.get(sort, SORTS["Aluno"])
     if descending:
         order = ", ".join(part.strip() + " DESC" for part in order.split(","))
+    prev = previous_week(ds, f.week)
     return _sql(
         ds,
         _BASE + ", " + _situation_sql() + ", "
-        "prev AS (SELECT student_id, tag_id, product_id, progress_pct FROM f WHERE week = "
-        "(SELECT max(week) FROM progress_weekly WHERE week < $week)) "
+        "prev AS (SELECT student_id, tag_id, product_id, progress_pct FROM f WHERE week = $prev) "
         'SELECT f.week AS "Semana", f.week_start AS "Início da semana", f.class_name AS "Turma", '
         'f.track_name AS "Trilha", f.product_name AS "Curso", s.name AS "Aluno", '
         'f.student_id AS "ID Cademi", f.progress_pct AS "Progresso (%)", '
@@ -198,7 +207,40 @@ def student_table(
         "JOIN sit USING (student_id, tag_id) "
         "LEFT JOIN prev USING (student_id, tag_id, product_id) "
         f'WHERE f.week = $week ORDER BY {order}, "ID Cademi", f.position',
-        {**f.params(), "pace": float(pace)},
+        {**f.params(since=prev or f.week, until=f.week), "prev": prev, "pace": float(pace)},
+    )
+
+
+def previous_week(ds: ScopedDataset, week: str | None) -> str | None:
+    """The published week before ``week`` (None for the first)."""
+    if week is None:
+        return None
+    value = _sql(ds, "SELECT max(week) AS w FROM weeks WHERE week < $week", {"week": week}).iloc[
+        0, 0
+    ]
+    return None if pd.isna(value) else str(value)
+
+
+def summarize(table: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`kpis` and :func:`groups` from the week's :func:`student_table` (same filters and
+    pace), without querying again: the page's filter changes need one query, not three."""
+    if table.empty:
+        k: dict[str, Any] = {"students": 0, "classes": 0, "avg_progress": None}
+    else:
+        per_course = table.groupby(["ID Cademi", "Curso"], sort=False)["Progresso (%)"].first()
+        classes = table.drop_duplicates(["Turma", "Trilha"])
+        k = {
+            "students": int(table["ID Cademi"].nunique()),
+            "classes": len(classes),
+            "avg_progress": float(per_course.mean()),
+        }
+    pairs = table.drop_duplicates(["ID Cademi", "Turma", "Trilha"])
+    counts = pairs["Situação"].value_counts()
+    return k, pd.DataFrame(
+        {
+            "situation": [ON_TRACK, BEHIND, NOT_STARTED],
+            "students": [int(counts.get(s, 0)) for s in (ON_TRACK, BEHIND, NOT_STARTED)],
+        }
     )
 
 
@@ -209,7 +251,7 @@ def student_options(ds: ScopedDataset, f: Filters) -> list[tuple[str, int]]:
         _BASE
         + "SELECT DISTINCT s.student_id, s.name FROM f JOIN students s USING (student_id, tag_id) "
         "WHERE f.week = $week ORDER BY s.name, s.student_id",
-        f.params(),
+        f.week_only(),
     )
     return [(f"{r.name} ({r.student_id})", int(r.student_id)) for r in df.itertuples()]
 

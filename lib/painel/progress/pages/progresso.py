@@ -96,6 +96,7 @@ class ProgressPage:
         self.export_all = Download("Exportar Excel (todas as semanas)", self.export_all_weeks)
         self.journey = widgets.Output()
         self.journey_student: int | None = None
+        self._overall: dict[tuple[Any, ...], pd.DataFrame] = {}
         self._set_dependent_options(ALL)
         self._busy = False
 
@@ -170,9 +171,8 @@ class ProgressPage:
     def refresh_all(self, change: object = None) -> None:
         f = self.filters()
         pace = self.pace_value()
-        k = queries.kpis(self.ds, f)
-        avg = fmt.percent(k["avg_progress"])
-        grp = queries.groups(self.ds, f, pace)
+        week_table = queries.student_table(self.ds, f, pace)  # one query feeds KPIs, groups, table
+        k, grp = queries.summarize(week_table)
         counts = dict(zip(grp["situation"], grp["students"], strict=True))
         pairs = int(sum(counts.values()))
         note = (
@@ -185,20 +185,22 @@ class ProgressPage:
         self.kpis.children = [
             ui.kpi("Total de alunos", fmt.number(k["students"]), note),
             ui.kpi("Total de turmas", fmt.number(k["classes"])),
-            ui.kpi("Média de progresso", avg),
+            ui.kpi("Média de progresso", fmt.percent(k["avg_progress"])),
             ui.kpi(queries.ON_TRACK, fmt.number(counts[queries.ON_TRACK]), situation_note),
             ui.kpi(queries.BEHIND, fmt.number(counts[queries.BEHIND]), situation_note),
             ui.kpi(queries.NOT_STARTED, fmt.number(counts[queries.NOT_STARTED]), situation_note),
         ]
         ui.show(
             self.groups,
-            charts.groups_chart(
-                grp,
-                f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}",
-            ),
+            charts.groups_chart(grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"),
         )
         self.refresh_trend(f)
-        self.refresh_table(f)
+        situation = self.situation()
+        self.table.frame = (
+            week_table[week_table["Situação"] == situation].reset_index(drop=True)
+            if situation
+            else week_table
+        )
 
     def refresh_trend(self, f: Filters | None = None) -> None:
         f = f or self.filters()
@@ -207,8 +209,12 @@ class ProgressPage:
                 queries.class_by_week(self.ds, f), "Progresso médio por turma ao longo das semanas"
             )
         else:
+            # every week: the week and the pace do not change it, so it is read once per filter
+            key = (f.track, f.tag_id, f.product_id)
+            if key not in self._overall:
+                self._overall[key] = queries.overall_by_week(self.ds, f)
             fig = charts.overall_chart(
-                queries.overall_by_week(self.ds, f), f.week, "Progresso médio ao longo das semanas"
+                self._overall[key], f.week, "Progresso médio ao longo das semanas"
             )
         ui.show(self.trend, fig)
 
