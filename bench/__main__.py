@@ -145,11 +145,12 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [foundation] [progress] [startup]`` (default: all three)."""
+    """``python -m bench [foundation] [progress] [startup] [panels]`` (default: all four)."""
     wanted = set(argv if argv is not None else sys.argv[1:]) or {
         "foundation",
         "progress",
         "startup",
+        "panels",
     }
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
@@ -195,12 +196,23 @@ def main(argv: list[str] | None = None) -> int:
             targets["a dashboard kernel loads no argon2"] = not results["startup.kernel_import"][
                 "loads_argon2"
             ]
+        if "panels" in wanted:
+            from bench import panels
+
+            for section, values in panels.run(work).items():
+                results[f"panels.{section}"] = values
+            targets["click to usable panel <= 0.8 s p50"] = (
+                results["panels.click"]["p50_all"] <= 0.8
+            )
+            targets["filter change to chart (1M rows) <= 150 ms p95"] = (
+                results["panels.filter"]["filter_to_chart_s_p95"] <= 0.150
+            )
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     name = (
         "latest.json"
-        if wanted >= {"foundation", "progress", "startup"}
+        if wanted >= {"foundation", "progress", "startup", "panels"}
         else f"latest-{'-'.join(sorted(wanted))}.json"
     )
     (out_dir / name).write_text(json.dumps(results, indent=2, default=str))

@@ -259,6 +259,17 @@ def test_a_row_opens_the_students_journey_and_a_situation_drills_down(open_page:
     )
     assert set(column(page, "Situação")) - {"Atrasado"}
 
+    # a bar of the situation chart drills down the same way
+    bars = page.locator(".js-plotly-plot").filter(has_text="ritmo").locator(".bars .point path")
+    box = bars.nth(0).bounding_box()  # "No ritmo"
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 5)
+    page.wait_for_selector(".painel-drill strong:text('No ritmo')")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.painel-tbl tbody tr')].every(
+            r => r.cells[8].textContent.trim() === 'No ritmo')"""
+    )
+
 
 def test_export_of_all_weeks(progress_server: Server, open_page: Any, tmp_path: Path) -> None:
     from openpyxl import load_workbook

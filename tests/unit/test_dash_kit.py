@@ -175,3 +175,20 @@ def test_table_refuses_what_a_hostile_client_sends() -> None:
     table.page = 1
     table._on_message(table, {"event": "row", "index": 3}, [])
     assert [c["id"] for c in clicked] == [28] and table.selected == 3
+
+
+def test_a_chart_click_is_checked_against_the_drawn_categories() -> None:
+    import plotly.graph_objects as go
+
+    from painel.dash.ui import ClickChart
+
+    clicked: list[Any] = []
+    chart = ClickChart(clicked.append)
+    chart.figure = go.Figure(go.Bar(x=["No ritmo", "Atrasado"], y=[3, 4]))
+    for forged in ({"event": "click", "x": "Outra turma"}, {"event": "click", "x": 1}, "x", {}):
+        chart._clicked(chart, forged, [])
+    assert clicked == []
+    chart._clicked(chart, {"event": "click", "x": "Atrasado"}, [])
+    assert clicked == ["Atrasado"]
+    bundle = chart._out.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    assert bundle["config"]["locale"] == "pt-BR" and bundle["config"]["showSendToCloud"] is False

@@ -147,7 +147,28 @@ def warm_up() -> None:
     fig.add_annotation(text="x", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     out = widgets.Output()
     ui.show(out, fig, df, ui.message("x"))
-    parts = [widgets.HTML("x"), widgets.Dropdown(options=[("a", 1)], value=1), out]
+    from . import fmt
+    from .download import Download
+    from .table import Column, Table
+
+    table = Table(
+        [Column("s", "s"), Column("y", "y", kind="decimal"), Column("d", "d", kind="date")]
+    )
+    table.frame = df
+    table.sort, table.search = "y", "a"
+    chart = ui.ClickChart(lambda x: None)
+    chart.figure = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    fmt.week("2026-W48"), fmt.datetime("2026-01-01T00:00:00+00:00")
+    parts = [
+        widgets.HTML("x"),
+        widgets.Dropdown(options=[("a", 1)], value=1),
+        out,
+        table,
+        chart,
+        Download("x", lambda: ("x", b"", 0)),
+        ui.kpi("x", "1", "x"),
+        ui.Drill("x"),
+    ]
     box = widgets.VBox(parts)
-    for widget in (box, *parts):
+    for widget in (box, *chart.children, *parts):
         widget.close()

@@ -78,7 +78,7 @@ class ProgressPage:
         self.kpis = ui.kpi_row([])
         self.drill = ui.Drill("Todos os alunos")
         self.trend = widgets.Output()
-        self.groups = widgets.Output()
+        self.groups = ui.ClickChart(self.on_bar_click, filename="situacao_dos_alunos")
         self.situation_buttons = widgets.ToggleButtons(
             options=[("Todas", ALL)] + [(s, s) for s in SITUATIONS],
             value=ALL,
@@ -190,9 +190,8 @@ class ProgressPage:
             ui.kpi(queries.BEHIND, fmt.number(counts[queries.BEHIND]), situation_note),
             ui.kpi(queries.NOT_STARTED, fmt.number(counts[queries.NOT_STARTED]), situation_note),
         ]
-        ui.show(
-            self.groups,
-            charts.groups_chart(grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"),
+        self.groups.figure = charts.groups_chart(
+            grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"
         )
         self.refresh_trend(f)
         situation = self.situation()
@@ -260,6 +259,11 @@ class ProgressPage:
         else:
             self.drill.go(0)
 
+    def on_bar_click(self, situation: Any) -> None:
+        """A bar of the situation chart: the table below shows that situation."""
+        if situation in SITUATIONS and situation != self.situation():
+            self.drill.replace(str(situation), situation)
+
     def on_drill(self, path: list[Any]) -> None:
         situation = self.situation()
         if self.situation_buttons.value != situation:
@@ -307,8 +311,8 @@ def build(viewer: Viewer) -> widgets.Widget:
     for w in (page.week, page.klass, page.course, page.pace):
         w.observe(ui.guarded(page.trend)(page.on_filter_change), names="value")
     page.view.observe(ui.guarded(page.trend)(lambda change: page.refresh_trend()), names="value")
-    page.situation_buttons.observe(ui.guarded(page.groups)(page.on_situation_button), names="value")
-    page.drill.on_change(ui.guarded(page.groups)(page.on_drill))
+    page.situation_buttons.observe(ui.guarded(page.trend)(page.on_situation_button), names="value")
+    page.drill.on_change(ui.guarded(page.trend)(page.on_drill))
     page.table.on_row_click(ui.guarded(page.journey)(page.show_journey))
     ui.guarded(page.trend)(page.refresh_all)()
     ui.show(
@@ -324,6 +328,7 @@ def build(viewer: Viewer) -> widgets.Widget:
             page.view,
             page.trend,
             widgets.HTML("<h3>Situação dos alunos</h3>"),
+            widgets.HTML("<p>Clique em uma barra para ver só esses alunos na tabela.</p>"),
             page.groups,
             widgets.HTML("<h3>Alunos e cursos na semana</h3>"),
             page.situation_buttons,

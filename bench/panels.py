@@ -1,0 +1,139 @@
+"""Panels as a visitor meets them, in Debian's chromium (issue 8's benchmarks).
+
+1. click → usable: from the click on the landing page's link to a usable panel (widgets
+   drawn, the first chart shown, the loading screen gone), preheated; per dashboard, p50.
+2. filter change → updated chart: the coordinator's 52-week, 1M-row progress view; the week
+   dropdown changed in the browser until the situation chart's title names the new week, p95.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from painel.config import Paths
+from painel.dash import fmt
+from painel_testing import painel, progress_demo, start_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic"]
+USABLE = """() => !document.getElementById('loading')
+    && document.querySelector('.js-plotly-plot .main-svg, .painel-tbl tbody tr, .widget-html')"""
+PANELS = {
+    "progresso.ipynb": ("Progresso dos alunos", ".js-plotly-plot .main-svg"),
+    "cadastro_turmas.ipynb": ("Cadastro de turmas", ".painel-tbl tbody tr"),
+    "atualizacao.ipynb": ("Atualização dos dados", ".painel-tbl tbody tr"),
+}
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _login(page: Any, base: str, user: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_url(base + "/")
+
+
+def click_to_usable(work: Path, opens: int = 6) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, Any] = {}
+    with (
+        progress_demo(work / "click", weeks=3) as (server, _home, _project, _sim),
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(60_000)
+        _login(page, server.base, "coordenacao", "demo-coordenacao")
+        for notebook, (title, selector) in PANELS.items():
+            times, html_times = [], []
+            for _ in range(opens):
+                page.goto(server.base + "/")
+                server.wait_pools_ready(60)
+                time.sleep(1.5)  # the refilled kernel has run its imports cell
+                t0 = time.perf_counter()
+                page.click(f"text={title}")
+                page.wait_for_url(f"**/voila/render/{notebook}")
+                html_times.append(time.perf_counter() - t0)
+                page.wait_for_selector(selector, state="attached")
+                page.wait_for_function("() => !document.getElementById('loading')")
+                times.append(time.perf_counter() - t0)
+            name = notebook.removesuffix(".ipynb")
+            out[f"{name}_usable_s_p50"] = statistics.median(times)
+            out[f"{name}_usable_s_max"] = max(times)
+            out[f"{name}_html_s_p50"] = statistics.median(html_times)
+        browser.close()
+    out["p50_all"] = statistics.median(v for k, v in out.items() if k.endswith("_usable_s_p50"))
+    return out
+
+
+def filter_change(work: Path, changes: int = 20) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from bench.progress import build_history
+
+    home = work / "filter-home"
+    paths = Paths.from_env(home).ensure()
+    history = build_history(paths)  # 52 weeks, 5,000 students, 40 classes: ~1M rows
+    painel(
+        home,
+        "users",
+        "add",
+        "coord.bench",
+        "--role",
+        "coordinator",
+        "--grant",
+        "progress:*",
+        "--password-stdin",
+        stdin="bench-coordinator-pass\n",
+    )
+    server = start_server(home)
+    out: dict[str, Any] = {"weekly_rows": history["weekly_rows"], "weeks": history["weeks"]}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.set_default_timeout(60_000)
+            _login(page, server.base, "coord.bench", "bench-coordinator-pass")
+            page.goto(server.base + "/voila/render/progresso.ipynb")
+            page.wait_for_selector(".painel-tbl tbody tr")
+            week = (
+                page.locator(".widget-dropdown")
+                .filter(has=page.locator("label", has_text="Semana:"))
+                .locator("select")
+            )
+            values = week.evaluate("s => [...s.options].map(o => o.textContent)")
+            times = []
+            for i in range(changes):
+                label = values[(i + 1) % len(values)]
+                t0 = time.perf_counter()
+                week.select_option(label=label)
+                page.wait_for_function(
+                    """(label) => [...document.querySelectorAll('.js-plotly-plot .gtitle')]
+                        .some(t => t.textContent.startsWith(label))""",
+                    arg=label,
+                )
+                times.append(time.perf_counter() - t0)
+            out["changes"] = changes
+            out["filter_to_chart_s_p50"] = statistics.median(times)
+            out["filter_to_chart_s_p95"] = _pct(times, 0.95)
+            out["week_label_example"] = fmt.week(str(values[0])) if values else ""
+            browser.close()
+    finally:
+        server.stop()
+    return out
+
+
+def run(work: Path) -> dict[str, Any]:
+    print("panels: click to usable panel in chromium (about 2 min) ...", flush=True)
+    click = click_to_usable(work)
+    print("panels: filter change on the 52-week, 1M-row view in chromium ...", flush=True)
+    return {"click": click, "filter": filter_change(work)}

@@ -1,0 +1,99 @@
+"""A page that fails never shows English or a traceback: a pt-BR message, one automatic retry,
+then a button. Both ways a page can fail: its build raises (dash.render catches it) and a
+notebook cell raises (Voilà's error output, rendered by painel's template)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from painel_testing import Server, browser_login, copy_project, painel, start_server
+
+pytestmark = [pytest.mark.timeout(240)]
+
+
+def notebook(cells: list[str], title: str) -> dict[str, Any]:
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": c,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for c in cells
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "painel": {"title": title, "description": "teste", "roles": ["admin"]},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("failures")
+    project = copy_project(tmp / "proj")
+    dashboards = project / "notebooks" / "dashboards"
+    (dashboards / "quebra_no_build.ipynb").write_text(
+        json.dumps(
+            notebook(
+                [
+                    "from painel import dash",
+                    "def build(viewer):\n    raise RuntimeError('boom in build')",
+                    "dash.render(build)",
+                ],
+                "Quebra no build",
+            )
+        )
+    )
+    (dashboards / "quebra_na_celula.ipynb").write_text(
+        json.dumps(
+            notebook(
+                ["from painel import dash", "raise ValueError('Traceback in English')"],
+                "Quebra na célula",
+            )
+        )
+    )
+    home = tmp / "home"
+    home.mkdir()
+    painel(home, "demo", "prepare", "--no-data", project=project)
+    server = start_server(home, project=project)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("notebook_name", ["quebra_no_build.ipynb", "quebra_na_celula.ipynb"])
+def test_a_failing_page_says_so_in_portuguese_and_retries_once(
+    failing_server: Server, browser: Any, notebook_name: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    try:
+        browser_login(page, failing_server, "admin", "demo-admin")
+        loads.clear()
+        page.goto(f"{failing_server.base}/voila/render/{notebook_name}")
+        page.wait_for_selector(".painel-failure:has-text('Tentando novamente')")
+        # reloaded by itself once, then a message with a button, and no further reload
+        page.wait_for_selector(".painel-failure button:has-text('Tentar novamente')")
+        assert len([u for u in loads if notebook_name in u]) == 2, loads
+        page.wait_for_timeout(2500)
+        assert len([u for u in loads if notebook_name in u]) == 2, loads
+        text = page.locator("body").inner_text()
+        for english in ("Error", "Traceback", "boom", "There was an error", "Executing", "Voil"):
+            assert english not in text, english
+        assert page.locator(".painel-failure[role=alert]").count() == 1
+    finally:
+        context.close()
