@@ -184,7 +184,9 @@ def test_a_chart_click_is_checked_against_the_drawn_categories() -> None:
 
     clicked: list[Any] = []
     chart = ClickChart(clicked.append)
-    chart.figure = go.Figure(go.Bar(x=["No ritmo", "Atrasado"], y=[3, 4]))
+    import pandas as pd
+
+    chart.figure = go.Figure(go.Bar(x=pd.Series(["No ritmo", "Atrasado"]), y=[3, 4]))
     for forged in ({"event": "click", "x": "Outra turma"}, {"event": "click", "x": 1}, "x", {}):
         chart._clicked(chart, forged, [])
     assert clicked == []

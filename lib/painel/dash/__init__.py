@@ -170,5 +170,10 @@ def warm_up() -> None:
         ui.Drill("x"),
     ]
     box = widgets.VBox(parts)
-    for widget in (box, *chart.children, *parts):
+
+    def close(widget: Any) -> None:
+        for child in getattr(widget, "children", ()):
+            close(child)
         widget.close()
+
+    close(box)

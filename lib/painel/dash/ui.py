@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -113,12 +114,12 @@ class ClickChart(widgets.VBox):
     @figure.setter
     def figure(self, fig: go.Figure) -> None:
         self._figure = fig
-        self._xs = {
-            str(x): x
-            for trace in fig.data
-            for x in (getattr(trace, "x", None) or ())
-            if x is not None
-        }
+        self._xs = {}
+        for trace in fig.data:
+            xs = getattr(trace, "x", None)
+            for x in list(xs) if xs is not None else []:
+                if x is not None:
+                    self._xs[str(x)] = x
         show(self._out, fig)
 
     def _clicked(self, widget: Any, content: Any, buffers: Any) -> None:
@@ -142,12 +143,17 @@ def message(text: str, kind: str = "info", *, retry: bool = False) -> str:
 
 
 def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A callback wrapper: under ``painel serve`` a failure is logged and the visitor reads a
+    pt-BR message; anywhere else (pytest, nbval, JupyterLab) it raises, so it gets fixed."""
+
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
             except Exception:
+                if "VOILA_PREHEAT" not in os.environ:
+                    raise
                 log.exception("dashboard callback %s failed", fn.__name__)
                 print(f"painel: dashboard callback {fn.__name__} failed", file=sys.stderr)
                 show(out, message(GENERIC_ERROR, "error"))
