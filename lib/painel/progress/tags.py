@@ -262,18 +262,7 @@ class TagRegistry:
             ).fetchone()
             if row is None:
                 raise TagError("not_registered", tag=tag_id)
-            other = con.execute(
-                "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? "
-                "AND tag_id <> ?",
-                [track, number, tag_id],
-            ).fetchone()
-            if other:
-                raise TagError(
-                    "class_taken",
-                    label=class_label(number),
-                    track=tracks.get(track, track),
-                    other=other["tag_id"],
-                )
+            self._check_class_free(con, track, number, tracks, tag_id, own_removed_only=False)
             history = json.loads(row["changes"] or "[]")
             history.append(
                 {
@@ -292,6 +281,30 @@ class TagRegistry:
         assert found is not None
         return found
 
+    @staticmethod
+    def _check_class_free(
+        con: Any,
+        track: str,
+        number: int,
+        tracks: dict[str, str],
+        tag_id: int,
+        own_removed_only: bool,
+    ) -> None:
+        """Refuse a class (track + number) held by another tag; ``own_removed_only``: the
+        tag's own removed registration does not count (registering it again)."""
+        other = "NOT (tag_id = ? AND active = 0)" if own_removed_only else "tag_id <> ?"
+        r = con.execute(
+            "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? AND " + other,
+            [track, number, tag_id],
+        ).fetchone()
+        if r:
+            raise TagError(
+                "class_taken",
+                label=class_label(number),
+                track=tracks.get(track, track),
+                other=r["tag_id"],
+            )
+
     def _check_free(
         self, tag_id: int, track: str, number: int, tracks: dict[str, str], con: Any = None
     ) -> None:
@@ -306,19 +319,8 @@ class TagRegistry:
                     label=class_label(r["class_number"]),
                     track=tracks.get(r["track"], r["track"]),
                 )
-            r = c.execute(
-                # a removed tag may come back as its own class; any other holder keeps the class
-                "SELECT tag_id FROM progress_tags WHERE track = ? AND class_number = ? "
-                "AND NOT (tag_id = ? AND active = 0)",
-                [track, number, tag_id],
-            ).fetchone()
-            if r:
-                raise TagError(
-                    "class_taken",
-                    label=class_label(number),
-                    track=tracks.get(track, track),
-                    other=r["tag_id"],
-                )
+            # a removed tag may come back as its own class; any other holder keeps the class
+            self._check_class_free(c, track, number, tracks, tag_id, own_removed_only=True)
 
         if con is not None:
             check(con)
