@@ -159,6 +159,9 @@ def warm_up() -> None:
     chart = ui.ClickChart(lambda x: None)
     chart.figure = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
     fmt.week("2026-W48"), fmt.datetime("2026-01-01T00:00:00+00:00")
+    from . import plots
+
+    ui.show(out, plots.spec([{"type": "bar", "x": ["a"], "y": [1]}], {"title": "x"}, counts=True))
     parts = [
         widgets.HTML("x"),
         widgets.Dropdown(options=[("a", 1)], value=1),

@@ -31,7 +31,7 @@ GENERIC_ERROR = (
 )
 
 
-def figure_bundle(fig: go.Figure) -> dict[str, Any]:
+def figure_bundle(fig: go.Figure | plots.Spec) -> dict[str, Any]:
     return plots.bundle(fig)
 
 
@@ -42,12 +42,12 @@ def table_bundle(df: pd.DataFrame, max_rows: int = 500) -> dict[str, Any]:
     return {"text/html": table + note, "text/plain": f"{len(df)} linhas"}
 
 
-def show(out: widgets.Output, *items: go.Figure | pd.DataFrame | str) -> None:
+def show(out: widgets.Output, *items: go.Figure | plots.Spec | pd.DataFrame | str) -> None:
     """Replace ``out``'s content: charts (with painel's pt-BR config and a text alternative),
     small tables, HTML."""
     outputs = []
     for item in items:
-        if isinstance(item, go.Figure):
+        if isinstance(item, (go.Figure, plots.Spec)):
             datas = [figure_bundle(item), {"text/html": plots.alt_html(item), "text/plain": ""}]
         elif isinstance(item, pd.DataFrame):
             datas = [table_bundle(item)]
@@ -108,15 +108,16 @@ class ClickChart(widgets.VBox):
         self._clicks.on_msg(self._clicked)
 
     @property
-    def figure(self) -> go.Figure | None:
+    def figure(self) -> go.Figure | plots.Spec | None:
         return getattr(self, "_figure", None)
 
     @figure.setter
-    def figure(self, fig: go.Figure) -> None:
+    def figure(self, fig: go.Figure | plots.Spec) -> None:
         self._figure = fig
         self._xs = {}
-        for trace in fig.data:
-            xs = getattr(trace, "x", None)
+        traces = fig["data"] if isinstance(fig, plots.Spec) else fig.data
+        for trace in traces:
+            xs = trace.get("x") if isinstance(trace, dict) else getattr(trace, "x", None)
             for x in list(xs) if xs is not None else []:
                 if x is not None:
                     self._xs[str(x)] = x

@@ -42,22 +42,51 @@ def _empty(fig: go.Figure, df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            x=_weeks(df["week"]),
-            y=df["avg_progress"],
-            mode="lines+markers",
-            name="Progresso médio",
-            customdata=[fmt.number(n) for n in df["students"]],
-            hovertemplate="%{x}: %{y:.1f}% (%{customdata} alunos)<extra></extra>",
-        )
-    )
+EMPTY_NOTE = {
+    "text": "Sem dados para esta seleção",
+    "showarrow": False,
+    "x": 0.5,
+    "y": 0.5,
+    "xref": "paper",
+    "yref": "paper",
+}
+
+
+def overall_chart(df: pd.DataFrame, selected_week: str | None, title: str) -> plots.Spec:
+    """Average progress over the weeks (plain plotly data: redrawn on every filter change)."""
+    layout: dict[str, object] = {
+        "title": title,
+        "height": 360,
+        "margin": {"l": 60, "r": 40, "t": 60, "b": 40},
+        "yaxis": {"title": {"text": "Progresso médio"}, "range": [0, 100], "ticksuffix": "%"},
+        "xaxis": {"title": {"text": "Semana"}, "type": "category"},
+        "legend": {"title": {"text": ""}},
+    }
     if selected_week is not None and selected_week in set(df["week"]):
-        fig.add_vline(x=fmt.week(selected_week, short=True), line_dash="dot", line_color="#888")
-    fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    fig.update_xaxes(title="Semana", type="category")
-    return _empty(_layout(fig, title, "Progresso médio"), df)
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "x0": fmt.week(selected_week, short=True),
+                "x1": fmt.week(selected_week, short=True),
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"dash": "dot", "color": "#888"},
+            }
+        ]
+    if df.empty:
+        layout["annotations"] = [EMPTY_NOTE]
+    trace = {
+        "type": "scatter",
+        "x": _weeks(df["week"]),
+        "y": plots.plain(df["avg_progress"]),
+        "mode": "lines+markers",
+        "name": "Progresso médio",
+        "customdata": [fmt.number(n) for n in df["students"]],
+        "hovertemplate": "%{x}: %{y:.1f}% (%{customdata} alunos)<extra></extra>",
+    }
+    return plots.spec([trace], layout)
 
 
 def class_chart(df: pd.DataFrame, title: str) -> go.Figure:
@@ -82,19 +111,28 @@ def class_chart(df: pd.DataFrame, title: str) -> go.Figure:
     return _empty(_layout(fig, title, "Progresso médio"), df)
 
 
-def groups_chart(df: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure(
-        go.Bar(
-            x=df["situation"],
-            y=df["students"],
-            marker_color=[COLORS.get(s, "#555") for s in df["situation"]],
-            text=[fmt.number(n) for n in df["students"]],
-            textposition="outside",
-            hovertemplate="%{x}: %{text} alunos<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title="")
-    return _empty(_layout(fig, title, "Alunos", height=300, counts=True), df[df["students"] > 0])
+def groups_chart(df: pd.DataFrame, title: str) -> plots.Spec:
+    """Students per situation (plain plotly data: redrawn on every filter change)."""
+    layout: dict[str, object] = {
+        "title": title,
+        "height": 300,
+        "margin": {"l": 60, "r": 40, "t": 60, "b": 40},
+        "yaxis": {"title": {"text": "Alunos"}},
+        "xaxis": {"title": {"text": ""}},
+        "legend": {"title": {"text": ""}},
+    }
+    if df[df["students"] > 0].empty:
+        layout["annotations"] = [EMPTY_NOTE]
+    trace = {
+        "type": "bar",
+        "x": plots.plain(df["situation"]),
+        "y": plots.plain(df["students"]),
+        "marker": {"color": [COLORS.get(s, "#555") for s in df["situation"]]},
+        "text": [fmt.number(n) for n in df["students"]],
+        "textposition": "outside",
+        "hovertemplate": "%{x}: %{text} alunos<extra></extra>",
+    }
+    return plots.spec([trace], layout, counts=True)
 
 
 def journey_chart(df: pd.DataFrame, title: str) -> go.Figure:
