@@ -173,16 +173,21 @@ def choose(
     return value if value in allowed else fallback
 
 
-def kpi(label: str, value: str, note: str = "") -> widgets.HTML:
-    """A KPI card; ``note`` says how its figure relates to the others (e.g. why parts do not add
-    up to a total)."""
+def kpi_html(label: str, value: str, note: str = "") -> str:
+    """A KPI card's HTML; ``note`` says how its figure relates to the others (e.g. why parts do
+    not add up to a total). Update a card by assigning this to its ``HTML.value``."""
     extra = f'<div class="painel-kpi-note">{html.escape(note)}</div>' if note else ""
-    return widgets.HTML(
+    return (
         f'<div class="painel-kpi" role="group" aria-label="{html.escape(label)}" '
         f'style="padding:8px 16px;border:1px solid #d0d7de;border-radius:6px;min-width:120px;max-width:260px">'
         f'<div style="font-size:12px;color:#57606a">{html.escape(label)}</div>'
         f'<div style="font-size:22px;font-weight:600">{html.escape(value)}</div>{extra}</div>'
     )
+
+
+def kpi(label: str, value: str, note: str = "") -> widgets.HTML:
+    """A KPI card (see :func:`kpi_html`)."""
+    return widgets.HTML(kpi_html(label, value, note))
 
 
 def kpi_row(cards: Sequence[widgets.Widget]) -> widgets.HBox:

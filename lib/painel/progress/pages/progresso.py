@@ -75,7 +75,8 @@ class ProgressPage:
             description="Visão:",
             style=style,
         )
-        self.kpis = ui.kpi_row([])
+        self.kpi_cards = [widgets.HTML() for _ in range(6)]  # updated in place on each change
+        self.kpis = ui.kpi_row(self.kpi_cards)
         self.drill = ui.Drill("Todos os alunos")
         self.trend = widgets.Output()
         self.groups = ui.ClickChart(self.on_bar_click, filename="situacao_dos_alunos")
@@ -97,6 +98,7 @@ class ProgressPage:
         self.journey = widgets.Output()
         self.journey_student: int | None = None
         self._overall: dict[tuple[Any, ...], pd.DataFrame] = {}
+        self._trend_drawn: tuple[Any, ...] | None = None
         self._set_dependent_options(ALL)
         self._busy = False
 
@@ -173,6 +175,10 @@ class ProgressPage:
         pace = self.pace_value()
         week_table = queries.student_table(self.ds, f, pace)  # one query feeds KPIs, groups, table
         k, grp = queries.summarize(week_table)
+        # the chart first: it is what the eye goes to after changing a filter
+        self.groups.figure = charts.groups_chart(
+            grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"
+        )
         counts = dict(zip(grp["situation"], grp["students"], strict=True))
         pairs = int(sum(counts.values()))
         note = (
@@ -182,28 +188,34 @@ class ProgressPage:
             else ""
         )
         situation_note = "alunos por turma" if pairs != k["students"] else ""
-        self.kpis.children = [
-            ui.kpi("Total de alunos", fmt.number(k["students"]), note),
-            ui.kpi("Total de turmas", fmt.number(k["classes"])),
-            ui.kpi("Média de progresso", fmt.percent(k["avg_progress"])),
-            ui.kpi(queries.ON_TRACK, fmt.number(counts[queries.ON_TRACK]), situation_note),
-            ui.kpi(queries.BEHIND, fmt.number(counts[queries.BEHIND]), situation_note),
-            ui.kpi(queries.NOT_STARTED, fmt.number(counts[queries.NOT_STARTED]), situation_note),
+        cards = [
+            ("Total de alunos", fmt.number(k["students"]), note),
+            ("Total de turmas", fmt.number(k["classes"]), ""),
+            ("Média de progresso", fmt.percent(k["avg_progress"]), ""),
+            (queries.ON_TRACK, fmt.number(counts[queries.ON_TRACK]), situation_note),
+            (queries.BEHIND, fmt.number(counts[queries.BEHIND]), situation_note),
+            (queries.NOT_STARTED, fmt.number(counts[queries.NOT_STARTED]), situation_note),
         ]
-        self.groups.figure = charts.groups_chart(
-            grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"
-        )
-        self.refresh_trend(f)
+        for card, (label, value, card_note) in zip(self.kpi_cards, cards, strict=True):
+            card.value = ui.kpi_html(label, value, card_note)
         situation = self.situation()
         self.table.frame = (
             week_table[week_table["Situação"] == situation].reset_index(drop=True)
             if situation
             else week_table
         )
+        self.refresh_trend(f)
 
     def refresh_trend(self, f: Filters | None = None) -> None:
+        """The chart over the weeks: redrawn only when what it shows changes (not the week or
+        the pace: the browser then has one chart less to draw)."""
         f = f or self.filters()
-        if ui.choose(self.view.value, ["geral", "turma"], fallback="geral") == "turma":
+        view = ui.choose(self.view.value, ["geral", "turma"], fallback="geral")
+        drawn = (view, f.track, f.tag_id, f.product_id)
+        if drawn == self._trend_drawn:
+            return
+        self._trend_drawn = drawn
+        if view == "turma":
             fig = charts.class_chart(
                 queries.class_by_week(self.ds, f), "Progresso médio por turma ao longo das semanas"
             )
@@ -213,7 +225,7 @@ class ProgressPage:
             if key not in self._overall:
                 self._overall[key] = queries.overall_by_week(self.ds, f)
             fig = charts.overall_chart(
-                self._overall[key], f.week, "Progresso médio ao longo das semanas"
+                self._overall[key], None, "Progresso médio ao longo das semanas"
             )
         ui.show(self.trend, fig)
 
