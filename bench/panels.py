@@ -57,7 +57,8 @@ def click_to_usable(work: Path, opens: int = 6) -> dict[str, Any]:
             for _ in range(opens):
                 page.goto(server.base + "/")
                 server.wait_pools_ready(60)
-                time.sleep(6)  # the refilled kernel has run its imports cell (pool "ready" comes before)
+                # the refilled kernel has run its imports cell ("pools ready" comes before that)
+                time.sleep(6)
                 t0 = time.perf_counter()
                 page.click(f"text={title}")
                 page.wait_for_url(f"**/voila/render/{notebook}")
