@@ -169,7 +169,9 @@ def build_history(
         "INSERT INTO progress_weekly SELECT strftime(ws, '%G-W%V'), ws::DATE, s.student_id, s.tag_id, p.product_id, "
         "least(100, greatest(0, (w - 3 * (p.position - 1)) * s.pace)), 0, 0, ws::TIMESTAMPTZ "
         "FROM s JOIN classes c USING (tag_id) JOIN track_products p ON p.track = c.track, "
-        "(SELECT w, ?::DATE + (7 * w)::INTEGER AS ws FROM range(?) t(w))",
+        "(SELECT w, ?::DATE + (7 * w)::INTEGER AS ws FROM range(?) t(w)) "
+        # week by week, as the collection appends them (one week per run)
+        "ORDER BY ws, s.student_id, p.product_id",
         [first, weeks],
     )
     con.execute(

@@ -192,6 +192,7 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
     import ipywidgets as widgets
 
     from .dash import identity, ui
+    from .dash.chart import Chart
     from .dash.table import Column, Table
 
     store = store or identity.store()
@@ -219,8 +220,7 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
         if recent_runs(opstate, limit=1)
         else ui.message("Nenhuma execução registrada ainda.")
     )
-    chart = widgets.Output()
-    ui.show(chart, runs_chart(opstate))
+    chart = Chart(runs_chart(opstate), filename="execucoes")
     head = [
         widgets.HTML("<h3>Conjuntos publicados</h3>"),
         overview,

@@ -80,7 +80,9 @@ def test_a_failing_page_says_so_in_portuguese_and_retries_once(
     page = context.new_page()
     page.set_default_timeout(60_000)
     loads: list[str] = []
-    page.on("load", lambda: loads.append(page.url))
+    # the page's requests, not its "load" events: a page reloaded before it finished
+    # loading (plotly.js still arriving) has no "load" event
+    page.on("request", lambda r: loads.append(r.url) if r.is_navigation_request() else None)
     try:
         browser_login(page, failing_server, "admin", "demo-admin")
         # every message the pages show, kept across the reload (the first one lasts 1.5 s)

@@ -156,6 +156,54 @@ def test_table_pages_sorts_searches_and_formats() -> None:
     assert len(table.view()) == 15  # what an export writes: searched and sorted, every page
 
 
+def test_rows_already_in_the_tables_order_are_not_sorted_again() -> None:
+    table, _ = make_table()
+    table.sort = "Progresso"
+    shuffled = table.frame.sort_values("id", ascending=False)
+    # said to be in the table's order: kept as given (here, visibly not by Progresso)
+    table.set_frame(shuffled, ordered_by=("Progresso", False))
+    assert table.view()["id"].tolist() == shuffled["id"].tolist()
+    # in another order than the table's sort: sorted
+    table.set_frame(shuffled, ordered_by=("Aluno", False))
+    assert table.view()["Progresso"].is_monotonic_increasing
+    table.descending = True  # a click on the header re-sorts whatever the frame said
+    table.set_frame(shuffled, ordered_by=("Progresso", False))
+    assert table.view()["Progresso"].is_monotonic_decreasing
+
+
+def test_a_chart_sends_plotly_js_once_to_a_page_without_it() -> None:
+    from painel.dash.chart import Chart, plotly_js
+
+    sent: list[tuple[Any, Any]] = []
+    chart = Chart(filename="x")
+    chart.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
+    chart._clicked(chart, {"event": "plotly.js"}, [])
+    chart._clicked(chart, {"event": "plotly.js"}, [])  # a second ask (or a hostile loop): nothing
+    assert len(sent) == 1 and sent[0][0] == {"event": "plotly.js"}
+    assert sent[0][1][0] == plotly_js() and b"window.Plotly = Plotly" in sent[0][1][0]
+    chart._clicked(chart, {"event": "click", "x": "a"}, [])  # no on_click: ignored
+    assert len(sent) == 1
+
+
+def test_a_chart_is_plain_json_with_the_house_config() -> None:
+    import json
+
+    import numpy as np
+
+    from painel.dash import plots
+    from painel.dash.chart import Chart
+
+    spec = plots.spec(
+        [{"type": "bar", "x": np.array(["a", "b"]), "y": np.array([1, 2])}], {"title": "T"}
+    )
+    chart = Chart(spec, filename="meu_grafico")
+    json.dumps(chart.spec)  # what the widget channel sends
+    assert chart.spec["data"][0]["y"] == [1, 2]
+    assert chart.spec["config"]["toImageButtonOptions"]["filename"] == "meu_grafico"
+    assert chart.spec["layout"]["title"]["text"] == "T" and not chart.clickable
+    assert chart.alt == plots.alt_text(spec)
+
+
 def test_table_refuses_what_a_hostile_client_sends() -> None:
     table, clicked = make_table()
     table.sort = "id"  # not a column of the table: ignored
@@ -192,5 +240,7 @@ def test_a_chart_click_is_checked_against_the_drawn_categories() -> None:
     assert clicked == []
     chart._clicked(chart, {"event": "click", "x": "Atrasado"}, [])
     assert clicked == ["Atrasado"]
-    bundle = chart._out.outputs[0]["data"]["application/vnd.plotly.v1+json"]
-    assert bundle["config"]["locale"] == "pt-BR" and bundle["config"]["showSendToCloud"] is False
+    config = chart.spec["config"]
+    assert config["locale"] == "pt-BR" and config["showSendToCloud"] is False
+    assert chart.spec["data"][0]["x"] == ["No ritmo", "Atrasado"] and chart.clickable
+    assert chart.alt.startswith("Gráfico")

@@ -446,10 +446,15 @@ def test_excel_export_of_an_empty_table(tutor: ScopedDataset) -> None:
     ],
 )
 @pytest.mark.parametrize("pace", [2.5, 8.0, 25.0])
-def test_summarize_matches_the_kpi_and_group_queries(
+def test_overview_matches_the_kpi_and_group_queries_and_the_table(
     admin: ScopedDataset, filters: Filters, pace: float
 ) -> None:
-    k, grp = queries.summarize(queries.student_table(admin, filters, pace))
+    k, grp = queries.overview(admin, filters, pace)
+    table = queries.student_table(admin, filters, pace)
+    pairs = table.drop_duplicates(["ID Cademi", "Turma", "Trilha"])
+    assert grp["students"].tolist() == [
+        int((pairs["Situação"] == s).sum()) for s in grp["situation"]
+    ]
     expected = queries.kpis(admin, filters)
     assert k["students"] == expected["students"] and k["classes"] == expected["classes"]
     if expected["avg_progress"] is None:

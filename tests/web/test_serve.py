@@ -95,6 +95,34 @@ def test_static_assets_are_public(server: Server) -> None:
     assert r.status_code == 200 and 'name="password"' in r.text
 
 
+def test_plotly_js_is_served_cached_and_nothing_else_beside_it(server: Server) -> None:
+    import plotly
+
+    from painel.dash.chart import plotly_js
+
+    r = requests.get(server.base + "/painel/static/plotly.min.js", timeout=30)
+    assert r.status_code == 200 and r.content == plotly_js()
+    assert "javascript" in r.headers["Content-Type"]
+    assert r.headers["Cache-Control"] == "public, max-age=86400"
+    again = requests.get(
+        server.base + "/painel/static/plotly.min.js",
+        headers={"If-None-Match": r.headers["Etag"]},
+        timeout=30,
+    )
+    assert again.status_code == 304  # a returning visitor's browser revalidates, no download
+    for other in (
+        "widgetbundle.js",
+        "templates/plotly.json",
+        "../__init__.py",
+        "%2e%2e/__init__.py",
+    ):
+        below = requests.get(
+            server.base + "/painel/static/" + other, allow_redirects=False, timeout=10
+        )
+        assert below.status_code in (302, 403, 404), other
+    assert plotly.__version__  # the file is the installed package's own
+
+
 def test_wrong_password_is_refused(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)

@@ -115,6 +115,7 @@ class Table(anywidget.AnyWidget):
         if sort and sort not in self._by_key:
             raise ValueError(f"sort column {sort!r} is not a column")
         self._frame = pd.DataFrame(columns=[c.key for c in self._columns])
+        self._ordered_by: tuple[str, bool] | None = None
         self._view = self._frame
         self._folded: pd.Series | None = None
         self._page_records: list[dict[str, Any]] = []
@@ -150,11 +151,18 @@ class Table(anywidget.AnyWidget):
 
     @frame.setter
     def frame(self, df: pd.DataFrame) -> None:
+        self.set_frame(df)
+
+    def set_frame(self, df: pd.DataFrame, ordered_by: tuple[str, bool] | None = None) -> None:
+        """New rows (back to the first page). ``ordered_by=(column, descending)``: the rows
+        already come in that order (say, from the query's ORDER BY): when that is the table's
+        sort, they are not sorted again."""
         missing = [c.key for c in self._columns if c.key not in df.columns]
         if missing:
             raise ValueError(f"table data lacks columns {missing}")
         self._frame = df.reset_index(drop=True)
         self._folded = None
+        self._ordered_by = ordered_by
         self._apply(reset_page=True)
 
     def view(self) -> pd.DataFrame:
@@ -218,7 +226,7 @@ class Table(anywidget.AnyWidget):
             for term in terms:
                 mask &= index.str.contains(term, regex=False)
             view = view[mask.to_numpy()]
-        if sort:
+        if sort and self._ordered_by != (sort, descending):
             view = view.sort_values(
                 sort, ascending=not descending, kind="stable", na_position="last"
             )

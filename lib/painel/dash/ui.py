@@ -18,12 +18,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import anywidget
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import fmt, plots
+from .chart import Chart
 
 log = logging.getLogger("painel.dash")
 GENERIC_ERROR = (
@@ -58,77 +58,13 @@ def show(out: widgets.Output, *items: go.Figure | plots.Spec | pd.DataFrame | st
     out.outputs = tuple(outputs)
 
 
-CLICKS_ESM = """
-// Listens for clicks on the plotly chart drawn next to it (in the same box) and tells the
-// kernel which category was clicked. The chart itself is the usual plotly output: no second
-// copy of plotly.js is sent to the page.
-function render({ model, el }) {
-  el.style.display = "none";
-  const seen = new WeakSet();
-  function attach() {
-    const box = el.closest(".painel-clickchart");
-    if (!box) return;
-    box.querySelectorAll(".js-plotly-plot").forEach((gd) => {
-      if (seen.has(gd) || typeof gd.on !== "function") return;
-      seen.add(gd);
-      gd.style.cursor = "pointer";
-      gd.on("plotly_click", (ev) => {
-        const p = ev && ev.points && ev.points[0];
-        if (p) model.send({ event: "click", x: String(p.x) });
-      });
-    });
-  }
-  const timer = setInterval(attach, 250);
-  return () => clearInterval(timer);
-}
-export default { render };
-"""
-
-
-class _Clicks(anywidget.AnyWidget):
-    _esm = CLICKS_ESM
-
-
-class ClickChart(widgets.VBox):
-    """A chart whose bars or points are clickable: ``ClickChart(on_click)``; ``chart.figure = fig``.
-
-    ``on_click(x)`` gets the clicked point's x (a bar's category), checked against the figure
-    the server drew (the browser only says which). Same pt-BR config and text alternative as
-    :func:`show`.
-    """
+class ClickChart(Chart):
+    """A :class:`~painel.dash.chart.Chart` whose bars or points are clickable:
+    ``ClickChart(on_click)``; ``chart.figure = fig``; ``on_click(x)`` gets the clicked x,
+    checked against the figure the server drew."""
 
     def __init__(self, on_click: Callable[[Any], Any], filename: str = "grafico"):
-        self._out = widgets.Output()
-        self._clicks = _Clicks()
-        super().__init__([self._out, self._clicks])
-        self.add_class("painel-clickchart")
-        self._on_click = on_click
-        self._filename = filename
-        self._xs: dict[str, Any] = {}
-        self._clicks.on_msg(self._clicked)
-
-    @property
-    def figure(self) -> go.Figure | plots.Spec | None:
-        return getattr(self, "_figure", None)
-
-    @figure.setter
-    def figure(self, fig: go.Figure | plots.Spec) -> None:
-        self._figure = fig
-        self._xs = {}
-        traces = fig["data"] if isinstance(fig, plots.Spec) else fig.data
-        for trace in traces:
-            xs = trace.get("x") if isinstance(trace, dict) else getattr(trace, "x", None)
-            for x in list(xs) if xs is not None else []:
-                if x is not None:
-                    self._xs[str(x)] = x
-        show(self._out, fig)
-
-    def _clicked(self, widget: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("event") != "click":
-            return
-        x = content.get("x")
-        if isinstance(x, str) and x in self._xs:
-            self._on_click(self._xs[x])
+        super().__init__(filename=filename, on_click=on_click)
 
 
 def message(text: str, kind: str = "info", *, retry: bool = False) -> str:

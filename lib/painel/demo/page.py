@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from ..access import Viewer
 from ..dash import ui
+from ..dash.chart import Chart
 from ..dash.identity import open_dataset
 from ..freshness import local
 from . import charts, queries
@@ -36,16 +37,16 @@ def build(viewer: Viewer) -> widgets.Widget:
     regional = widgets.Dropdown(
         options=choices, value=ALL, description="Regional:", style={"description_width": "initial"}
     )
-    chart = widgets.Output()
+    chart = Chart(filename="alunos_por_mes")
     table = widgets.Output()
 
-    @ui.guarded(chart)
+    @ui.guarded(table)
     def refresh(change: object = None) -> None:
         chosen = ui.choose(regional.value, choices, fallback=ALL)
         region = None if chosen == ALL else chosen
         label = dict((v, k) for k, v in choices)[chosen]
         df = queries.monthly_by_stage(ds, region)
-        ui.show(chart, charts.enrolment_chart(df, f"Alunos por mês — {label}"))
+        chart.figure = charts.enrolment_chart(df, f"Alunos por mês — {label}")
         ui.show(table, queries.schools_latest(ds, region))
 
     regional.observe(refresh, names="value")

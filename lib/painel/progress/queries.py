@@ -221,32 +221,33 @@ def previous_week(ds: ScopedDataset, week: str | None) -> str | None:
     return None if pd.isna(value) else str(value)
 
 
-def summarize(table: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
-    """:func:`kpis` and :func:`groups` from the week's :func:`student_table` (same filters and
-    pace), without querying again: the page's filter changes need one query, not three."""
-    import numpy as np
-
-    student = table["ID Cademi"].to_numpy(dtype="int64")
-    turma = pd.factorize(table["Turma"])[0].astype("int64")
-    trilha = pd.factorize(table["Trilha"])[0].astype("int64")
-    curso = pd.factorize(table["Curso"])[0].astype("int64")
-    klass = turma * (int(trilha.max(initial=0)) + 1) + trilha
-    if table.empty:
-        k: dict[str, Any] = {"students": 0, "classes": 0, "avg_progress": None}
-    else:
-        # each student-course once (a student in two classes has the same course twice)
-        _, first = np.unique(student * (int(curso.max()) + 1) + curso, return_index=True)
-        k = {
-            "students": len(np.unique(student)),
-            "classes": len(np.unique(klass)),
-            "avg_progress": float(table["Progresso (%)"].to_numpy()[first].mean()),
-        }
-    _, pair_rows = np.unique(student * (int(klass.max(initial=0)) + 1) + klass, return_index=True)
-    counts = table["Situação"].iloc[pair_rows].value_counts()
+def overview(ds: ScopedDataset, f: Filters, pace: float) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`kpis` and :func:`groups` in one query over the selected week only: what the page
+    draws first after a filter change (the table's rows come after)."""
+    row = _sql(
+        ds,
+        _BASE
+        + ", "
+        + _situation_sql()
+        + ", pairs AS (SELECT any_value(progress_pct) AS pct FROM f WHERE week = $week "
+        "GROUP BY student_id, product_id) "
+        "SELECT (SELECT count(DISTINCT student_id) FROM f WHERE week = $week) AS students, "
+        "(SELECT count(DISTINCT tag_id) FROM f WHERE week = $week) AS classes, "
+        "(SELECT avg(pct) FROM pairs) AS avg_progress, "
+        f"count(*) FILTER (situation = '{ON_TRACK}') AS on_track, "
+        f"count(*) FILTER (situation = '{BEHIND}') AS behind, "
+        f"count(*) FILTER (situation = '{NOT_STARTED}') AS not_started FROM sit",
+        {**f.week_only(), "pace": float(pace)},
+    ).iloc[0]
+    k = {
+        "students": int(row["students"]),
+        "classes": int(row["classes"]),
+        "avg_progress": None if pd.isna(row["avg_progress"]) else float(row["avg_progress"]),
+    }
     return k, pd.DataFrame(
         {
             "situation": [ON_TRACK, BEHIND, NOT_STARTED],
-            "students": [int(counts.get(s, 0)) for s in (ON_TRACK, BEHIND, NOT_STARTED)],
+            "students": [int(row["on_track"]), int(row["behind"]), int(row["not_started"])],
         }
     )
 

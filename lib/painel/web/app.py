@@ -56,7 +56,9 @@ from .handlers import (
     MeHandler,
     NotFoundHandler,
     OwnedShutdownHandler,
+    PlotlyJsHandler,
     TokenRequestInfoHandler,
+    plotly_js_dir,
 )
 from .kernels import OwnershipMixin
 
@@ -200,6 +202,11 @@ class PainelVoila(Voila):
             (url_path_join(self.server_url, r"/painel/api/kernels"), KernelsHandler, {}),
             (url_path_join(self.server_url, r"/painel/api/health"), HealthHandler, {}),
             (url_path_join(self.server_url, r"/painel/api/me"), MeHandler, {}),
+            (
+                url_path_join(self.server_url, r"/painel/static/(plotly\.min\.js)"),
+                PlotlyJsHandler,
+                {"path": plotly_js_dir()},
+            ),
         ]
         for spec in super().init_handlers():
             pattern, cls = spec[0], spec[1]

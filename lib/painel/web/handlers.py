@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -153,6 +154,20 @@ class HealthHandler(APIHandler):
         ready = pools_ready(self.kernel_manager)
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"status": "ok", "pools_ready": ready}))
+
+
+class PlotlyJsHandler(web.StaticFileHandler):
+    """``/painel/static/plotly.min.js``: the plotly.js that ships with the plotly package, for
+    ``dash.Chart``. Public like any script; cached for a day and revalidated by its ETag."""
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "public, max-age=86400")
+
+
+def plotly_js_dir() -> str:
+    import plotly
+
+    return str(Path(plotly.__file__).parent / "package_data")
 
 
 class MeHandler(APIHandler):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...access import Viewer
 from ...dash import fmt, ui
+from ...dash.chart import Chart
 from ...dash.download import Download, file_name
 from ...dash.identity import open_dataset
 from ...dash.table import Column, Table
@@ -78,7 +79,8 @@ class ProgressPage:
         self.kpi_cards = [widgets.HTML() for _ in range(6)]  # updated in place on each change
         self.kpis = ui.kpi_row(self.kpi_cards)
         self.drill = ui.Drill("Todos os alunos")
-        self.trend = widgets.Output()
+        self.notice = widgets.Output()  # a failed update says so here
+        self.trend = Chart(filename="progresso_ao_longo_das_semanas")
         self.groups = ui.ClickChart(self.on_bar_click, filename="situacao_dos_alunos")
         self.situation_buttons = widgets.ToggleButtons(
             options=[("Todas", ALL)] + [(s, s) for s in SITUATIONS],
@@ -95,7 +97,9 @@ class ProgressPage:
         )
         self.export_week = Download("Exportar Excel (semana na tela)", self.export_shown_week)
         self.export_all = Download("Exportar Excel (todas as semanas)", self.export_all_weeks)
-        self.journey = widgets.Output()
+        self.journey = widgets.Output()  # the hint, or a failure's message
+        self.journey_chart = Chart(filename="jornada_do_aluno")
+        self.journey_chart.layout.display = "none"  # until a row is clicked
         self.journey_student: int | None = None
         self._overall: dict[tuple[Any, ...], pd.DataFrame] = {}
         self._trend_drawn: tuple[Any, ...] | None = None
@@ -171,11 +175,13 @@ class ProgressPage:
 
     # ---- refresh ---------------------------------------------------------------------------
     def refresh_all(self, change: object = None) -> None:
+        if self.notice.outputs:  # an earlier failure's message
+            self.notice.outputs = ()
         f = self.filters()
         pace = self.pace_value()
-        week_table = queries.student_table(self.ds, f, pace)  # one query feeds KPIs, groups, table
-        k, grp = queries.summarize(week_table)
-        # the chart first: it is what the eye goes to after changing a filter
+        # the summary first (one small query): the chart and the cards are what the eye goes
+        # to after a filter change; the table's rows follow
+        k, grp = queries.overview(self.ds, f, pace)
         self.groups.figure = charts.groups_chart(
             grp, f"{fmt.week(f.week or '')} · ritmo {pace_label(pace)}"
         )
@@ -198,12 +204,7 @@ class ProgressPage:
         ]
         for card, (label, value, card_note) in zip(self.kpi_cards, cards, strict=True):
             card.value = ui.kpi_html(label, value, card_note)
-        situation = self.situation()
-        self.table.frame = (
-            week_table[week_table["Situação"] == situation].reset_index(drop=True)
-            if situation
-            else week_table
-        )
+        self.refresh_table(f)
         self.refresh_trend(f)
 
     def refresh_trend(self, f: Filters | None = None) -> None:
@@ -227,7 +228,7 @@ class ProgressPage:
             fig = charts.overall_chart(
                 self._overall[key], None, "Progresso médio ao longo das semanas"
             )
-        ui.show(self.trend, fig)
+        self.trend.figure = fig
 
     def table_frame(self, f: Filters | None = None, week: str | None = None) -> pd.DataFrame:
         f = f or self.filters()
@@ -238,15 +239,17 @@ class ProgressPage:
         return df[df["Situação"] == situation].reset_index(drop=True) if situation else df
 
     def refresh_table(self, f: Filters | None = None) -> None:
-        self.table.frame = self.table_frame(f)
+        # student_table's rows come sorted by student (the table's first sort)
+        self.table.set_frame(self.table_frame(f), ordered_by=("Aluno", False))
 
     def show_journey(self, record: dict[str, Any]) -> None:
         sid = int(record["ID Cademi"])
         self.journey_student = sid
-        ui.show(
-            self.journey,
-            charts.journey_chart(queries.journey(self.ds, sid), f"Jornada de {record['Aluno']}"),
+        self.journey_chart.figure = charts.journey_chart(
+            queries.journey(self.ds, sid), f"Jornada de {record['Aluno']}"
         )
+        self.journey.outputs = ()
+        self.journey_chart.layout.display = None
 
     def on_track_change(self, change: object = None) -> None:
         track = ui.choose(self.track.value, self.track_options, fallback=ALL)
@@ -319,14 +322,14 @@ def build(viewer: Viewer) -> widgets.Widget:
             ]
         )
     page = ProgressPage(viewer, ds)
-    page.track.observe(ui.guarded(page.trend)(page.on_track_change), names="value")
+    page.track.observe(ui.guarded(page.notice)(page.on_track_change), names="value")
     for w in (page.week, page.klass, page.course, page.pace):
-        w.observe(ui.guarded(page.trend)(page.on_filter_change), names="value")
-    page.view.observe(ui.guarded(page.trend)(lambda change: page.refresh_trend()), names="value")
-    page.situation_buttons.observe(ui.guarded(page.trend)(page.on_situation_button), names="value")
-    page.drill.on_change(ui.guarded(page.trend)(page.on_drill))
+        w.observe(ui.guarded(page.notice)(page.on_filter_change), names="value")
+    page.view.observe(ui.guarded(page.notice)(lambda change: page.refresh_trend()), names="value")
+    page.situation_buttons.observe(ui.guarded(page.notice)(page.on_situation_button), names="value")
+    page.drill.on_change(ui.guarded(page.notice)(page.on_drill))
     page.table.on_row_click(ui.guarded(page.journey)(page.show_journey))
-    ui.guarded(page.trend)(page.refresh_all)()
+    ui.guarded(page.notice)(page.refresh_all)()
     ui.show(
         page.journey,
         ui.message("Clique em uma linha da tabela para ver a jornada do aluno, semana a semana."),
@@ -336,6 +339,7 @@ def build(viewer: Viewer) -> widgets.Widget:
         [
             stamp,
             widgets.HBox([page.week, page.track, page.klass, page.course, page.pace], layout=row),
+            page.notice,
             page.kpis,
             page.view,
             page.trend,
@@ -349,6 +353,7 @@ def build(viewer: Viewer) -> widgets.Widget:
             page.table,
             widgets.HTML("<h3>Jornada do aluno</h3>"),
             page.journey,
+            page.journey_chart,
         ],
         layout=widgets.Layout(gap="6px"),
     )
