@@ -551,11 +551,15 @@ class KernelChannel:
 
 
 def widget_text(states: dict[str, dict[str, Any]]) -> str:
-    """Every HTML widget value and Output widget html/plotly content, as one string."""
+    """Every HTML widget value, chart (layout and text alternative) and Output widget html/plotly
+    content, as one string."""
     parts = []
     for state in states.values():
         if state.get("_model_name") == "HTMLModel":
             parts.append(str(state.get("value", "")))
+        if isinstance(state.get("spec"), dict):  # a dash.Chart
+            parts.append(json.dumps(state["spec"].get("layout", {}), ensure_ascii=False))
+            parts.append(str(state.get("alt", "")))
         for out in state.get("outputs", []) or []:
             data = out.get("data", {})
             parts.append(str(data.get("text/html", "")))

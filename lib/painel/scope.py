@@ -88,16 +88,15 @@ class ScopedDataset:
         self._reader = Reader(store, dataset, on_connect=self._install_views, attach_as=self._alias)
 
     def _install_views(self, con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
+        columns: dict[str, dict[str, str]] = {}
+        for table, column, data_type in con.execute(  # one catalog query for every table
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = ? AND schema_name = 'main'",
+            [self._alias],
+        ).fetchall():
+            columns.setdefault(table, {})[column] = data_type
         for table, scope in (manifest.get("tables") or {}).items():
-            types = {
-                r[0]: r[1]
-                for r in con.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_catalog = ? AND table_name = ?",
-                    [self._alias, table],
-                ).fetchall()
-            }
-            predicate = row_filter(self.viewer, self.dataset, scope, types)
+            predicate = row_filter(self.viewer, self.dataset, scope, columns.get(table, {}))
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {_q(table)} AS "
                 f"SELECT * FROM {self._alias}.main.{_q(table)} WHERE {predicate}"

@@ -9,13 +9,19 @@ function current() {
   return window.painelPlotly;
 }
 
+// under painel serve the page runs plotly.js once a chart's model exists (this module is
+// loaded then), a moment before the chart is drawn
+if (window.painelLoadPlotly) window.painelLoadPlotly();
+
 function plotlyReady(model, done, fail) {
   if (current()) return done(current());
+  if (window.painelLoadPlotly) window.painelLoadPlotly();  // painel serve's page brings it
   let tries = 0;
   const timer = setInterval(() => {
     if (current()) { clearInterval(timer); done(current()); return; }
     // outside painel serve (JupyterLab) no page script brings plotly.js: ask the kernel
-    if (tries === 20 && !document.getElementById("painel-plotly") && !window.painelPlotlyAsked) {
+    if (tries === 20 && !window.painelLoadPlotly && !document.getElementById("painel-plotly")
+        && !window.painelPlotlyAsked) {
       window.painelPlotlyAsked = true;
       model.send({ event: "plotly.js" });
     }

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -236,15 +235,6 @@ class _Trace:
         self.orientation = trace.get("orientation")
         self.x = trace.get("x")
         self.y = trace.get("y")
-
-
-def bundle(fig: go.Figure | Spec, filename: str = "grafico") -> dict[str, Any]:
-    """The output bundle for ``dash.ui.show``: the chart with painel's config."""
-    figure = dict(fig) if isinstance(fig, Spec) else json.loads(fig.to_json())
-    return {
-        "application/vnd.plotly.v1+json": {**figure, "config": config(filename)},
-        "text/plain": alt_text(fig),
-    }
 
 
 def alt_html(fig: go.Figure | Spec) -> str:

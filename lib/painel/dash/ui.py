@@ -15,6 +15,7 @@ import html
 import logging
 import os
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,10 +32,6 @@ GENERIC_ERROR = (
 )
 
 
-def figure_bundle(fig: go.Figure | plots.Spec) -> dict[str, Any]:
-    return plots.bundle(fig)
-
-
 def table_bundle(df: pd.DataFrame, max_rows: int = 500) -> dict[str, Any]:
     shown = df.head(max_rows)
     table = shown.to_html(index=False, border=0, classes="painel-table", na_rep="—", escape=True)
@@ -42,20 +39,42 @@ def table_bundle(df: pd.DataFrame, max_rows: int = 500) -> dict[str, Any]:
     return {"text/html": table + note, "text/plain": f"{len(df)} linhas"}
 
 
+_EMBEDDED: weakref.WeakKeyDictionary[widgets.Output, list[widgets.Widget]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def show(out: widgets.Output, *items: go.Figure | plots.Spec | pd.DataFrame | str) -> None:
-    """Replace ``out``'s content: charts (with painel's pt-BR config and a text alternative),
-    small tables, HTML."""
+    """Replace ``out``'s content: charts (each a :class:`Chart`, with painel's pt-BR config and a
+    text alternative), small tables, HTML. The charts shown before in ``out`` are closed.
+
+    A chart that changes with a filter is better a :class:`Chart` of its own, whose figure is
+    replaced (redrawn in place)."""
     outputs = []
+    charts: list[widgets.Widget] = []
     for item in items:
         if isinstance(item, (go.Figure, plots.Spec)):
-            datas = [figure_bundle(item), {"text/html": plots.alt_html(item), "text/plain": ""}]
+            chart = Chart(item)
+            charts.append(chart)
+            data = {
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "model_id": chart.model_id,
+                },
+                "text/plain": chart.alt,
+            }
         elif isinstance(item, pd.DataFrame):
-            datas = [table_bundle(item)]
+            data = table_bundle(item)
         else:
-            datas = [{"text/html": str(item), "text/plain": str(item)}]
-        for data in datas:
-            outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+            data = {"text/html": str(item), "text/plain": str(item)}
+        outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+    old = _EMBEDDED.pop(out, [])
     out.outputs = tuple(outputs)
+    for widget in old:
+        widget.close()
+    if charts:
+        _EMBEDDED[out] = charts
 
 
 class ClickChart(Chart):

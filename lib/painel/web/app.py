@@ -52,6 +52,7 @@ from .handlers import (
     DashboardHandler,
     HealthHandler,
     KernelsHandler,
+    LabExtensionsHandler,
     LandingHandler,
     MeHandler,
     NotFoundHandler,
@@ -211,6 +212,9 @@ class PainelVoila(Voila):
         for spec in super().init_handlers():
             pattern, cls = spec[0], spec[1]
             kwargs = spec[2] if len(spec) > 2 else {}
+            if pattern.endswith("/voila/labextensions/(.*)"):
+                out.append((pattern, LabExtensionsHandler, {**kwargs, "no_cache_paths": []}))
+                continue
             if cls in replaced:
                 replacement = replaced[cls]
                 if replacement is None:
