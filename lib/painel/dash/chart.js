@@ -37,6 +37,24 @@ function loadFromKernel(msg, buffers) {
   document.head.append(s);
 }
 
+// On a phone a legend at the right leaves the plot a sliver: it goes between the title and
+// the plot, one row per series, and the chart grows by those rows.
+const NARROW = 600;
+function narrow(layout, data) {
+  const shown = (data || []).filter((t) => t.showlegend !== false && t.name).length;
+  if (!layout || layout.showlegend === false || shown < 2 || window.innerWidth >= NARROW) return layout;
+  const rows = 20 * shown;
+  const margin = layout.margin || {};
+  const title = typeof layout.title === "string" ? { text: layout.title } : layout.title || {};
+  return {
+    ...layout,
+    height: (layout.height || 450) + rows,
+    margin: { ...margin, t: (margin.t === undefined ? 80 : margin.t) + rows },
+    title: { ...title, yref: "container", y: 1, yanchor: "top", pad: { t: 12 } },
+    legend: { ...(layout.legend || {}), orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" },
+  };
+}
+
 function render({ model, el }) {
   el.classList.add("painel-chart");
   const gd = document.createElement("div");
@@ -68,7 +86,7 @@ function render({ model, el }) {
         pending = false;
         const s = model.get("spec") || {};
         if (!s.data) return;
-        P.react(gd, s.data, s.layout || {}, s.config || {}).then(hook, () => {
+        P.react(gd, s.data, narrow(s.layout || {}, s.data), s.config || {}).then(hook, () => {
           alt.textContent = "Não foi possível desenhar o gráfico.";
         });
         width = el.clientWidth;
