@@ -28,16 +28,6 @@ STATUS_PT = {"succeeded": "concluída", "failed": "falhou", "running": "em andam
 SECRET_WORDS = ("key", "secret", "password", "token", "senha")
 
 
-def local(ts: str | None) -> str:
-    """An ISO timestamp as São Paulo local time, dd/mm/yyyy hh:mm."""
-    if not ts:
-        return "—"
-    try:
-        return datetime.fromisoformat(ts).astimezone(TZ).strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return ts
-
-
 def visible_datasets(store: Store, viewer: Viewer) -> list[str]:
     out = []
     for ds in store.datasets():
@@ -155,7 +145,7 @@ def runs_timeline(opstate: OpState, limit: int = 20) -> list[str]:
 
 
 def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
-    from .dash import plots
+    from .dash import fmt, plots
 
     runs: list[dict[str, Any]] = list(reversed(recent_runs(opstate, limit=limit)))
     fig = go.Figure()
@@ -171,7 +161,7 @@ def runs_chart(opstate: OpState, limit: int = 30) -> go.Figure:
                 mode="markers",
                 marker={"color": color, "size": 10},
                 name=STATUS_PT[status],
-                customdata=[f"{job_title(r)}, {local(r['started_at'])}" for r in part],
+                customdata=[f"{job_title(r)}, {fmt.datetime(r['started_at'])}" for r in part],
                 hovertemplate="%{customdata}: %{y:.1f} min<extra></extra>",
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,3 +123,9 @@ def month(value: dt.date) -> str:
 def plural(count: int, one: str, many: str) -> str:
     """ "1 aluno" / "1.124 alunos"."""
     return f"{number(count)} {one if count == 1 else many}"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for matching: "Conceição" matches "conceicao"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -15,7 +15,6 @@ before use: a client can set any value over the widget channel.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 import traitlets
 
 from . import fmt
+from .fmt import fold
 
 HERE = Path(__file__).parent
 MAX_SEARCH = 100
@@ -70,12 +70,6 @@ class Column:
         if kind == "week":
             return fmt.week(str(value))
         return fmt.EMPTY if fmt._missing(value) else str(value)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Conceição" matches "conceicao"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class Table(anywidget.AnyWidget):

@@ -7,10 +7,9 @@ import html
 import ipywidgets as widgets
 
 from ..access import Viewer
-from ..dash import ui
+from ..dash import fmt, ui
 from ..dash.chart import Chart
 from ..dash.identity import open_dataset
-from ..freshness import local
 from . import charts, queries
 from .etl import DATASET
 
@@ -23,7 +22,7 @@ def build(viewer: Viewer) -> widgets.Widget:
     manifest = ds.manifest
     header = widgets.HTML(
         f"<h2>Matrículas por etapa</h2><p>Olá, {html.escape(viewer.label())}. Dados extraídos em "
-        f"{local(manifest.get('source_extracted_at'))}, publicados em {local(manifest.get('published_at'))} "
+        f"{fmt.datetime(manifest.get('source_extracted_at'))}, publicados em {fmt.datetime(manifest.get('published_at'))} "
         f"(versão {html.escape(str(ds.version))}).</p>"
     )
     if not regions:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..dash.fmt import fold
 from ..opstate import OpState, iso, utcnow
 from .cademi import as_int
 
@@ -93,13 +94,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def track_in_name(name: str, tracks: dict[str, str]) -> str | None:
     """The track a Cademi tag's name points to ("Turma 07 - Analista" → "analista"), if any.
 
@@ -107,9 +101,9 @@ def track_in_name(name: str, tracks: dict[str, str]) -> str | None:
     share ("Analista" in "Formação Analista de Dados" against "Formação Cientista de Dados").
     None when the name points to no track or to more than one.
     """
-    words = {k: {_fold(k)} | set(re.findall(r"\w{4,}", _fold(v))) for k, v in tracks.items()}
+    words = {k: {fold(k)} | set(re.findall(r"\w{4,}", fold(v))) for k, v in tracks.items()}
     common = set.intersection(*words.values()) if len(words) > 1 else set()
-    said = set(re.findall(r"\w{4,}", _fold(name)))
+    said = set(re.findall(r"\w{4,}", fold(name)))
     hits = [k for k, w in words.items() if said & (w - common)]
     return hits[0] if len(hits) == 1 else None
 
