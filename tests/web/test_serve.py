@@ -123,6 +123,28 @@ def test_plotly_js_is_served_cached_and_nothing_else_beside_it(server: Server) -
     assert plotly.__version__  # the file is the installed package's own
 
 
+def test_widget_bundles_are_cached_and_plotlys_extension_is_off(server: Server) -> None:
+    import json
+    import re
+
+    s = login(server, "admin")
+    r, _ = render(s, server, "matriculas.ipynb")
+    found = re.search(r'"federated_extensions": (\[.*?\])', r.text)
+    assert found, "no extension list in the page"
+    extensions = json.loads(found.group(1))
+    names = {e["name"] for e in extensions}
+    # charts are dash.Chart widgets: the plotly mime extension (and its 4.8 MB chunk) stays off
+    assert "anywidget" in names and "@jupyter-widgets/jupyterlab-manager" in names
+    assert not names & {"jupyterlab-plotly", "jupyterlab_pygments"}, names
+    anywidget = next(e for e in extensions if e["name"] == "anywidget")
+    entry = server.base + "/voila/labextensions/anywidget/" + anywidget["load"].lstrip("./")
+    hashed = s.get(entry, timeout=10)  # remoteEntry.<content hash>.js: kept by the browser
+    assert hashed.status_code == 200
+    assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    plain = s.get(server.base + "/voila/labextensions/anywidget/package.json", timeout=10)
+    assert plain.status_code == 200 and plain.headers["Cache-Control"] == "no-cache"
+
+
 def test_wrong_password_is_refused(server: Server) -> None:
     s = requests.Session()
     s.get(server.base + "/login", timeout=10)
