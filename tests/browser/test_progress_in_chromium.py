@@ -308,3 +308,33 @@ def test_charts_speak_portuguese_and_cannot_be_shared(open_page: Any) -> None:
     assert "100%" in ticks or any("," in t or "." in t for t in ticks), ticks
     assert page.locator(".painel-sr-only", has_text="Gráfico:").count() >= 2
     assert "Loading widget" not in page.locator("body").inner_text()
+
+
+def test_a_filter_change_redraws_the_chart_in_place(open_page: Any) -> None:
+    """dash.Chart: a new week is drawn by Plotly.react on the same plot, not a new one."""
+    page = open_page("coordenacao", "demo-coordenacao")
+    situation = page.locator(".painel-chart").filter(has_text="ritmo").locator(".js-plotly-plot")
+    situation.evaluate("gd => { gd.dataset.painelMark = 'first'; }")
+    title = situation.locator(".gtitle").text_content() or ""
+    week = (
+        page.locator(".widget-dropdown")
+        .filter(has=page.locator("label", has_text="Semana:"))
+        .locator("select")
+    )
+    label = week.evaluate("s => s.options[1].textContent").replace("\xa0", " ")
+    week.select_option(index=1)
+    page.wait_for_function(
+        """(label) => [...document.querySelectorAll('.painel-chart .gtitle')]
+            .some(t => t.textContent.startsWith(label))""",
+        arg=label,
+    )
+    marked = page.locator(".js-plotly-plot[data-painel-mark='first']")
+    assert marked.count() == 1  # the same element, redrawn
+    assert (marked.locator(".gtitle").text_content() or "").startswith(label)
+    assert label not in title
+    # one copy of plotly.js, painel's own, and every chart a dash.Chart
+    assert page.evaluate("window.painelPlotly === window.Plotly")
+    assert page.locator("script#painel-plotly").count() == 1
+    assert page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')].every(g => g.closest('.painel-chart'))"
+    )
