@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import plotly.graph_objects as go
@@ -235,7 +234,3 @@ class _Trace:
         self.orientation = trace.get("orientation")
         self.x = trace.get("x")
         self.y = trace.get("y")
-
-
-def alt_html(fig: go.Figure | Spec) -> str:
-    return f'<p class="painel-sr-only">{html.escape(alt_text(fig))}</p>'
