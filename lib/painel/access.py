@@ -35,6 +35,11 @@ class UnknownRole(AuthError):
     pass
 
 
+class AccessChanged(Exception):
+    """The viewer's role or grants changed (or the user was disabled) since the page opened:
+    the page serves nothing more until it is reloaded."""
+
+
 @dataclass(frozen=True)
 class Grant:
     dataset: str  # "*" for everything

@@ -7,20 +7,22 @@ only ever see the viewer's rows, whatever filter values arrive from the browser.
 
 - no matching grant -> the view is empty (``WHERE FALSE``);
 - a table the manifest does not declare -> no view at all, the query fails;
-- an unknown role -> :class:`painel.access.UnknownRole` before anything is read.
+- an unknown role -> :class:`painel.access.UnknownRole` before anything is read;
+- access that changed since it was opened (``check``) -> :class:`painel.access.AccessChanged`
+  on the next query, and on every one after.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from .access import Viewer
+from .access import AccessChanged, Viewer
 from .store import PUBLIC, Reader, Store
 
 _INTEGER_TYPES = {
@@ -77,11 +79,23 @@ def row_filter(
 class ScopedDataset:
     """Read-only, viewer-scoped access to the current version of one dataset."""
 
-    def __init__(self, viewer: Viewer, dataset: str, store: Store):
+    def __init__(
+        self,
+        viewer: Viewer,
+        dataset: str,
+        store: Store,
+        check: Callable[[], None] | None = None,
+    ):
+        """``check`` runs before every query: it raises
+        :class:`~painel.access.AccessChanged` once the viewer's access is no longer what the
+        views were built for (a served page re-reads it per query); the dataset then closes
+        for good."""
         if not isinstance(viewer, Viewer):
             raise TypeError("ScopedDataset needs a painel.access.Viewer")
         self.viewer = viewer
         self.dataset = dataset
+        self._check = check
+        self._revoked = False
         # The version is attached under an alias dashboard code cannot guess; the connection's
         # own catalog holds only the scoped views.
         self._alias = "src_" + secrets.token_hex(4)
@@ -106,8 +120,21 @@ class ScopedDataset:
     def version(self) -> str | None:
         return self._reader.version
 
+    def _ensure_access(self) -> None:
+        if self._revoked:
+            raise AccessChanged(f"access of {self.viewer.username!r} changed")
+        if self._check is None:
+            return
+        try:
+            self._check()
+        except AccessChanged:
+            self._revoked = True
+            self._reader.close()
+            raise
+
     @property
     def manifest(self) -> dict[str, Any]:
+        self._ensure_access()
         self._reader.connection()
         return self._reader.manifest
 
@@ -115,6 +142,7 @@ class ScopedDataset:
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
         """Run ``query`` (bare table names) with bound ``params``; returns a DataFrame."""
+        self._ensure_access()
         con = self._reader.connection()
         return con.execute(query, params or []).df()
 

@@ -338,3 +338,38 @@ def test_a_filter_change_redraws_the_chart_in_place(open_page: Any) -> None:
     assert page.evaluate(
         "[...document.querySelectorAll('.js-plotly-plot')].every(g => g.closest('.painel-chart'))"
     )
+
+
+def test_a_revoked_grant_stops_the_open_page_at_its_next_query(
+    progress_server: Server, open_page: Any
+) -> None:
+    """Issue 9: the page was built with two classes; one is revoked while it is open. Its next
+    table page, its next filter change and its next export serve nothing and say why."""
+    from painel_testing import painel
+
+    page = open_page("tutora.ana", "demo-tutora-ana")
+    assert status(page)[2] > 25  # more than one page of rows
+    revoked = "progress:class:5003"
+    painel(progress_server.home, "users", "revoke", "tutora.ana", revoked)
+    try:
+        page.get_by_role("button", name="Próxima página").click()
+        page.wait_for_selector("td.painel-tbl-empty:has-text('Seu acesso a estes dados mudou')")
+        assert page.locator(".painel-tbl tbody tr td:not(.painel-tbl-empty)").count() == 0
+
+        weeks = (  # a filter change: the page's next query
+            page.locator(".widget-dropdown")
+            .filter(has=page.locator("label", has_text="Semana"))
+            .locator("select")
+        )
+        current = weeks.evaluate("s => s.selectedIndex")
+        weeks.select_option(index=1 if current == 0 else 0)
+        page.wait_for_selector("[role=alert]:has-text('Seu acesso a estes dados mudou')")
+
+        page.get_by_role("button", name="Exportar Excel").first.click()
+        page.wait_for_selector(".painel-dl-status:has-text('Seu acesso a estes dados mudou')")
+    finally:
+        painel(progress_server.home, "users", "grant", "tutora.ana", revoked)
+
+    # a page opened now is built for the access as it is (and serves again)
+    fresh = open_page("tutora.ana", "demo-tutora-ana")
+    assert status(fresh)[2] > 0

@@ -11,7 +11,9 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..access import AccessChanged
 from . import fmt
+from .identity import check_access
 
 log = logging.getLogger("painel.dash")
 HERE = Path(__file__).parent
@@ -54,6 +56,7 @@ class Download(anywidget.AnyWidget):
             return
         self.busy, self.status = True, ""
         try:
+            check_access()  # no file of rows the visitor may no longer see
             name, data, rows = self._make()
             if len(data) > MAX_BYTES:
                 self.status = "O arquivo ficaria grande demais; filtre os dados e tente de novo."
@@ -63,6 +66,10 @@ class Download(anywidget.AnyWidget):
                 f"{name} baixado ({fmt.plural(rows, 'linha', 'linhas')}, "
                 f"{fmt.datetime(fmt.now_sao_paulo())})."
             )
+        except AccessChanged:
+            from .ui import ACCESS_CHANGED
+
+            self.status = ACCESS_CHANGED
         except Exception:
             log.exception("download %s failed", self.label)
             self.status = "Não foi possível gerar o arquivo. Tente novamente."

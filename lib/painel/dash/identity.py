@@ -10,10 +10,11 @@ Run by nbval or papermill (no Voilà), the notebook takes the test-only variable
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 
-from ..access import AuthError, Viewer, load_viewer
+from ..access import AccessChanged, AuthError, Viewer, load_viewer
 from ..config import Paths
 from ..opstate import OpState
 from ..scope import ScopedDataset
@@ -21,11 +22,13 @@ from ..store import Store
 from ..wire import KERNEL_TOKEN_ENV, TEST_USER_ENV, USER_ENV, USER_HEADER
 
 __all__ = [
+    "AccessChanged",
     "KERNEL_TOKEN_ENV",
     "TEST_USER_ENV",
     "USER_ENV",
     "USER_HEADER",
     "IdentityError",
+    "check_access",
     "current_viewer",
     "open_dataset",
     "opstate",
@@ -34,6 +37,9 @@ __all__ = [
     "view_as",
     "wait_for_request",
 ]
+
+
+log = logging.getLogger("painel.dash")
 
 
 class IdentityError(Exception):
@@ -105,8 +111,15 @@ def store() -> Store:
     return Store(_paths().store)
 
 
+# A served page's viewer, as it was when the page was built: every later query and click is
+# checked against the operational store (``check_access``). One visitor per kernel.
+_served: Viewer | None = None
+_access_changed = False
+
+
 def current_viewer() -> Viewer:
     """The logged-in user, with role and grants read fresh from the operational store."""
+    global _served
     if under_voila():
         wait_for_request()
         username = os.environ.get(USER_ENV, "")
@@ -115,10 +128,43 @@ def current_viewer() -> Viewer:
     if not username:
         raise IdentityError("no identity from the server")
     try:
-        return load_viewer(opstate(), username)
+        viewer = load_viewer(opstate(), username)
     except AuthError as exc:
         raise IdentityError(str(exc)) from None
+    if under_voila():
+        _served = viewer
+    return viewer
+
+
+def check_access() -> None:
+    """Under ``painel serve``: raise :class:`AccessChanged` when the page's viewer was
+    disabled, removed, or had their role or grants changed since the page was built.
+
+    A lookup in the operational store (well under a millisecond), run before each query and
+    each action of a served page. Once access has changed, every later call raises too: the
+    page serves nothing more until the visitor reloads it (and gets a page built for their
+    access as it is now). Outside ``painel serve`` (JupyterLab, nbval) it checks nothing.
+    """
+    if _access_changed:
+        raise AccessChanged("access changed since the page opened")
+    if _served is None:
+        return
+    try:
+        now = load_viewer(opstate(), _served.username)
+    except AuthError:
+        now = None
+    if now is None or (now.role, now.grants) != (_served.role, _served.grants):
+        _revoke()
+        raise AccessChanged(f"access of {_served.username!r} changed since the page opened")
+
+
+def _revoke() -> None:
+    global _access_changed
+    _access_changed = True
+    log.warning(
+        "access of %s changed: this page serves nothing more", getattr(_served, "username", "?")
+    )
 
 
 def open_dataset(viewer: Viewer, dataset: str) -> ScopedDataset:
-    return ScopedDataset(viewer, dataset, store())
+    return ScopedDataset(viewer, dataset, store(), check=check_access)

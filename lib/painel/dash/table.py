@@ -24,8 +24,10 @@ import anywidget
 import pandas as pd
 import traitlets
 
+from ..access import AccessChanged
 from . import fmt
 from .fmt import fold
+from .identity import check_access
 
 HERE = Path(__file__).parent
 MAX_SEARCH = 100
@@ -169,8 +171,28 @@ class Table(anywidget.AnyWidget):
         self.clickable = True
 
     # ---- what the browser asks ------------------------------------------------------------
+    def _access_ok(self) -> bool:
+        """The page's viewer still has the access the rows were read with; else the rows go
+        (a revoked grant must not keep serving them page by page) and the table says why."""
+        try:
+            check_access()
+            return True
+        except AccessChanged:
+            from .ui import ACCESS_CHANGED
+
+            self._frame = self._frame.iloc[0:0]
+            self._view, self._folded, self._page_records = self._frame, None, []
+            self._applying = True
+            try:
+                with self.hold_sync():
+                    self.rows, self.total, self.unfiltered, self.selected = [], 0, 0, -1
+                    self.empty_text = ACCESS_CHANGED
+            finally:
+                self._applying = False
+            return False
+
     def _on_client_change(self, change: dict[str, Any]) -> None:
-        if self._applying:
+        if self._applying or not self._access_ok():
             return
         self._apply(reset_page=change["name"] in ("search", "sort", "descending", "page_size"))
 
@@ -180,7 +202,7 @@ class Table(anywidget.AnyWidget):
         index = content.get("index")
         if not isinstance(index, int) or isinstance(index, bool):
             return
-        if not 0 <= index < len(self._page_records):
+        if not 0 <= index < len(self._page_records) or not self._access_ok():
             return
         self.selected = index
         record = self._page_records[index]

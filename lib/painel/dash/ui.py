@@ -23,10 +23,15 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..access import AccessChanged
 from . import fmt, plots
 from .chart import Chart
+from .identity import check_access
 
 log = logging.getLogger("painel.dash")
+ACCESS_CHANGED = (
+    "Seu acesso a estes dados mudou. Recarregue a página para continuar com o acesso atual."
+)
 GENERIC_ERROR = (
     "Não foi possível atualizar esta visualização. Tente novamente ou avise a equipe de dados."
 )
@@ -106,7 +111,11 @@ def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[...,
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
+                check_access()  # a revoked grant or a disabled user: nothing more is served
                 return fn(*args, **kwargs)
+            except AccessChanged:
+                show(out, message(ACCESS_CHANGED, "warning"))
+                return None
             except Exception:
                 if "VOILA_PREHEAT" not in os.environ:
                     raise

@@ -1,0 +1,154 @@
+"""A served page re-checks its viewer's access before each query and each action (issue 9).
+
+The viewer is read once, when the page is built; a revoked grant, a changed role or a
+disabled user must stop what the open page serves next: queries, table pages, row clicks,
+exports and the page's own callbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from painel.access import AccessChanged
+from painel.auth import Users
+from painel.dash import identity, ui
+from painel.dash.download import Download
+from painel.dash.table import Column, Table
+from painel.opstate import OpState
+from painel.runctx import RunContext
+from painel.scope import ScopedDataset
+from painel.store import Store
+from painel.wire import USER_ENV
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch) -> Users:
+    """A kernel under ``painel serve`` whose visitor is maria (regional 1 of dataset demo)."""
+    monkeypatch.setenv("PAINEL_HOME", str(tmp_path))
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # served, already past the visitor's wait
+    monkeypatch.setenv(USER_ENV, "maria")
+    monkeypatch.setattr(identity, "_served", None)
+    monkeypatch.setattr(identity, "_access_changed", False)
+    op = OpState(tmp_path / "painel.sqlite")
+    op.migrate()
+    users = Users(op)
+    users.add("maria", PASSWORD, "staff", grants=["demo:regional:1", "demo:regional:2"])
+    assert identity.current_viewer().username == "maria"
+    return users
+
+
+def publish(store: Store) -> None:
+    build = store.build(
+        "demo", {"enrolment": {"regional": "regional_id"}}, run=RunContext("r", "test")
+    )
+    build.con.execute(
+        "CREATE TABLE enrolment AS SELECT * FROM (VALUES (1, 10), (2, 20)) t(regional_id, n)"
+    )
+    build.publish()
+
+
+def test_nothing_changed_nothing_refused(served) -> None:
+    identity.check_access()
+    identity.check_access()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda u: u.revoke("maria", ["demo:regional:2"]),
+        lambda u: u.grant("maria", ["demo:regional:3"]),
+        lambda u: u.set_role("maria", "admin"),
+        lambda u: u.set_disabled("maria", True),
+    ],
+    ids=["revoked", "granted", "role", "disabled"],
+)
+def test_any_change_of_access_is_refused_from_then_on(served, change) -> None:
+    change(served)
+    with pytest.raises(AccessChanged):
+        identity.check_access()
+    served.set_disabled("maria", False)  # even back as before: the page must be reloaded
+    with pytest.raises(AccessChanged):
+        identity.check_access()
+
+
+def test_the_next_query_after_a_revocation_reads_nothing(served, tmp_path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store)
+    ds = identity.open_dataset(identity.current_viewer(), "demo")
+    assert sorted(ds.sql("SELECT regional_id FROM enrolment")["regional_id"]) == [1, 2]
+    served.revoke("maria", ["demo:regional:2"])
+    with pytest.raises(AccessChanged):
+        ds.sql("SELECT regional_id FROM enrolment")
+    with pytest.raises(AccessChanged):  # and stays closed
+        ds.sql("SELECT 1")
+
+
+def test_a_scoped_dataset_without_a_check_is_unchanged(tmp_path) -> None:
+    from painel.access import Viewer
+
+    store = Store(tmp_path / "store")
+    publish(store)
+    ds = ScopedDataset(Viewer("x", "admin"), "demo", store)
+    assert len(ds.sql("SELECT * FROM enrolment")) == 2
+    ds.close()
+
+
+def make_table() -> Table:
+    table = Table([Column("Aluno", "Aluno")], page_size=25)
+    table.set_frame(pd.DataFrame({"Aluno": [f"Aluno {i}" for i in range(60)]}))
+    return table
+
+
+def test_a_table_stops_serving_its_rows_once_access_changed(served) -> None:
+    table = make_table()
+    clicked: list[Any] = []
+    table.on_row_click(clicked.append)
+    table.page = 1
+    assert table.rows[0] == ["Aluno 25"]
+    served.revoke("maria", ["demo:regional:1"])
+    table.page = 2  # the next page: not served
+    assert table.rows == [] and table.total == 0
+    assert table.empty_text == ui.ACCESS_CHANGED
+    assert len(table.view()) == 0  # nothing left for an export either
+    table._on_message(table, {"event": "row", "index": 0}, [])
+    assert clicked == []
+
+
+def test_an_export_is_refused_once_access_changed(served) -> None:
+    made: list[int] = []
+
+    def make() -> tuple[str, bytes, int]:
+        made.append(1)
+        return "x.xlsx", b"data", 1
+
+    dl = Download("Exportar Excel", make)
+    served.set_role("maria", "tutor")
+    dl._on_message(dl, {"event": "click"}, [])
+    assert made == [] and dl.status == ui.ACCESS_CHANGED
+
+
+def test_a_guarded_callback_says_access_changed_instead_of_running(served) -> None:
+    import ipywidgets as widgets
+
+    out = widgets.Output()
+    ran: list[int] = []
+    callback = ui.guarded(out)(lambda: ran.append(1))
+    callback()
+    assert ran == [1]
+    served.revoke("maria", ["demo:regional:2"])
+    callback()
+    assert ran == [1]
+    shown = out.outputs[0]["data"]["text/html"]
+    assert "Seu acesso a estes dados mudou" in shown and 'role="alert"' in shown
+
+
+def test_outside_painel_serve_nothing_is_checked(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.setattr(identity, "_served", None)
+    monkeypatch.setattr(identity, "_access_changed", False)
+    identity.check_access()  # JupyterLab, nbval: no served visitor, no lookup
