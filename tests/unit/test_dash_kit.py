@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -244,3 +245,33 @@ def test_a_chart_click_is_checked_against_the_drawn_categories() -> None:
     assert config["locale"] == "pt-BR" and config["showSendToCloud"] is False
     assert chart.spec["data"][0]["x"] == ["No ritmo", "Atrasado"] and chart.clickable
     assert chart.alt.startswith("Gráfico")
+
+
+def test_source_text_reaches_plotly_as_text_not_html() -> None:
+    """Issue 9: a student or class name with markup must not become a link or a style."""
+    import plotly.graph_objects as go
+
+    from painel.dash.chart import Chart
+
+    hostile = '<a href="https://evil.example/">clique</a> & <span style="font-size:99px">x</span>'
+    clicked: list[Any] = []
+    fig = go.Figure(
+        go.Bar(
+            x=[hostile, "Turma 1"],
+            y=[1, 2],
+            name=hostile,
+            text=[hostile, "ok"],
+            hovertemplate="%{x}: %{y}<extra>" + hostile + "</extra>",
+        )
+    )
+    fig.update_layout(title=f"Jornada de {hostile}<br><b>Sem. 48</b>", xaxis_title=hostile)
+    chart = Chart(fig, on_click=clicked.append)
+    text = json.dumps(chart.spec["data"]) + json.dumps(chart.spec["layout"])
+    assert "<a" not in text and "<span" not in text
+    assert "&lt;a href=" in text and "&amp;" in text
+    layout = chart.spec["layout"]
+    assert layout["title"]["text"].endswith("<br><b>Sem. 48</b>")  # the panel's own tags stay
+    assert chart.spec["data"][0]["hovertemplate"].startswith("%{x}: %{y}<extra>&lt;a")
+    # a click on the (escaped) bar still reaches the server's own value
+    chart._clicked(chart, {"event": "click", "x": chart.spec["data"][0]["x"][0]}, [])
+    assert clicked == [hostile]

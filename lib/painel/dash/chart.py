@@ -39,11 +39,13 @@ def _plain(value: Any) -> Any:
 
 
 def figure_json(fig: go.Figure | plots.Spec) -> dict[str, Any]:
-    """``data`` and ``layout`` as JSON-ready values (numpy and dates made plain)."""
+    """``data`` and ``layout`` as JSON-ready values (numpy and dates made plain), every string
+    escaped for plotly's pseudo-HTML (:func:`painel.dash.plots.sanitize`)."""
     if isinstance(fig, plots.Spec):
         out: dict[str, Any] = json.loads(json.dumps(dict(fig), default=_plain))
-        return out
-    return dict(json.loads(fig.to_json()))
+    else:
+        out = dict(json.loads(fig.to_json()))
+    return {k: plots.sanitize(v) for k, v in out.items()}
 
 
 def plotly_js() -> bytes:
@@ -88,8 +90,8 @@ class Chart(anywidget.AnyWidget):
         for trace in traces:
             xs = trace.get("x") if isinstance(trace, dict) else getattr(trace, "x", None)
             for x in list(xs) if xs is not None else []:
-                if x is not None:
-                    self._xs[str(x)] = x
+                if x is not None:  # keyed as the browser has it (escaped)
+                    self._xs[plots.safe_text(str(x))] = x
         with self.hold_sync():
             self.alt = plots.alt_text(fig)
             self.spec = {**figure_json(fig), "config": plots.config(self._filename)}

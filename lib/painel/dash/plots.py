@@ -5,11 +5,16 @@
 - no "Share chart..." (it uploads the chart to Plotly's cloud: a data-protection leak), no
   lasso or box select, no plotly logo; the toolbar stands vertical at the right so it never
   covers a title on a phone;
-- counts start at zero; every chart carries a text alternative for screen readers.
+- counts start at zero; every chart carries a text alternative for screen readers;
+- text is text: plotly renders titles, names, tick labels and hovers as pseudo-HTML (a student
+  named ``<a href=...>`` would become a link), so every string of a chart is escaped on its way
+  to the browser (:func:`sanitize`), keeping only the few bare tags panels compose with.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -118,6 +123,30 @@ PT_BR = {
 
 # What a chart's toolbar keeps: save as PNG, zoom, pan, back to the start.
 TOOLBAR = ["toImage", "zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "resetScale2d"]
+
+
+# the tags panels may compose with: no attributes, so no link, style or target
+_KEPT_TAG = re.compile(r"&lt;(/?(?:br|b|i|em|sup|sub|extra)\s*/?)&gt;", re.I)
+
+
+def safe_text(text: str) -> str:
+    """``text`` as plotly should show it: ``<``, ``>`` and ``&`` escaped (plotly turns the
+    entities back into characters), except bare ``<br>``, ``<b>``, ``<i>``, ``<em>``,
+    ``<sup>``, ``<sub>`` and ``<extra>``."""
+    if not any(c in text for c in "<>&"):
+        return text
+    return _KEPT_TAG.sub(r"<\1>", html.escape(text, quote=False))
+
+
+def sanitize(value: Any) -> Any:
+    """Every string in a figure's JSON (data and layout) through :func:`safe_text`."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: sanitize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sanitize(v) for v in value]
+    return value
 
 
 def config(filename: str = "grafico") -> dict[str, Any]:
