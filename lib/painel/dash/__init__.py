@@ -32,6 +32,11 @@ from .identity import (
 
 log = logging.getLogger("painel.dash")
 
+if under_voila():  # a served page: no traceback reaches the browser
+    from . import tracebacks as _tracebacks
+
+    _tracebacks.install()
+
 
 class BuildTimeout(Exception):
     """The page took longer than ``PAINEL_RENDER_TIMEOUT`` seconds to build."""
