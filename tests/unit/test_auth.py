@@ -13,6 +13,7 @@ from painel.auth import (
     MAX_FAILURES,
     AuthError,
     Grant,
+    LoginThrottled,
     Sessions,
     UnknownRole,
     Users,
@@ -150,39 +151,277 @@ def test_authenticate_unknown_user(users, op):
         )
 
 
-def test_success_clears_failures(users, op):
-    for _ in range(MAX_FAILURES - 1):
-        assert users.authenticate("maria", "wrong password") is None
-    assert users.authenticate("maria", PASSWORD) is not None
-    with op.connect() as con:
-        assert con.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 0
-    # the count starts again from zero
-    for _ in range(MAX_FAILURES - 1):
-        users.authenticate("maria", "wrong password")
-    assert users.authenticate("maria", PASSWORD) is not None
-
-
-def test_throttled_after_max_failures(users):
-    for _ in range(MAX_FAILURES):
-        assert users.authenticate("maria", "wrong password") is None
-    with pytest.raises(AuthError, match="too many failed attempts"):
-        users.authenticate("maria", "wrong password")
-    # even the right password is refused while throttled
-    with pytest.raises(AuthError, match="too many failed attempts"):
-        users.authenticate("maria", PASSWORD)
-    # other accounts are not affected
+def test_success_forgives_that_clients_failures_on_that_account(users, op):
+    for _ in range(auth.CLIENT_FREE_FAILURES - 2):
+        assert users.authenticate("maria", "wrong password", remote_ip="10.0.0.1") is None
     users.add("jose", PASSWORD, "staff")
-    assert users.authenticate("jose", PASSWORD) is not None
+    assert users.authenticate("maria", "wrong password", remote_ip="10.0.0.2") is None
+    assert users.authenticate("jose", "wrong password", remote_ip="10.0.0.1") is None
+    assert users.authenticate("maria", PASSWORD, remote_ip="10.0.0.1") is not None
+    with op.connect() as con:
+        left = con.execute("SELECT username, remote_ip FROM login_failures ORDER BY username")
+        # another client's failures on maria, and this client's on jose, are still counted
+        assert [tuple(r) for r in left] == [("jose", "10.0.0.1"), ("maria", "10.0.0.2")]
+    # the count starts again from there: the owner is not made to wait
+    for _ in range(auth.CLIENT_FREE_FAILURES - 2):
+        assert users.authenticate("maria", "wrong password", remote_ip="10.0.0.1") is None
+    assert users.authenticate("maria", PASSWORD, remote_ip="10.0.0.1") is not None
 
 
-def test_throttle_window_expires(users, op):
-    old = iso(utcnow() - auth.FAILURE_WINDOW - timedelta(seconds=5))
+def test_client_backoff_doubles_up_to_its_cap():
+    free = auth.CLIENT_FREE_FAILURES
+    assert auth.client_backoff(0) == auth.client_backoff(free - 1) == timedelta(0)
+    assert auth.client_backoff(free) == auth.CLIENT_BACKOFF_FIRST
+    assert auth.client_backoff(free + 1) == 2 * auth.CLIENT_BACKOFF_FIRST
+    assert auth.client_backoff(free + 3) == 8 * auth.CLIENT_BACKOFF_FIRST
+    assert auth.client_backoff(free + 40) == auth.client_backoff(10**6) == auth.CLIENT_BACKOFF_MAX
+
+
+def test_one_client_spraying_usernames_must_wait(op):
+    """Before: failures were counted per username only, so 20 usernames x 10 tries a window."""
+    clock = FakeClock()
+    users = Users(op, clock=clock)
+    users.add("maria", PASSWORD, "staff")
+    attacker = "198.51.100.7"
+    for i in range(auth.CLIENT_FREE_FAILURES):
+        assert users.authenticate(f"user{i}", "guess", remote_ip=attacker) is None
+    with pytest.raises(LoginThrottled) as caught:
+        users.authenticate("user-new", "guess", remote_ip=attacker)
+    assert caught.value.reason == "client" and caught.value.retry_after == 1
+    # while it waits, not even a right password from that client is checked
+    with pytest.raises(LoginThrottled):
+        users.authenticate("maria", PASSWORD, remote_ip=attacker)
+    # other clients are not slowed down
+    assert users.authenticate("maria", PASSWORD, remote_ip="203.0.113.5") is not None
+    # each further failure doubles the wait; throttled attempts do not count as failures
+    for expected in (1, 2, 4, 8):
+        clock.advance(timedelta(seconds=expected))
+        assert users.authenticate(f"next{expected}", "guess", remote_ip=attacker) is None
+        with pytest.raises(LoginThrottled) as caught:
+            users.authenticate("another", "guess", remote_ip=attacker)
+        assert caught.value.retry_after == 2 * expected
+    # once its failures are older than the window, the client starts afresh
+    clock.advance(auth.CLIENT_WINDOW)
+    assert users.authenticate("maria", PASSWORD, remote_ip=attacker) is not None
+
+
+def guess_account(users: Users, username: str, clients: int, per_client: int) -> list[str]:
+    """``clients`` addresses fail ``per_client`` times each on ``username``; the addresses."""
+    addresses = [f"198.51.100.{i + 1}" for i in range(clients)]
+    for address in addresses:
+        for _ in range(per_client):
+            assert users.authenticate(username, "guess", remote_ip=address) is None
+    return addresses
+
+
+def test_a_guessed_account_still_admits_its_owner(op):
+    """Before: after MAX_FAILURES even the right password got 429, so anyone could lock anyone out."""
+    clock = FakeClock()
+    users = Users(op, clock=clock)
+    users.add("admin", PASSWORD, "admin")
+    per = auth.CLEAN_CLIENT_FAILURES
+    attackers = guess_account(users, "admin", -(-MAX_FAILURES // per), per)
+    # the guessers may not try again, even with the right password
+    for address in attackers:
+        with pytest.raises(LoginThrottled) as caught:
+            users.authenticate("admin", PASSWORD, remote_ip=address)
+        assert caught.value.reason == "account"
+        assert caught.value.retry_after == auth.FAILURE_WINDOW.total_seconds()
+    # the owner, from a client that has not been failing, gets in
+    viewer = users.authenticate("admin", PASSWORD, remote_ip="203.0.113.10")
+    assert viewer is not None and viewer.username == "admin"
+    # ... and their login does not unlock the account for the guessers
+    with pytest.raises(LoginThrottled):
+        users.authenticate("admin", "guess", remote_ip=attackers[0])
+    # a fresh client may mistype once, then it counts among the guessers
+    assert users.authenticate("admin", "typo", remote_ip="203.0.113.11") is None
+    if auth.CLEAN_CLIENT_FAILURES > 1:
+        assert users.authenticate("admin", PASSWORD, remote_ip="203.0.113.11") is not None
+    # the guessers' other accounts are not locked for them (the client limit still applies)
+    users.add("jose", PASSWORD, "staff")
+    assert users.authenticate("jose", PASSWORD, remote_ip=attackers[0]) is not None
+    # when the window has passed, the account takes anyone again
+    clock.advance(auth.FAILURE_WINDOW)
+    assert users.authenticate("admin", PASSWORD, remote_ip=attackers[0]) is not None
+
+
+def test_unknown_usernames_are_throttled_like_real_ones(op):
+    clock = FakeClock()
+    users = Users(op, clock=clock)
+    users.add("admin", PASSWORD, "admin")
+    per = auth.CLEAN_CLIENT_FAILURES
+    for name in ("admin", "ghost"):  # the answers do not tell which account exists
+        attackers = guess_account(users, name, -(-MAX_FAILURES // per), per)
+        with pytest.raises(LoginThrottled) as caught:
+            users.authenticate(name, "guess", remote_ip=attackers[0])
+        assert (caught.value.reason, caught.value.retry_after) == ("account", 900)
+        assert users.authenticate(name, "guess", remote_ip="203.0.113.99") is None
+        clock.advance(auth.FAILURE_WINDOW)
+
+
+def test_concurrent_attempts_count_before_their_password_is_checked(users, op, monkeypatch):
+    """Each attempt is recorded before the (slow) check: a burst cannot slip past the limit."""
+    import threading
+    import time
+
+    from argon2.exceptions import VerifyMismatchError
+
+    class SlowMismatch:  # argon2's check takes ~0.1-0.3 s; the concurrent attempts overlap
+        def verify(self, stored: str, password: str) -> bool:
+            time.sleep(0.3)
+            raise VerifyMismatchError
+
+    auth._dummy_hash()
+    monkeypatch.setattr(auth, "_hasher", SlowMismatch())
+    burst = auth.CLIENT_FREE_FAILURES + 3
+    barrier = threading.Barrier(burst)
+    outcomes: list[str] = []
+
+    def attempt(i: int) -> None:
+        barrier.wait(timeout=10)
+        try:
+            result = users.authenticate(f"user{i}", "guess", remote_ip="198.51.100.50")
+            outcomes.append("failed" if result is None else "in")
+        except LoginThrottled:
+            outcomes.append("throttled")
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(burst)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["failed"] * auth.CLIENT_FREE_FAILURES + ["throttled"] * 3
+
+
+def test_old_failures_are_purged(users, op):
+    old = iso(utcnow() - auth.FAILURE_RETENTION - timedelta(minutes=1))
+    recent = iso(utcnow() - auth.FAILURE_RETENTION + timedelta(minutes=10))
     with op.connect() as con:
         con.executemany(
-            "INSERT INTO login_failures (username, at) VALUES (?, ?)",
-            [("maria", old)] * MAX_FAILURES,
+            "INSERT INTO login_failures (username, at, remote_ip) VALUES (?, ?, ?)",
+            [(f"ghost{i}", old, f"10.1.0.{i}") for i in range(50)]
+            + [("maria", old, "10.0.0.1"), ("maria", recent, "10.0.0.1")],
         )
-    assert users.authenticate("maria", PASSWORD) is not None
+    assert users.authenticate("nobody", "guess", remote_ip="10.0.0.2") is None
+    with op.connect() as con:
+        left = con.execute("SELECT username, at FROM login_failures ORDER BY at").fetchall()
+    assert [r[0] for r in left] == ["maria", "nobody"]
+    assert left[0][1] == recent
+
+
+def test_failure_counts_use_the_indexes(users, op):
+    with op.connect() as con:
+        plans = {
+            sql: " ".join(r[-1] for r in con.execute("EXPLAIN QUERY PLAN " + sql, args))
+            for sql, args in [
+                ("SELECT at FROM login_failures WHERE remote_ip = ? AND at > ?", ["x", "y"]),
+                ("DELETE FROM login_failures WHERE at < ?", ["y"]),
+            ]
+        }
+    assert all("USING" in plan and "INDEX" in plan for plan in plans.values()), plans
+
+
+def test_a_very_long_username_is_recorded_shortened(users, op):
+    assert users.authenticate("x" * 5000, "guess", remote_ip="10.0.0.3") is None
+    with op.connect() as con:
+        (name,) = con.execute("SELECT username FROM login_failures").fetchone()
+    assert name == "x" * auth.MAX_USERNAME
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        (" 203.0.113.5 ", "203.0.113.5"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::1", "::/64"),
+        ("", ""),
+        ("not an address", "not an address"),
+    ],
+)
+def test_client_key(address, key):
+    assert auth.client_key(address) == key
+
+
+def test_one_ipv6_subscriber_is_one_client(users):
+    for i in range(auth.CLIENT_FREE_FAILURES):
+        assert users.authenticate(f"user{i}", "guess", remote_ip=f"2001:db8:0:7::{i + 1}") is None
+    with pytest.raises(LoginThrottled):
+        users.authenticate("another", "guess", remote_ip="2001:db8:0:7:dead::beef")
+    assert users.authenticate("maria", PASSWORD, remote_ip="2001:db8:0:8::1") is not None
+
+
+# ---- the login page's client address and next= (painel.web.auth) ------------------------------
+def test_client_address_trusts_forwarded_headers_only_from_trusted_proxies():
+    from painel.web.auth import client_address, parse_networks
+
+    trusted = parse_networks(["10.0.0.0/8", "::1"])
+    forged = {"X-Forwarded-For": "1.2.3.4", "X-Real-Ip": "5.6.7.8"}
+    # a client talking to painel directly cannot pick its address
+    assert client_address("203.0.113.5", forged, trusted) == "203.0.113.5"
+    assert client_address("203.0.113.5", forged, []) == "203.0.113.5"
+    assert client_address("10.0.0.2", forged, []) == "10.0.0.2"
+    # through a trusted proxy: the rightmost hop that is not a trusted proxy
+    assert client_address("10.0.0.2", {"X-Forwarded-For": "198.51.100.9"}, trusted) == (
+        "198.51.100.9"
+    )
+    chain = {"X-Forwarded-For": "6.6.6.6, 198.51.100.9, 10.0.0.3"}  # 6.6.6.6 the client wrote
+    assert client_address("10.0.0.2", chain, trusted) == "198.51.100.9"
+    assert client_address("::1", {"X-Forwarded-For": "2001:db8::5"}, trusted) == "2001:db8::5"
+    assert client_address("::ffff:10.0.0.2", {"X-Real-Ip": "198.51.100.4"}, trusted) == (
+        "198.51.100.4"
+    )
+    # nothing usable: the proxy itself
+    assert client_address("10.0.0.2", {}, trusted) == "10.0.0.2"
+    assert client_address("10.0.0.2", {"X-Forwarded-For": "junk"}, trusted) == "10.0.0.2"
+    assert client_address("10.0.0.2", {"X-Real-Ip": "junk"}, trusted) == "10.0.0.2"
+    # every hop a trusted proxy: the first one
+    assert client_address("10.0.0.2", {"X-Forwarded-For": "10.0.0.7, 10.0.0.3"}, trusted) == (
+        "10.0.0.7"
+    )
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    from traitlets import TraitError
+
+    from painel.web.auth import PainelIdentityProvider
+
+    idp = PainelIdentityProvider(trusted_proxies=["10.0.0.0/8", "192.168.1.1", "fd00::/8"])
+    assert idp.trusted_proxies == ["10.0.0.0/8", "192.168.1.1", "fd00::/8"]
+    with pytest.raises(TraitError, match="'proxy.example'"):
+        PainelIdentityProvider(trusted_proxies=["proxy.example"])
+    with pytest.raises(TraitError):
+        PainelIdentityProvider(max_pending_logins=0)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/voila/render/matriculas.ipynb", "/voila/render/matriculas.ipynb"),
+        ("/voila/render/matr%C3%ADculas.ipynb?x=1", "/voila/render/matr%C3%ADculas.ipynb?x=1"),
+        ("", "/"),
+        (None, "/"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/\r\nSet-Cookie: painel_session=x", "/"),
+        ("/voila/render/x.ipynb\n", "/"),
+        ("/\tx", "/"),
+        ("/x\x00", "/"),
+        ("/x\x7f", "/"),
+        ("/x\x85", "/"),
+        ("/a b", "/"),
+        ("/matrículas", "/"),
+    ],
+)
+def test_safe_next(target, expected):
+    from types import SimpleNamespace
+
+    from painel.web.auth import safe_next
+
+    assert safe_next(SimpleNamespace(base_url="/"), target) == expected  # type: ignore[arg-type]
 
 
 def test_password_change(users):

@@ -6,12 +6,19 @@
   Voilà hands to the kernel, so the kernel's identity always comes from the server.
 - :class:`PainelAuthorizer` allows kernel access (REST, websocket) only to the kernel's
   owner and denies every other Jupyter resource (contents, terminals, ...).
-- Login and logout are forms protected by tornado's XSRF token.
+- Login and logout are forms protected by tornado's XSRF token. A login's password is
+  checked on a small thread pool, never on the event loop (argon2 takes ~0.1-0.3 s of CPU),
+  with a bound on the logins waiting for it; painel.auth throttles guessers per client
+  address (the forwarded one only from ``trusted_proxies``) and per account.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import ipaddress
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -20,9 +27,10 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
-from tornado import web
+from tornado import httputil, web
+from traitlets import Integer, List, TraitError, Unicode, validate
 
-from ..access import AuthError
+from ..auth import LoginThrottled
 from ..wire import USER_HEADER
 
 COOKIE_NAME = "painel_session"
@@ -40,8 +48,89 @@ def _strip_identity_headers(handler: web.RequestHandler) -> None:
             del handler.request.headers[name]
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: list[str]) -> list[IPNetwork]:
+    """Addresses or CIDR networks (``10.0.0.5``, ``10.0.0.0/8``, ``::1``); ValueError names a bad one."""
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {value!r}") from None
+    return out
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None, trusted: list[IPNetwork]
+) -> bool:
+    return ip is not None and any(ip.version == net.version and ip in net for net in trusted)
+
+
+def client_address(
+    peer: str, headers: httputil.HTTPHeaders | dict[str, str], trusted: list[IPNetwork]
+) -> str:
+    """The address of the client a request comes from.
+
+    The TCP peer, unless the peer is a trusted proxy: then the rightmost address of
+    ``X-Forwarded-For`` that is not itself a trusted proxy (each proxy appends the address
+    it received the request from; whatever the client wrote is further left), else
+    ``X-Real-Ip``. The same rule as tornado's ``xheaders`` with ``trusted_downstream``, but
+    only for requests that do come from a trusted proxy.
+    """
+    if not _trusted(_ip(peer), trusted):
+        return peer
+    hops = [h.strip() for h in headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        ip = _ip(hop)
+        if ip is None:
+            return peer  # a malformed chain: count the proxy itself
+        if not _trusted(ip, trusted):
+            return str(ip)
+    if hops:
+        return str(_ip(hops[0]))  # every hop is a trusted proxy: the first one asked
+    real = _ip(headers.get("X-Real-Ip", ""))
+    return str(real) if real is not None else peer
+
+
 class PainelIdentityProvider(IdentityProvider):
-    """Users and sessions from the operational store; no tokens, no anonymous access."""
+    """Users and sessions from the operational store; no tokens, no anonymous access.
+
+    Configured in ``voila.json`` (or ``painel serve --config``) under
+    ``"PainelIdentityProvider"``.
+    """
+
+    trusted_proxies = List(
+        Unicode(),
+        default_value=[],
+        config=True,
+        help=(
+            "Addresses or CIDR networks of the reverse proxies in front of painel serve. Only "
+            "for requests from these is the client's address taken from X-Forwarded-For / "
+            "X-Real-Ip; login throttling counts failures per client address, so behind a "
+            "proxy that is not listed every visitor counts as the proxy."
+        ),
+    )
+    login_threads = Integer(
+        2, min=1, config=True, help="Threads that check login passwords (argon2, ~0.1-0.3 s each)."
+    )
+    max_pending_logins = Integer(
+        8,
+        min=1,
+        config=True,
+        help="Logins being checked or waiting for a thread; beyond this a login gets 503 at once.",
+    )
 
     def __init__(self, **kwargs: Any):
         kwargs.pop("login_handler_class", None)  # Voilà passes its token login page
@@ -49,6 +138,40 @@ class PainelIdentityProvider(IdentityProvider):
         super().__init__(**kwargs)
         self.login_handler_class = LoginHandler
         self.logout_handler_class = LogoutHandler
+        self.pending_logins = 0  # changed on the event loop only
+        self._login_pool: ThreadPoolExecutor | None = None
+        self._warned_forwarded = False
+
+    @validate("trusted_proxies")
+    def _valid_proxies(self, proposal: Any) -> list[str]:
+        try:
+            parse_networks(proposal["value"])
+        except ValueError as exc:
+            raise TraitError(f"PainelIdentityProvider.trusted_proxies: {exc}") from None
+        return list(proposal["value"])
+
+    @property
+    def login_pool(self) -> ThreadPoolExecutor:
+        if self._login_pool is None:
+            self._login_pool = ThreadPoolExecutor(
+                max_workers=self.login_threads, thread_name_prefix="painel-login"
+            )
+        return self._login_pool
+
+    def client_address(self, request: httputil.HTTPServerRequest) -> str:
+        """The login's client (see :func:`client_address`); warns once about ignored headers."""
+        peer = request.remote_ip or ""
+        trusted = parse_networks(self.trusted_proxies)
+        forwarded = "X-Forwarded-For" in request.headers or "X-Real-Ip" in request.headers
+        if forwarded and not self._warned_forwarded and not _trusted(_ip(peer), trusted):
+            self._warned_forwarded = True
+            self.log.warning(
+                "login from %s carries X-Forwarded-For/X-Real-Ip, ignored: if %s is your "
+                "reverse proxy, list it in PainelIdentityProvider.trusted_proxies",
+                peer,
+                peer,
+            )
+        return client_address(peer, request.headers, trusted)
 
     @property
     def auth_enabled(self) -> bool:
@@ -141,10 +264,17 @@ class PageHandler(PageMixin, JupyterHandler):
     """A painel HTML page."""
 
 
+# Control characters (CR/LF would be a header injection tornado refuses with a 500), spaces
+# and anything beyond ASCII: a next= the login page itself sends is percent-encoded.
+_UNSAFE_NEXT = re.compile(r"[^\x21-\x7e]")
+
+
 def safe_next(handler: JupyterHandler, target: str | None) -> str:
     """Only same-site paths under base_url; anything else goes to the landing page."""
     default = handler.base_url
     if not target:
+        return default
+    if _UNSAFE_NEXT.search(target):
         return default
     parsed = urlparse(target)
     if (
@@ -158,6 +288,13 @@ def safe_next(handler: JupyterHandler, target: str | None) -> str:
     return target
 
 
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} segundo" + ("s" if seconds != 1 else "")
+    minutes = -(-seconds // 60)
+    return f"{minutes} minuto" + ("s" if minutes != 1 else "")
+
+
 class LoginHandler(PageHandler):
     @allow_unauthenticated
     def get(self) -> None:
@@ -169,26 +306,45 @@ class LoginHandler(PageHandler):
         )
 
     @allow_unauthenticated
-    def post(self) -> None:
+    async def post(self) -> None:
         username = self.get_body_argument("username", "").strip().lower()
         password = self.get_body_argument("password", "")
         next_url = self.get_body_argument("next", "")
-        try:
-            viewer = self.painel.users.authenticate(
-                username, password, remote_ip=self.request.remote_ip or ""
-            )
-        except AuthError:
-            self.log.warning("login throttled for %r from %s", username, self.request.remote_ip)
+        idp: PainelIdentityProvider = self.identity_provider  # type: ignore[assignment]
+        client = idp.client_address(self.request)
+
+        def refuse(status: int, message: str, retry_after: int) -> None:
+            self.set_header("Retry-After", str(retry_after))
             self.render_page(
-                "login.html",
-                status=429,
-                next=next_url,
-                username=username,
-                message="Muitas tentativas sem sucesso. Aguarde alguns minutos.",
+                "login.html", status=status, next=next_url, username=username, message=message
             )
+
+        if idp.pending_logins >= idp.max_pending_logins:
+            self.log.warning(
+                "login of %r from %s refused: too many pending logins", username, client
+            )
+            refuse(503, "Muitas pessoas estão entrando agora. Tente de novo em alguns segundos.", 5)
             return
+        idp.pending_logins += 1
+        try:
+            viewer = await asyncio.get_running_loop().run_in_executor(
+                idp.login_pool, self.painel.users.authenticate, username, password, client
+            )
+        except LoginThrottled as exc:
+            self.log.warning("login throttled (%s) for %r from %s", exc.reason, username, client)
+            if exc.reason == "client":
+                message = (
+                    "Muitas tentativas sem sucesso a partir deste endereço. "
+                    f"Aguarde {_wait_text(exc.retry_after)} e tente de novo."
+                )
+            else:
+                message = "Muitas tentativas sem sucesso para este usuário. Aguarde alguns minutos."
+            refuse(429, message, exc.retry_after)
+            return
+        finally:
+            idp.pending_logins -= 1
         if viewer is None:
-            self.log.warning("failed login for %r from %s", username, self.request.remote_ip)
+            self.log.warning("failed login for %r from %s", username, client)
             self.render_page(
                 "login.html",
                 status=401,
@@ -199,7 +355,7 @@ class LoginHandler(PageHandler):
             return
         session_id = self.painel.sessions.create(
             viewer.username,
-            self.request.remote_ip or "",
+            client,
             self.request.headers.get("User-Agent", ""),
         )
         self.set_secure_cookie(
@@ -211,7 +367,7 @@ class LoginHandler(PageHandler):
             secure=self.painel.cookie_secure(self),
             path=self.base_url,
         )
-        self.log.info("login %s from %s", viewer.username, self.request.remote_ip)
+        self.log.info("login %s from %s", viewer.username, client)
         self.redirect(safe_next(self, next_url))
 
 
