@@ -82,6 +82,8 @@ class Domain:
     demo_services: str | None = None
     notebook_fixture: str | None = None
     docs: str | None = None
+    # "module:attribute": {kind: handler(paths, arg, actor)} the server answers for kernels
+    services: str | None = None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,26 @@ CORE_MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN progress TEXT;   -- JSON {step, done, total, eta_s, at} while a run goes on
     """,
+    # 3: login throttling counts failures per client too, and deletes them by age
+    """
+    CREATE INDEX login_failures_client ON login_failures(remote_ip, at);
+    CREATE INDEX login_failures_at ON login_failures(at);
+    """,
+    # 4: what dashboard kernels ask of the server (painel.service)
+    """
+    CREATE TABLE service_requests (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT NOT NULL,             -- 'run', or a domain's ('progress.cademi_tags')
+        arg          TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        claimed_at   TEXT,
+        finished_at  TEXT,
+        result       TEXT,                      -- JSON
+        error        TEXT
+    );
+    CREATE INDEX service_requests_open ON service_requests(claimed_at, id);
+    """,
 ]
 
 

@@ -15,8 +15,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import HOME_ENV, PROJECT_ENV, Paths
+from .launch import spawn
 from .opstate import OpState, iso, utcnow
 from .params import ParameterError, load_yaml_params, notebook_parameters, parse_cli_pairs, resolve
 from .runctx import RunContext, new_run_id
@@ -272,46 +271,6 @@ def _job_kernel_manager(log_path: Path, env: Mapping[str, str]) -> type:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return JobKernelManager
-
-
-def spawn(
-    paths: Paths,
-    job: str,
-    trigger: str,
-    attempt: int = 1,
-    *,
-    environ: Mapping[str, str] | None = None,
-    stdout: Any = subprocess.PIPE,
-    stderr: Any = subprocess.PIPE,
-) -> subprocess.Popen[str]:
-    """Start ``painel etl run JOB`` as a child process in its own session (so a timeout can kill
-    it with its kernel): the one way the scheduler and the pages start runs. ``environ``
-    (default: this process's) less any dashboard kernel's request state is its environment."""
-    from .wire import without_request_state
-
-    env = without_request_state(os.environ if environ is None else environ)
-    env.update({HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)})
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "painel.cli",
-            "etl",
-            "run",
-            job,
-            "--trigger",
-            trigger,
-            "--attempt",
-            str(attempt),
-        ],
-        env=env,
-        cwd=str(paths.project),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:

@@ -78,4 +78,5 @@ DOMAIN = Domain(
     demo_services="painel.progress.demo:services",
     notebook_fixture="painel.progress.demo:notebook_fixture",
     docs="docs/progress.md",
+    services="painel.progress.services:SERVICES",
 )

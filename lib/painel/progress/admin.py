@@ -1,15 +1,20 @@
-"""What coordinators do, from the dashboard or from scripts: register tags, start a run now."""
+"""What coordinators do, from the dashboard or from scripts: register tags, start a run now.
+
+A dashboard kernel holds no Cademi API key: it asks the server for the tag list and for a
+run (:mod:`painel.service`); a script with the key in its environment calls Cademi itself.
+"""
 
 from __future__ import annotations
 
-import subprocess
+import os
 from typing import Any
 
+from .. import service
 from ..config import Paths
 from ..opstate import OpState
-from ..runner import JobBusy, job_lock, recent_runs, spawn
+from ..runner import JobBusy, job_lock, recent_runs
 from . import settings as settings_mod
-from .cademi import CademiClient
+from .services import SERVICE_TAGS, fetch_cademi_tags
 from .settings import JOB
 from .tags import ClassTag, TagError, TagRegistry
 
@@ -27,21 +32,11 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
     tracks = {k: t.name for k, t in settings.tracks.items()}
 
     def cademi_tags() -> list[dict[str, Any]]:
-        # a short leash: a person is waiting on the page
-        client = CademiClient(
-            settings.base_url,
-            settings.api_key(),
-            per_second=settings.per_second,
-            per_minute=settings.per_minute,
-            rate_margin=settings.rate_margin,
-            timeout_s=10,
-            retries=2,
-            backoff_s=0.5,
-        )
-        try:
-            return client.tags()
-        finally:
-            client.close()
+        if os.environ.get(settings.api_key_env, "").strip():
+            return fetch_cademi_tags(paths)
+        # a dashboard kernel: the server, which holds the key, asks Cademi
+        listed = service.call(OpState(paths.opstate), SERVICE_TAGS, "", actor, timeout=30)
+        return list(listed or [])
 
     return registry(paths).add(tag, track, class_number, actor, tracks, cademi_tags)
 
@@ -65,6 +60,9 @@ def deactivate(paths: Paths, tag: Any, actor: str) -> ClassTag:
 
 
 def run_busy(paths: Paths) -> bool:
+    """A collection is running, or one was asked for and has not started yet."""
+    if service.pending(OpState(paths.opstate), "run", JOB):
+        return True
     try:
         with job_lock(paths, JOB):
             return False
@@ -73,16 +71,11 @@ def run_busy(paths: Paths) -> bool:
 
 
 def start_run_now(paths: Paths, actor: str) -> str:
-    """Start ``painel etl run progress`` in the background; returns a pt-BR status line."""
+    """Ask the server for ``painel etl run progress`` now; returns a pt-BR status line."""
     if run_busy(paths):
         return "Uma coleta já está em andamento; a nova turma entra na próxima."
-    log = paths.runs / JOB
-    log.mkdir(parents=True, exist_ok=True)
-    with open(log / "started-from-dashboard.log", "a", encoding="utf-8") as fh:
-        fh.write(f"run requested by {actor}\n")
-        fh.flush()
-        spawn(paths, JOB, f"manual:{actor}", stdout=fh, stderr=subprocess.STDOUT)
-    return "Coleta iniciada. Acompanhe o andamento abaixo."
+    service.submit(OpState(paths.opstate), "run", JOB, actor)
+    return "Coleta pedida. Acompanhe o andamento abaixo."
 
 
 def last_runs(paths: Paths, limit: int = 5) -> list[dict[str, Any]]:

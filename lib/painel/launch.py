@@ -1,0 +1,52 @@
+"""Starting a run as a child process: light (no pandas, no DuckDB), so ``painel serve`` can
+start the runs dashboard pages ask for (:mod:`painel.service`) without loading them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from .config import HOME_ENV, PROJECT_ENV, Paths
+
+
+def spawn(
+    paths: Paths,
+    job: str,
+    trigger: str,
+    attempt: int = 1,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdout: Any = subprocess.PIPE,
+    stderr: Any = subprocess.PIPE,
+) -> subprocess.Popen[str]:
+    """Start ``painel etl run JOB`` as a child process in its own session (so a timeout can kill
+    it with its kernel): the one way the scheduler and the pages start runs. ``environ``
+    (default: this process's) less any dashboard kernel's request state is its environment."""
+    from .wire import without_request_state
+
+    env = without_request_state(os.environ if environ is None else environ)
+    env.update({HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "painel.cli",
+            "etl",
+            "run",
+            job,
+            "--trigger",
+            trigger,
+            "--attempt",
+            str(attempt),
+        ],
+        env=env,
+        cwd=str(paths.project),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
