@@ -160,3 +160,32 @@ def purge(opstate: OpState, older_than: timedelta = timedelta(days=7)) -> None:
         con.execute(
             "DELETE FROM service_requests WHERE requested_at < ?", [iso(utcnow() - older_than)]
         )
+
+
+class Worker:
+    """``painel serve``'s answerer: a daemon thread calling :func:`serve_pending` every
+    ``interval`` seconds (a few SQLite reads when nothing is asked)."""
+
+    def __init__(self, paths: Paths, interval: float = 0.5):
+        import threading
+
+        self.paths, self.interval = paths, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="painel-service", daemon=True)
+
+    def start(self) -> Worker:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        known = handlers()
+        while not self._stop.is_set():
+            try:
+                serve_pending(self.paths, known)
+            except Exception:
+                log.exception("service requests: could not serve pending requests")
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)

@@ -92,3 +92,18 @@ def test_the_progress_domain_answers_the_cademi_tag_list() -> None:
 
     assert service.handlers()[services.SERVICE_TAGS] is services.SERVICES[services.SERVICE_TAGS]
     assert "run" in service.handlers()
+
+
+def test_the_servers_worker_answers_until_stopped(paths: Paths) -> None:
+    op = OpState(paths.opstate)
+    worker = service.Worker(paths, interval=0.05).start()
+    try:
+        request = service.submit(op, "nope", "", "ana")
+        with pytest.raises(service.ServiceError, match="unknown request kind"):
+            service.wait(op, request, timeout=10)
+    finally:
+        worker.stop()
+    assert not worker._thread.is_alive()
+    late = service.submit(op, "nope", "", "ana")
+    with pytest.raises(service.ServiceError, match="no answer"):
+        service.wait(op, late, timeout=0.3)

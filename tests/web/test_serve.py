@@ -485,3 +485,34 @@ def test_forged_widget_values_from_the_browser_leak_nothing(server: Server) -> N
         ch.close()
     assert "Juiz de Fora" not in text and "Uberlândia" not in text and "Montes Claros" not in text
     assert "Metropolitana A" in text
+
+
+# ---- routes painel closes, and kernel answers never cached ---------------------------------
+@pytest.mark.parametrize(
+    "path", ["/voila/api/contents", "/voila/api/contents/", "/voila/api/contents/anything/x.txt"]
+)
+def test_contents_api_is_a_clean_404_when_logged_in(server: Server, path: str) -> None:
+    s = login(server, "admin")
+    r = s.get(server.base + path, allow_redirects=False, timeout=10)
+    assert r.status_code == 404, (path, r.status_code)
+    assert "Página não encontrada." in r.text
+    assert "Traceback" not in r.text
+
+
+def test_kernel_api_answers_are_not_cached(server: Server) -> None:
+    owner = login(server, "sre.metro")
+    _, kernel_id = render(owner, server, "matriculas.ipynb")
+    assert kernel_id
+    answers = {
+        "list": owner.get(server.base + "/painel/api/kernels", timeout=10),
+        "model": owner.get(f"{server.base}/api/kernels/{kernel_id}", timeout=10),
+        "someone else's": login(server, "sre.jf").get(
+            f"{server.base}/api/kernels/{kernel_id}", timeout=10
+        ),
+        "unknown": owner.get(
+            f"{server.base}/api/kernels/00000000-0000-0000-0000-000000000000", timeout=10
+        ),
+    }
+    assert [r.status_code for r in answers.values()] == [200, 200, 403, 403]
+    for what, r in answers.items():
+        assert r.headers.get("Cache-Control") == "no-store", (what, r.headers)

@@ -7,7 +7,11 @@ What changes relative to plain ``voila notebooks/dashboards``:
   needs a session; only the login page and static assets are public;
 - identity into kernels: the server-set ``X-Painel-User`` header (``http_header_envs``);
 - per-dashboard roles checked before any kernel is handed out; kernels owned by the user
-  who opened them, capped per user, culled when idle, shut down at logout;
+  and session that opened them, capped per user, culled when idle, shut down at logout;
+- limits (README "Serving in production"): the size of a websocket message from the
+  browser, each kernel's memory (a watchdog ends a kernel over it), an access watchdog that
+  ends the kernels of ended or expired sessions and disabled or removed users, and an
+  allowlist of the server's environment variables a kernel may see;
 - Voilà's unauthenticated request-info websocket requires a per-server kernel token;
 - the directory listing and contents API are replaced by painel's landing page;
 - unsafe settings in ``voila.json`` (tracebacks, sources, template overrides, a file
@@ -24,17 +28,20 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jupyter_server.services.kernels.handlers import KernelHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Config
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
+from .. import service
 from ..auth import Sessions, Users
 from ..config import HOME_ENV, PROJECT_ENV, ConfigError, Paths
 from ..opstate import OpState
@@ -55,13 +62,15 @@ from .handlers import (
     LabExtensionsHandler,
     LandingHandler,
     MeHandler,
+    NoStoreKernelHandler,
     NotFoundHandler,
     OwnedShutdownHandler,
+    PainelKernelWebsocketHandler,
     PlotlyJsHandler,
     TokenRequestInfoHandler,
     plotly_js_dir,
 )
-from .kernels import OwnershipMixin
+from .kernels import DEFAULT_KERNEL_ENV_ALLOWLIST, REQUIRED_KERNEL_ENV, OwnershipMixin
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share" / "jupyter"
@@ -93,6 +102,8 @@ class VisitorCellTimeout:
 class ServerState:
     """What painel's handlers need, in ``settings["painel"]``."""
 
+    service_worker: service.Worker | None = None
+
     def __init__(self, paths: Paths, app: PainelVoila):
         self.paths = paths
         self.opstate = OpState(paths.opstate)
@@ -101,6 +112,8 @@ class ServerState:
         self.sessions = Sessions(self.opstate)
         self.catalog = Catalog(paths.dashboards)
         self.max_kernels_per_user = app.max_kernels_per_user
+        self.websocket_max_message_size = app.websocket_max_message_size
+        self.session_touch_interval = app.session_touch_interval
         self.secure_cookies = app.secure_cookies
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
@@ -127,6 +140,44 @@ class PainelVoila(Voila):
         "auto",
         config=True,
         help="'auto': Secure cookies when the request is https; 'always' behind a TLS-terminating proxy; 'never'.",
+    )
+    websocket_max_message_size = Integer(
+        1024 * 1024,
+        config=True,
+        help="Largest message (bytes) a browser may send to a kernel over its websocket; "
+        "a larger one closes the connection (code 1009) before it reaches the kernel.",
+    )
+    kernel_memory_limit = Integer(
+        1024**3,
+        config=True,
+        help="Resident memory (bytes) a dashboard kernel may use; the memory watchdog shuts "
+        "down a kernel over it and its page says so. 0: no ceiling.",
+    )
+    kernel_memory_check_interval = Float(
+        2.0,
+        config=True,
+        help="Seconds between two checks of the kernels' memory.",
+    )
+    session_touch_interval = Float(
+        60.0,
+        config=True,
+        help="Seconds between two refreshes of a session's last use by the messages of its "
+        "pages' kernel websockets (a visitor working only through widgets is not idle).",
+    )
+    access_check_interval = Float(
+        10.0,
+        config=True,
+        help="Seconds between two runs of the access watchdog, which shuts down the kernels of "
+        "ended or expired sessions and of disabled or removed users. 0: off (logout still ends "
+        "the session's kernels).",
+    )
+    kernel_env_allowlist = List(
+        Unicode(),
+        default_value=list(DEFAULT_KERNEL_ENV_ALLOWLIST),
+        config=True,
+        help="The server's environment variables a dashboard kernel may see (fnmatch patterns, "
+        "e.g. 'LC_*'), besides painel's and Voilà's own (always passed); every other variable "
+        "(API keys, ...) stays out of kernels. Setting it replaces the default list.",
     )
     painel_home = Unicode("", config=True, help="The data directory (PAINEL_HOME).")
     painel_paths: Paths  # set by make_app before initialize()
@@ -173,17 +224,33 @@ class PainelVoila(Voila):
 
         original = voila_app.voila_kernel_manager_factory
 
+        allowlist = (*REQUIRED_KERNEL_ENV, *self.kernel_env_allowlist)
+
         def factory(base_class: type, *args: Any, **kwargs: Any) -> type:
             manager = original(base_class, *args, **kwargs)
-            return type("PainelKernelManager", (OwnershipMixin, manager), {})
+            return type(
+                "PainelKernelManager",
+                (OwnershipMixin, manager),
+                {"painel_env_allowlist": allowlist},
+            )
 
         voila_app.voila_kernel_manager_factory = factory
         try:
             settings = super().init_settings()
         finally:
             voila_app.voila_kernel_manager_factory = original
-        settings["painel"] = ServerState(self.painel_paths, self)
+        state = ServerState(self.painel_paths, self)
+        settings["painel"] = state
+        # what dashboard kernels (which hold no secrets) ask of the server: runs, API reads
+        state.service_worker = service.Worker(self.painel_paths).start()
         settings["xsrf_cookie_kwargs"] = {"samesite": "Lax", "path": self.base_url}
+        self.kernel_manager.start_watchdogs(
+            state.opstate,
+            idle=state.sessions.idle,
+            access_interval=self.access_check_interval,
+            memory_limit=self.kernel_memory_limit,
+            memory_interval=self.kernel_memory_check_interval,
+        )
         return settings
 
     def init_handlers(self) -> list[Any]:
@@ -192,6 +259,8 @@ class PainelVoila(Voila):
             VoilaContentsHandler: (NotFoundHandler, {}),
             TornadoVoilaHandler: (DashboardHandler, None),
             VoilaShutdownKernelHandler: (OwnedShutdownHandler, {}),
+            KernelHandler: (NoStoreKernelHandler, None),
+            VoilaKernelWebsocketHandler: (PainelKernelWebsocketHandler, None),
             RequestInfoSocketHandler: (
                 TokenRequestInfoHandler,
                 {"token": os.environ[KERNEL_TOKEN_ENV]},

@@ -386,8 +386,12 @@ class LogoutHandler(PageHandler):
             self.painel.sessions.end(raw.decode("ascii", "replace"))
         user = self.current_user
         if user is not None:
+            # this session's kernels only: the user's other devices keep theirs
+            from .kernels import request_session_key
+
             km: Any = self.kernel_manager  # painel's kernel manager (web.kernels.OwnershipMixin)
-            n = await km.shutdown_user_kernels(user.username)
-            self.log.info("logout %s (%d kernels shut down)", user.username, n)
+            key = request_session_key(self)
+            n = await km.shutdown_session_kernels(key) if key else 0
+            self.log.info("logout %s (%d kernels of this session shut down)", user.username, n)
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))

@@ -5,20 +5,23 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler, FileFindHandler
+from jupyter_server.services.kernels.handlers import KernelHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ..access import AuthError
-from .auth import PageHandler, PageMixin
-from .kernels import REQUEST_USER
+from .auth import COOKIE_NAME, PageHandler, PageMixin
+from .kernels import REQUEST_USER, Claimant, request_session_key
 
 
 class LandingHandler(PageHandler):
@@ -52,7 +55,20 @@ class DashboardHandler(PageMixin, TornadoVoilaHandler):
     """``/voila/render/<notebook>``: role check, kernel cap, then Voilà renders.
 
     The role check runs before Voilà touches a kernel: a refused user gets 403 and no kernel.
+    The cap is a reservation taken before the first await (kernels.OwnershipMixin.reserve):
+    parallel opens by one user cannot all pass the check before any of them claims a kernel.
+    When the user's whole cap is taken by pages still opening, the request gets 429.
     """
+
+    TOO_MANY = (
+        "Muitos painéis sendo abertos ao mesmo tempo. Aguarde um pouco e recarregue a página."
+    )
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 429:
+            self.render_page("error.html", status=429, message=self.TOO_MANY, code=429)
+            return
+        super().write_error(status_code, **kwargs)
 
     @web.authenticated
     async def get(self, path: str | None = None) -> None:
@@ -70,14 +86,24 @@ class DashboardHandler(PageMixin, TornadoVoilaHandler):
             )
             raise web.HTTPError(403)
         km: Any = self.kernel_manager  # painel's kernel manager (kernels.OwnershipMixin)
-        evicted = km.enforce_cap(viewer.username, painel.max_kernels_per_user)
+        # no await from here to the reservation: the cap check and the claim are one step
+        slot, evicted = km.reserve(viewer.username, painel.max_kernels_per_user)
         if evicted:
             self.log.info("kernel cap: shut down %s of %s", evicted, viewer.username)
-        token = REQUEST_USER.set(viewer.username)
+        if slot is None:
+            self.log.warning(
+                "kernel cap: %s has %d pages opening; refused another",
+                viewer.username,
+                km.pending_of(viewer.username),
+            )
+            raise web.HTTPError(429)
+        claimant = Claimant(viewer.username, request_session_key(self), slot)
+        token = REQUEST_USER.set(claimant)
         try:
             await super().get(path)  # type: ignore[misc]  # Voilà's handler is a coroutine
         finally:
             REQUEST_USER.reset(token)
+            km.release(slot)  # a no-op once the kernel was claimed
 
 
 class OwnedShutdownHandler(APIHandler):
@@ -110,7 +136,56 @@ class TokenRequestInfoHandler(RequestInfoSocketHandler):
         await super().get(*args, **kwargs)
 
 
-class KernelsHandler(APIHandler):
+class NoStoreMixin:
+    """``Cache-Control: no-store`` on every answer, errors included."""
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()  # type: ignore[misc]
+        self.set_header("Cache-Control", "no-store")  # type: ignore[attr-defined]
+
+
+class NoStoreKernelHandler(NoStoreMixin, KernelHandler):
+    """``/api/kernels/<id>`` (Jupyter's kernel model and DELETE), never cached."""
+
+
+class PainelKernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """``/api/kernels/<id>/channels``: Voilà's kernel websocket, with painel's limits.
+
+    - a message from the browser larger than ``websocket_max_message_size`` (PainelVoila)
+      closes the connection (tornado answers with close code 1009) before it reaches the
+      kernel;
+    - each open socket is known to the kernel manager, which closes it with a reason code
+      when it ends the kernel (memory ceiling, access ended).
+    """
+
+    @property
+    def max_message_size(self) -> int:
+        return int(self.settings["painel"].websocket_max_message_size)
+
+    async def open(self, kernel_id: str) -> None:
+        self.kernel_manager.add_socket(kernel_id, self)
+        await super().open(kernel_id)
+
+    _touched = 0.0
+
+    def on_message(self, message: Any) -> Any:
+        # a visitor working only through widgets is active: keep their session from expiring
+        # as idle (the lookup touches it at most once a minute; ended sessions stay ended)
+        now = time.monotonic()
+        if now - self._touched >= self.settings["painel"].session_touch_interval:
+            self._touched = now
+            raw = self.get_secure_cookie(COOKIE_NAME, max_age_days=1)
+            if raw:
+                self.settings["painel"].sessions.lookup(raw.decode("ascii", "replace"))
+        return super().on_message(message)
+
+    def on_close(self) -> None:
+        self.kernel_manager.remove_socket(getattr(self, "kernel_id", ""), self)
+        if getattr(self, "connection", None) is not None:
+            super().on_close()
+
+
+class KernelsHandler(NoStoreMixin, APIHandler):
     """``/painel/api/kernels``: your kernels (admins: everyone's, with owners)."""
 
     @web.authenticated
@@ -210,5 +285,5 @@ class NotFoundHandler(PageHandler):
     """Routes Voilà would expose but painel does not (e.g. the contents API)."""
 
     @web.authenticated
-    def get(self, *args: Any) -> None:
+    def get(self, *args: Any, **kwargs: Any) -> None:  # the contents route passes ``path=``
         raise web.HTTPError(404)
