@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -485,6 +486,45 @@ def test_forged_widget_values_from_the_browser_leak_nothing(server: Server) -> N
         ch.close()
     assert "Juiz de Fora" not in text and "Uberlândia" not in text and "Montes Claros" not in text
     assert "Metropolitana A" in text
+
+
+def test_a_failing_widget_message_sends_no_traceback_to_the_browser(server: Server) -> None:
+    """Issue 9: a widget value of the wrong type makes ipywidgets raise; the page's websocket
+    gets painel's pt-BR message, never IPython's traceback (source lines, paths)."""
+    s = login(server, "sre.metro")
+    _, kernel_id = render(s, server, "matriculas.ipynb")
+    ch = KernelChannel(server, s, kernel_id)
+    received: list[dict[str, Any]] = []
+    try:
+        states = ch.widget_states()
+        dropdown = next(
+            mid for mid, st in states.items() if st.get("_model_name") == "DropdownModel"
+        )
+        ch.send(
+            "shell",
+            "comm_msg",
+            {
+                "comm_id": dropdown,
+                "data": {"method": "update", "state": {"index": "abc"}, "buffer_paths": []},
+            },
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            m.get("msg_type") == "error" for m in received
+        ):
+            msg = ch.recv(deadline)
+            if msg is not None:
+                received.append(msg)
+    finally:
+        ch.close()
+    errors = [m["content"] for m in received if m.get("msg_type") == "error"]
+    assert errors, [m.get("msg_type") for m in received]
+    sent = repr(received)
+    assert "site-packages" not in sent and "Traceback" not in sent and ".py" not in sent
+    assert errors[0]["traceback"] == [
+        "Ocorreu um erro neste painel. Recarregue a página; se continuar, avise a equipe de dados."
+    ]
+    assert "dashboard kernel error" in server.log()  # the server's log has the traceback
 
 
 # ---- routes painel closes, and kernel answers never cached ---------------------------------

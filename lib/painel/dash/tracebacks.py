@@ -10,6 +10,7 @@ server's log.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import Any
@@ -22,6 +23,20 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class Erro(Exception):
     """What the page is told a failure was called."""
+
+
+def _to_server_log(text: str) -> None:
+    """Write to the kernel process's real stderr (the server's log). ipykernel forwards what
+    reaches file descriptor 2 to the page as a stream, so the traceback goes to its saved copy
+    of the original descriptor when there is one."""
+    fd = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if isinstance(fd, int):
+        os.write(fd, text.encode("utf-8", "replace"))
+        return
+    stream = sys.__stderr__
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
 
 
 def install(shell: Any = None) -> bool:
@@ -40,11 +55,7 @@ def install(shell: Any = None) -> bool:
 
     def _showtraceback(etype: Any, evalue: Any, stb: Any) -> Any:
         text = _ANSI.sub("", "\n".join(stb if isinstance(stb, list) else [str(stb)]))
-        print(
-            f"painel: dashboard kernel error (not sent to the page):\n{text}",
-            file=sys.__stderr__,
-            flush=True,
-        )
+        _to_server_log(f"painel: dashboard kernel error (not sent to the page):\n{text}\n")
         return original(Erro, Erro(MESSAGE), [MESSAGE])
 
     shell._showtraceback = _showtraceback

@@ -32,9 +32,10 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
     tracks = {k: t.name for k, t in settings.tracks.items()}
 
     def cademi_tags() -> list[dict[str, Any]]:
-        if os.environ.get(settings.api_key_env, "").strip():
-            return fetch_cademi_tags(paths)
-        # a dashboard kernel: the server, which holds the key, asks Cademi
+        served = "VOILA_PREHEAT" in os.environ  # a dashboard kernel under painel serve
+        if not served or os.environ.get(settings.api_key_env, "").strip():
+            return fetch_cademi_tags(paths)  # a script: its own key (or a clear error)
+        # a dashboard kernel holds no key: the server, which does, asks Cademi
         listed = service.call(OpState(paths.opstate), SERVICE_TAGS, "", actor, timeout=30)
         return list(listed or [])
 
