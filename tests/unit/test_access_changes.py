@@ -112,7 +112,7 @@ def test_a_table_stops_serving_its_rows_once_access_changed(served) -> None:
     assert table.rows[0] == ["Aluno 25"]
     served.revoke("maria", ["demo:regional:1"])
     table.page = 2  # the next page: not served
-    assert table.rows == [] and table.total == 0
+    assert table.rows == [] and table.total == 0 and table.page == 0
     assert table.empty_text == ui.ACCESS_CHANGED
     assert len(table.view()) == 0  # nothing left for an export either
     table._on_message(table, {"event": "row", "index": 0}, [])

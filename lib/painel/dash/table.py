@@ -186,6 +186,7 @@ class Table(anywidget.AnyWidget):
             try:
                 with self.hold_sync():
                     self.rows, self.total, self.unfiltered, self.selected = [], 0, 0, -1
+                    self.page = 0
                     self.empty_text = ACCESS_CHANGED
             finally:
                 self._applying = False
