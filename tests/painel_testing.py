@@ -527,6 +527,27 @@ class KernelChannel:
             return deserialize_binary_message(frame)
         return json.loads(frame)
 
+    def close_code(self, deadline: float) -> int | None:
+        """Read frames until the server closes the socket: its close code, 0 if the connection
+        dropped without one, None if still open at ``deadline`` (a deadline already past reads
+        only what has arrived)."""
+        import struct
+
+        import websocket
+
+        while True:
+            self.ws.settimeout(max(0.01, min(1.0, deadline - time.monotonic())))
+            try:
+                opcode, data = self.ws.recv_data(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                if time.monotonic() >= deadline:
+                    return None
+                continue
+            except (websocket.WebSocketConnectionClosedException, OSError):
+                return 0
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return int(struct.unpack("!H", data[:2])[0]) if len(data) >= 2 else 0
+
     def widget_states(self, timeout: float = 20) -> dict[str, dict[str, Any]]:
         """All widget models' states, fetched like ipywidgets' frontend does."""
         comm_id = uuid.uuid4().hex

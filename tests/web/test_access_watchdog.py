@@ -10,7 +10,6 @@ Other sessions of the same user keep their kernels.
 from __future__ import annotations
 
 import sqlite3
-import struct
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 import requests
-import websocket
 from tornado.web import decode_signed_value
 
 from painel.opstate import iso, utcnow
@@ -84,18 +82,7 @@ class Page:
 
     def closed_with(self, timeout: float = INTERVAL + MARGIN) -> int | None:
         """The close code the server ended the page's websocket with (None: still open)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.ch.ws.settimeout(max(0.05, min(1.0, deadline - time.monotonic())))
-            try:
-                opcode, data = self.ch.ws.recv_data(control_frame=True)
-            except websocket.WebSocketTimeoutException:
-                continue
-            except (websocket.WebSocketConnectionClosedException, OSError):
-                return 0
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 0
-        return None
+        return self.ch.close_code(time.monotonic() + timeout)
 
     def close(self) -> None:
         self.ch.close()

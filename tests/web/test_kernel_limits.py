@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -119,34 +118,9 @@ def widget_count(ch: KernelChannel, timeout: float = 20) -> int:
     raise AssertionError("no comm_info_reply from the kernel")
 
 
-def close_code(ch: KernelChannel, deadline: float) -> int | None:
-    """Read frames until the server closes the socket: its close code, 0 if the connection
-    dropped without one, None if it was still open at ``deadline``."""
-    while time.monotonic() < deadline:
-        ch.ws.settimeout(max(0.05, min(1.0, deadline - time.monotonic())))
-        try:
-            opcode, data = ch.ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException:
-            continue
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            return 0
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 0
-    return None
-
-
 def poll_close(ch: KernelChannel) -> int | None:
     """A close code already there, without blocking (0: dropped; None: still open)."""
-    while True:
-        ch.ws.settimeout(0.01)
-        try:
-            opcode, data = ch.ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException:
-            return None
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            return 0
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 0
+    return ch.close_code(time.monotonic())
 
 
 def grow_until_closed(ch: KernelChannel, timeout: float = 90) -> tuple[int | None, int]:
@@ -168,7 +142,7 @@ def grow_until_closed(ch: KernelChannel, timeout: float = 90) -> tuple[int | Non
         code = poll_close(ch)
         if code is not None:
             return code, sent
-    return close_code(ch, deadline), sent
+    return ch.close_code(deadline), sent
 
 
 def user_kernels(s: requests.Session, server: Server) -> list[str]:
@@ -193,7 +167,7 @@ def test_a_message_over_the_limit_closes_the_socket_and_never_reaches_the_kernel
         # over it: the server closes (1009) and drops the connection, maybe mid-send
         with contextlib.suppress(websocket.WebSocketException, OSError):
             widget_open(ch, "y" * (MAX_MESSAGE + 1024))
-        assert close_code(ch, time.monotonic() + 10) in (1009, 0)
+        assert ch.close_code(time.monotonic() + 10) in (1009, 0)
     finally:
         ch.close()
     ch = KernelChannel(server, s, kernel_id)  # the kernel lives on, without the big widget
