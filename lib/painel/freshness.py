@@ -181,7 +181,7 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
 
     import ipywidgets as widgets
 
-    from .dash import identity, ui
+    from .dash import identity, later, ui
     from .dash.chart import Chart
     from .dash.table import Column, Table
 
@@ -202,22 +202,32 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
         click_hint="clique em um conjunto para ver verificações e versões",
         empty_text="Nenhum conjunto publicado.",
     )
-    overview.frame = datasets_overview(store, viewer)
-    timeline = widgets.HTML(
-        "<ol class='painel-runs' aria-label='Execuções recentes'>"
-        + "".join(f"<li>{html.escape(t)}</li>" for t in runs_timeline(opstate))
-        + "</ol>"
-        if recent_runs(opstate, limit=1)
-        else ui.message("Nenhuma execução registrada ainda.")
-    )
-    chart = Chart(runs_chart(opstate), filename="execucoes")
+    timeline = widgets.HTML()
+    chart = Chart(filename="execucoes")
+    errors = widgets.Output()
+
+    @ui.guarded(errors)
+    def fill() -> None:  # after the page is sent (dash.later)
+        overview.frame = datasets_overview(store, viewer)
+        timeline.value = (
+            "<ol class='painel-runs' aria-label='Execuções recentes'>"
+            + "".join(f"<li>{html.escape(t)}</li>" for t in runs_timeline(opstate))
+            + "</ol>"
+            if recent_runs(opstate, limit=1)
+            else ui.message("Nenhuma execução registrada ainda.")
+        )
+        chart.figure = runs_chart(opstate)
+        if names:
+            refresh()
+
     head = [
         widgets.HTML("<h3>Conjuntos publicados</h3>"),
         overview,
     ]
     tail = [widgets.HTML("<h3>Execuções</h3>"), timeline, chart]
     if not names:
-        return widgets.VBox(head + tail)
+        later(fill)
+        return widgets.VBox([*head, errors, *tail])
     options = [(dataset_title(n), n) for n in names]
     picker = widgets.Dropdown(options=options, value=names[0], description="Conjunto:")
     checks = Table(
@@ -240,7 +250,6 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
         caption="Versões guardadas",
         unit="versões",
     )
-    errors = widgets.Output()
 
     @ui.guarded(errors)
     def refresh(change: object = None) -> None:
@@ -250,7 +259,7 @@ def build(viewer: Viewer, store: Store | None = None, opstate: OpState | None = 
 
     picker.observe(refresh, names="value")
     overview.on_row_click(lambda record: setattr(picker, "value", record["dataset"]))
-    refresh()
+    later(fill)
     return widgets.VBox(
         [
             *head,

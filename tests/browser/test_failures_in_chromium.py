@@ -1,6 +1,7 @@
 """A page that fails never shows English or a traceback: a pt-BR message, one automatic retry,
-then a button. Both ways a page can fail: its build raises (dash.render catches it) and a
-notebook cell raises (Voilà's error output, rendered by painel's template)."""
+then a button. The ways a page can fail: its build raises (dash.render catches it), a notebook
+cell raises (Voilà's error output, rendered by painel's template), and a widget on the page
+is missing from its kernel (the widgets library's "model not found")."""
 
 from __future__ import annotations
 
@@ -62,6 +63,18 @@ def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
             )
         )
     )
+    (dashboards / "widget_sumido.ipynb").write_text(
+        json.dumps(
+            notebook(
+                [
+                    "import ipywidgets as w\nfrom IPython.display import display",
+                    # a widget the page shows but its kernel no longer has
+                    "gone = w.HTML('sumiu')\ndisplay(gone)\ngone.close()",
+                ],
+                "Widget sumido",
+            )
+        )
+    )
     home = tmp / "home"
     home.mkdir()
     painel(home, "demo", "prepare", "--no-data", project=project)
@@ -72,7 +85,9 @@ def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         server.stop()
 
 
-@pytest.mark.parametrize("notebook_name", ["quebra_no_build.ipynb", "quebra_na_celula.ipynb"])
+@pytest.mark.parametrize(
+    "notebook_name", ["quebra_no_build.ipynb", "quebra_na_celula.ipynb", "widget_sumido.ipynb"]
+)
 def test_a_failing_page_says_so_in_portuguese_and_retries_once(
     failing_server: Server, browser: Any, notebook_name: str
 ) -> None:

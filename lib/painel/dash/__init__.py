@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -68,6 +69,66 @@ def _render_timeout() -> float:
         return 0.0
 
 
+# What a served page's build left for after its HTML is sent (see ``later``); None: not in one.
+_later: list[Callable[[], Any]] | None = None
+
+
+def later(fill: Callable[[], Any]) -> None:
+    """Run ``fill`` once the page is on its way to the browser.
+
+    A page's build returns its widgets (filters, empty charts and tables) at once and hands
+    the filling-in (queries, figures, rows) to ``later``. Under ``painel serve`` the kernel
+    runs it right after the build's cell ends: Voilà sends the page's HTML meanwhile, and the
+    browser loads its scripts and connects to the kernel while the kernel fills the page in
+    (the values arrive as widget updates, or with the widgets' state if the browser asks
+    after). Anywhere else (pytest, nbval, JupyterLab, a callback) ``fill`` runs now, so a
+    built page is a filled page.
+
+    ``fill`` should be a :func:`ui.guarded` callback, so a failure shows where it happened;
+    anything else it raises replaces the page with a pt-BR message (and is logged).
+    """
+    if _later is None:
+        fill()
+    else:
+        _later.append(fill)
+
+
+def _fill_later(fills: list[Callable[[], Any]], box: Any) -> None:
+    """Run what a served page's build left for later (on the kernel's event loop)."""
+    import ipywidgets as widgets
+
+    from ..access import AccessChanged
+    from . import ui
+
+    try:
+        with deadline(_render_timeout()):
+            for fill in fills:
+                fill()
+    except AccessChanged:
+        box.children = (widgets.HTML(ui.message(ui.ACCESS_CHANGED, "warning")),)
+    except Exception:
+        log.exception("dashboard page failed to fill in")
+        print("painel: dashboard page failed to fill in", file=sys.stderr)
+        box.children = (widgets.HTML(ui.message(ui.GENERIC_ERROR, "error", retry=True)),)
+
+
+def _schedule_fill(fills: list[Callable[[], Any]], page: Any) -> Any:
+    """The page, in a box its fill can replace on failure; the fill on the kernel's loop, to
+    run after the current cell's reply (no loop: now)."""
+    import asyncio
+
+    import ipywidgets as widgets
+
+    box = widgets.VBox([page])
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        _fill_later(fills, box)
+    else:
+        loop.call_soon(_fill_later, fills, box)
+    return box
+
+
 def render(build: Callable[[Any], Any]) -> Any:
     """Identify the viewer and return ``build(viewer)``; a pt-BR message instead of a traceback.
 
@@ -75,7 +136,9 @@ def render(build: Callable[[Any], Any]) -> Any:
     ``dash.render(page.build)``. Under ``painel serve`` the cell that calls this waits for
     the visitor without a timeout (a preheated kernel may wait hours); the build itself has
     ``PAINEL_RENDER_TIMEOUT`` seconds, then the visitor gets a message and the page retries.
+    What the build hands to :func:`later` runs after the page is sent, with the same limit.
     """
+    global _later
     import ipywidgets as widgets
 
     from . import ui
@@ -90,7 +153,12 @@ def render(build: Callable[[Any], Any]) -> Any:
         return widgets.HTML(ui.message("Sessão inválida ou expirada. Entre novamente.", "error"))
     try:
         with deadline(_render_timeout() if served else 0):
-            return build(viewer)
+            _later = [] if served else None
+            try:
+                page = build(viewer)
+            finally:
+                fills, _later = _later or [], None
+        return _schedule_fill(fills, page) if fills else page
     except NoVersion:
         if not served:
             raise
@@ -111,6 +179,7 @@ __all__ = [
     "deadline",
     "open_dataset",
     "opstate",
+    "later",
     "render",
     "store",
     "view_as",
@@ -122,8 +191,25 @@ def warm_up() -> None:
     """Pay first-use costs (DuckDB, pandas conversion, plotly validators, widgets) up front.
 
     Called by dashboard notebooks in their imports cell, which a preheated kernel runs before
-    any request arrives; the request then finds these paths already hot.
+    any request arrives; the request then finds these paths already hot. Every widget made
+    here is closed again (layouts and styles included): a widget left open would be sent to
+    the visitor's browser, which builds a model for each.
     """
+    from ipywidgets.widgets import widget as widget_module
+
+    live = getattr(widget_module, "_instances", None)
+    before = set(live) if live is not None else set()
+    try:
+        _warm_up_paths()
+    finally:
+        if live is not None:
+            for model_id in set(live) - before:
+                stray = live.get(model_id)
+                if stray is not None:
+                    stray.close()
+
+
+def _warm_up_paths() -> None:
     import duckdb
     import ipywidgets as widgets
     import plotly.graph_objects as go
@@ -177,11 +263,4 @@ def warm_up() -> None:
         ui.kpi("x", "1", "x"),
         ui.Drill("x"),
     ]
-    box = widgets.VBox(parts)
-
-    def close(widget: Any) -> None:
-        for child in getattr(widget, "children", ()):
-            close(child)
-        widget.close()
-
-    close(box)
+    widgets.VBox(parts)  # closed by warm_up, with every other widget made here

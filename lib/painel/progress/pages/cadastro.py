@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...access import Viewer
 from ...config import Paths
-from ...dash import fmt, runs, ui
+from ...dash import fmt, later, runs, ui
 from ...dash.table import Column, Table
 from ...dash.ticker import Ticker
 from ...params import ParameterError
@@ -321,8 +321,13 @@ def build(viewer: Viewer) -> widgets.Widget:
     editor.deactivate.on_click(lambda _b: editor.ask_to_deactivate())
     editor.confirm.on_click(deactivate)
     run.button.on_click(ui.guarded(errors)(run.start))
-    show_tags()
-    run.update()
+
+    @ui.guarded(errors)
+    def fill() -> None:
+        show_tags()
+        run.update()
+
+    later(fill)  # after the page is sent
     return widgets.VBox(
         [
             widgets.HTML(

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ...access import Viewer
-from ...dash import fmt, ui
+from ...dash import fmt, later, ui
 from ...dash.chart import Chart
 from ...dash.download import Download, file_name
 from ...dash.identity import open_dataset
@@ -329,7 +329,7 @@ def build(viewer: Viewer) -> widgets.Widget:
     page.situation_buttons.observe(ui.guarded(page.notice)(page.on_situation_button), names="value")
     page.drill.on_change(ui.guarded(page.notice)(page.on_drill))
     page.table.on_row_click(ui.guarded(page.journey)(page.show_journey))
-    ui.guarded(page.notice)(page.refresh_all)()
+    later(ui.guarded(page.notice)(page.refresh_all))  # after the page is sent
     ui.show(
         page.journey,
         ui.message("Clique em uma linha da tabela para ver a jornada do aluno, semana a semana."),
