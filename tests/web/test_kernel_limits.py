@@ -232,7 +232,9 @@ def test_the_page_of_a_kernel_over_the_ceiling_says_so(server: Server) -> None:
                 code, _ = grow_until_closed(ch)
             finally:
                 ch.close()
-            assert code == 4001
+            # 0: this socket was mid-send of a large frame when the server closed it, and the
+            # reset lost the close frame; the page's own socket (idle) gets 4001, checked below
+            assert code in (4001, 0), code
             box = page.wait_for_selector("#painel-ended", timeout=20_000)
             assert box is not None
             assert box.inner_text().startswith(
