@@ -543,6 +543,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser("simulate", help="simulators of external APIs, on loopback")
     simulate_sub = simulate.add_subparsers(dest="simulate_command", required=True, metavar="API")
+    generate = sub.add_parser("generate", help="synthetic source files (dumps) for tests and demos")
+    generate_sub = generate.add_subparsers(dest="generate_command", required=True, metavar="SOURCE")
 
     demo = sub.add_parser("demo", help="demo data, users and server")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True, metavar="SUBCOMMAND")
@@ -566,7 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--port", type=int, default=8866)
     ds.set_defaults(fn=cmd_demo_serve)
 
-    groups = domain.CommandGroups(top=sub, demo=demo_sub, simulate=simulate_sub)
+    groups = domain.CommandGroups(
+        top=sub, demo=demo_sub, simulate=simulate_sub, generate=generate_sub
+    )
     for d in domain.domains():
         if d.cli:
             domain.resolve(d.cli)(groups)

@@ -93,6 +93,7 @@ class CommandGroups:
     top: Any  # painel COMMAND
     demo: Any  # painel demo SUBCOMMAND
     simulate: Any  # painel simulate API
+    generate: Any = None  # painel generate SOURCE (synthetic source files)
 
 
 def resolve(ref: str) -> Any:

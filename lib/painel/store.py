@@ -269,6 +269,7 @@ class Store:
         tables: Mapping[str, Scope],
         *,
         carry_over: bool = False,
+        copy_base: bool = True,
         run: RunContext | None = None,
     ) -> Build:
         """Start a new version of ``dataset`` in a staging file.
@@ -276,7 +277,9 @@ class Store:
         ``tables`` declares every table the version will hold and how rows are scoped:
         ``{"enrolment": {"regional": "regional_id", "school": "school_id"}, "regions": "public"}``.
         With ``carry_over`` the staging file starts as a copy of the current version, for
-        datasets that keep history across runs.
+        datasets that keep history across runs; with ``copy_base=False`` it starts empty and
+        the build reads what it keeps from ``base_path`` (attached read-only). Either way the
+        publish is refused if another version was published meanwhile.
         """
         folder = self._dir(dataset)
         staging = folder / "staging"
@@ -287,7 +290,7 @@ class Store:
         path = staging / f"{version}.duckdb"
         (staging / f"{version}.owner").write_text(str(os.getpid()), encoding="utf-8")
         base = self.current_version(dataset) if carry_over else None
-        if base is not None:
+        if base is not None and copy_base:
             shutil.copyfile(self.version_path(dataset, base), path)
         return Build(
             self,
@@ -339,6 +342,13 @@ class Build:
     results: list[CheckResult] = field(default_factory=list)
     _con: duckdb.DuckDBPyConnection | None = None
     _state: str = "open"
+
+    @property
+    def base_path(self) -> Path | None:
+        """The published version this build started from (carry-over builds), to attach."""
+        if self.base_version is None:
+            return None
+        return self.store.version_path(self.dataset, self.base_version)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
