@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +368,97 @@ def test_crc_error_and_not_a_zip(home: Path, dumps: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(read.DumpFault, match=r"^simade_20260520\.zip: not a zip file$"):
         read.read_dump(con, "raw", path, dumps / "scratch")
+
+
+# ---- history: days without presence across dumps (I14) -----------------------------------
+def _weekdays(first: date, last: date) -> list[date]:
+    out, d = [], first
+    while d <= last:
+        if d.weekday() < 5 and d != date(2026, 5, 1):  # 1 May: Dia do Trabalho
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def test_days_without_presence_count_every_dump(home: Path, dumps: Path) -> None:
+    """16 school days (27/04-19/05), each in the next day's dump; the job, run once, reads
+    the daily file of all of them. Úrsula (1023) never came: 16 days; Rui (1021) came only on
+    the first day: 15; Sara (1019) came on the first two: 14, one short of the 15."""
+    days = _weekdays(date(2026, 4, 27), date(2026, 5, 19))
+    assert len(days) == 16
+    for i, school_day in enumerate(days):
+        absent = {1023} | ({1021} if i >= 1 else set()) | ({1019} if i >= 2 else set())
+        dump_day = days[i + 1] if i + 1 < len(days) else tiny.D
+        tiny.write(
+            dumps / contract.zip_name(dump_day),
+            absent=absent,
+            daily_day=school_day.strftime("%d/%m/%Y"),
+        )
+    run_job(home, dumps)
+    con = Store(home / "store").connect("school")
+    sem = dict(
+        con.execute(
+            "SELECT id_matricula, dias_sem_presenca FROM alunos WHERE dias_sem_presenca > 0"
+        ).fetchall()
+    )
+    assert sem == {1023: 16, 1021: 15, 1019: 14}
+    i14 = {
+        r[0]
+        for r in con.execute(
+            "SELECT id_matricula FROM inconsistencias WHERE regra = 'I14'"
+        ).fetchall()
+    }
+    assert i14 == {1021, 1023}
+    last = dict(con.execute("SELECT id_matricula, ultima_presenca FROM presenca").fetchall())
+    assert last[1021] == date(2026, 4, 27) and last[1023] is None
+    assert one(con, "SELECT count(*) FROM dias_letivos WHERE school_id = 31000021") == 16
+    con.close()
+
+
+def test_history_carries_over_to_the_next_day(home: Path, dumps: Path) -> None:
+    """Day by day: each run reads one daily file and keeps the history in the version."""
+    days = _weekdays(date(2026, 4, 27), date(2026, 5, 19))
+    for i, school_day in enumerate(days):
+        dump_day = days[i + 1] if i + 1 < len(days) else tiny.D
+        tiny.write(
+            dumps / contract.zip_name(dump_day),
+            absent={1023},
+            daily_day=school_day.strftime("%d/%m/%Y"),
+        )
+        if i in (0, 7, 15):  # a run on the first, the eighth and the last day
+            run_job(home, dumps)
+    con = Store(home / "store").connect("school")
+    assert one(con, "SELECT dias_sem_presenca FROM alunos WHERE id_matricula = 1023") == 16
+    assert one(con, "SELECT count(DISTINCT data_ref) FROM serie_diaria") == 3
+    assert one(con, "SELECT count(*) FROM cargas WHERE completa") == 3 * 9
+    con.close()
+
+
+def test_same_dump_again_is_not_loaded(home: Path, dumps: Path) -> None:
+    tiny_dump(dumps)
+    version = run_job(home, dumps)
+    with pytest.raises(school.SchoolJobError, match=r"no new dump .*already published"):
+        run_job(home, dumps)
+    with pytest.raises(school.SchoolJobError, match=r"already published \(run with -p reload=true"):
+        run_job(home, dumps, dump_date="2026-05-20")
+    assert Store(home / "store").current_version("school") == version
+    assert run_job(home, dumps, dump_date="2026-05-20", reload=True) != version
+
+
+def test_volume_change_is_held(home: Path, dumps: Path) -> None:
+    tiny_dump(dumps)
+    first = run_job(home, dumps)
+    day2 = tiny.D + timedelta(days=1)
+
+    def fewer_grades(name: str, lines: list[str]) -> list[str]:
+        return lines[: len(lines) * 3 // 4] if name == "nota.csv" else lines
+
+    tiny.write(dumps / contract.zip_name(day2), edit=fewer_grades)
+    with pytest.raises(
+        school.SchoolJobError,
+        match=r"simade_20260521\.zip: nota\.csv has \d+ rows against \d+ in the published dump "
+        r"of 20/05/2026 \(-2\d\.\d%, over 10%\): held; run with -p accept_volume_change=true",
+    ):
+        run_job(home, dumps, volume_min_rows=1)
+    assert Store(home / "store").current_version("school") == first
+    assert run_job(home, dumps, volume_min_rows=1, accept_volume_change=True) != first

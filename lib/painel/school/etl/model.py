@@ -204,7 +204,8 @@ def presence(con: duckdb.DuckDBPyConnection, has_prev: bool, year: int) -> None:
         f"""CREATE OR REPLACE TABLE raw.sem_pres AS WITH base AS (
         SELECT m.id_matricula, m.school_id, p.ultima_presenca,
         coalesce(p.ultima_presenca, greatest(m.dt_matricula, {first_sql}) - 1) AS desde
-        FROM raw.mat m LEFT JOIN raw.pres p USING (id_matricula) WHERE m.ativa AND m.enturmada)
+        FROM raw.mat m LEFT JOIN raw.pres p USING (id_matricula)
+        WHERE m.ativa AND m.enturmada AND m.escolarizacao)
         SELECT b.id_matricula, b.ultima_presenca, t.total - coalesce(d.n, 0) AS dias_sem_presenca
         FROM base b JOIN raw.dias_tot t USING (school_id)
         ASOF LEFT JOIN raw.dias_n d ON d.school_id = b.school_id AND b.desde >= d.dt_aula""",
