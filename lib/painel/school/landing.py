@@ -398,7 +398,9 @@ def _wanted(
     newest = _newest(listing)
     if day is not None:
         if after is not None and day == after and not reload:
-            raise LandingError(f"dump of {_fmt(day)} already published (run with -p reload=true to load it again)")
+            raise LandingError(
+                f"dump of {_fmt(day)} already published (run with -p reload=true to load it again)"
+            )
         if after is not None and day < after and not allow_older:
             raise LandingError(
                 f"dump of {_fmt(day)} is older than the one published ({_fmt(after)}); "
