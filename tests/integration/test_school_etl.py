@@ -175,7 +175,7 @@ def findings(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, int]]:
     for regra, mat, turma, pessoa in con.execute(
         "SELECT regra, id_matricula, id_turma, co_pessoa_fisica FROM inconsistencias"
     ).fetchall():
-        if regra in ("I5", "I6"):
+        if regra in ("I5", "I6") or (regra != "I11" and mat is None):
             out.add((regra, "id_turma", turma))
         elif regra == "I11":
             out.add((regra, "co_pessoa_fisica", pessoa))

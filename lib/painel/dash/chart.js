@@ -68,7 +68,9 @@ function render({ model, el }) {
     hooked = true;
     gd.on("plotly_click", (ev) => {
       const p = ev && ev.points && ev.points[0];
-      if (p && model.get("clickable")) model.send({ event: "click", x: String(p.x) });
+      if (p && model.get("clickable")) {
+        model.send({ event: "click", x: String(p.x), y: String(p.y) });
+      }
     });
   }
   function label() {

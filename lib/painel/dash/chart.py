@@ -72,6 +72,7 @@ class Chart(anywidget.AnyWidget):
         self._on_click = on_click
         self.clickable = on_click is not None
         self._xs: dict[str, Any] = {}
+        self._ys: dict[str, Any] = {}
         self._figure: go.Figure | plots.Spec | None = None
         self._sent_plotly = False
         self.on_msg(self._clicked)
@@ -85,13 +86,16 @@ class Chart(anywidget.AnyWidget):
     @figure.setter
     def figure(self, fig: go.Figure | plots.Spec) -> None:
         self._figure = fig
-        self._xs = {}
+        self._xs, self._ys = {}, {}
         traces = fig["data"] if isinstance(fig, plots.Spec) else fig.data
         for trace in traces:
-            xs = trace.get("x") if isinstance(trace, dict) else getattr(trace, "x", None)
-            for x in list(xs) if xs is not None else []:
-                if x is not None:  # keyed as the browser has it (escaped)
-                    self._xs[plots.safe_text(str(x))] = x
+            get = trace.get if isinstance(trace, dict) else lambda k, t=trace: getattr(t, k, None)
+            # a horizontal bar is named by its y (its category), any other point by its x
+            axis, keyed = ("y", self._ys) if get("orientation") == "h" else ("x", self._xs)
+            values = get(axis)
+            for v in list(values) if values is not None else []:
+                if v is not None:  # keyed as the browser has it (escaped)
+                    keyed[plots.safe_text(str(v))] = v
         with self.hold_sync():
             self.alt = plots.alt_text(fig)
             self.spec = {**figure_json(fig), "config": plots.config(self._filename)}
@@ -106,6 +110,8 @@ class Chart(anywidget.AnyWidget):
             return
         if self._on_click is None or content.get("event") != "click":
             return
-        x = content.get("x")
-        if isinstance(x, str) and x in self._xs:
+        x, y = content.get("x"), content.get("y")
+        if isinstance(y, str) and y in self._ys:
+            self._on_click(self._ys[y])
+        elif isinstance(x, str) and x in self._xs:
             self._on_click(self._xs[x])

@@ -416,10 +416,11 @@ def published(
     _x(
         con,
         f"""CREATE TABLE inconsistencias AS SELECT {d} AS data_ref, f.regra, e.sre_id,
-        e.co_municipio, f.school_id, f.id_turma, f.id_matricula, f.co_pessoa_fisica, f.componente,
-        f.bimestre, f.dt_aula, f.detalhe
+        e.co_municipio, f.school_id, coalesce(f.id_turma, m.id_turma) AS id_turma,
+        f.id_matricula, f.co_pessoa_fisica, f.componente, f.bimestre, f.dt_aula, f.detalhe
         FROM raw.findings f JOIN raw.esc e USING (school_id)
-        ORDER BY e.sre_id, f.school_id, f.regra, f.id_turma, f.id_matricula""",
+        LEFT JOIN raw.mat m ON m.id_matricula = f.id_matricula
+        ORDER BY e.sre_id, f.school_id, f.regra, id_turma, f.id_matricula""",
     )
     # kept across days: today's row replaces a same-day row of the published version
     prev = has_prev

@@ -1,0 +1,251 @@
+"""Figures of the school panels (DataFrame -> plain plotly spec), testable without a kernel.
+
+Charts are :class:`painel.dash.plots.Spec` (plain data, redrawn on every filter change);
+the house style gives pt-BR separators. Bars of units are horizontal, named by the unit
+(a click on one drills down to it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..dash import fmt, plots
+
+BLUE = "#1f4e79"
+PALETTE = ["#1f4e79", "#2e7d32", "#c77c02", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#9e9e9e"]
+EMPTY = {
+    "text": "Sem dados para esta seleção",
+    "showarrow": False,
+    "x": 0.5,
+    "y": 0.5,
+    "xref": "paper",
+    "yref": "paper",
+    "font": {"size": 14, "color": "#555"},
+}
+
+
+def _height(n: int, per: int = 26, low: int = 260, high: int = 1400) -> int:
+    return max(low, min(high, 90 + per * n))
+
+
+def bars_by_unit(
+    df: pd.DataFrame,
+    value: str,
+    *,
+    title: str,
+    axis: str,
+    percent: bool = False,
+    decimals: int = 0,
+    color: str = BLUE,
+) -> plots.Spec:
+    """One horizontal bar per unit (``label``), largest first; values in pt-BR."""
+    data = df[["label", value]].copy() if not df.empty else pd.DataFrame(columns=["label", value])
+    data[value] = pd.to_numeric(data[value], errors="coerce").fillna(0)
+    data = data.sort_values(value, ascending=True)
+    text = [fmt.percent(v, 1) if percent else fmt.number(v, decimals) for v in data[value].tolist()]
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": _height(len(data)),
+        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
+        "xaxis": {"title": {"text": axis}, **({"ticksuffix": "%"} if percent else {})},
+        "yaxis": {"automargin": True, "type": "category"},
+        "showlegend": False,
+    }
+    if data.empty:
+        layout["annotations"] = [EMPTY]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": plots.plain(data[value]),
+        "y": plots.plain(data["label"]),
+        "text": text,
+        "textposition": "auto",
+        "marker": {"color": color},
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }
+    return plots.spec([trace], layout, counts=not percent)
+
+
+def stacked_by_unit(
+    df: pd.DataFrame,
+    series: Sequence[tuple[str, str]],
+    *,
+    title: str,
+    axis: str,
+    percent: bool = False,
+) -> plots.Spec:
+    """Horizontal stacked bars per unit: ``series`` = (column, legend name)."""
+    data = df.copy() if not df.empty else pd.DataFrame(columns=["label", *[c for c, _ in series]])
+    cols = [c for c, _ in series]
+    for c in cols:
+        data[c] = pd.to_numeric(data[c], errors="coerce").fillna(0)
+    total = data[cols].sum(axis=1) if len(data) else pd.Series(dtype=float)
+    data = data.assign(_total=total).sort_values("_total", ascending=True)
+    traces = []
+    for i, (col, name) in enumerate(series):
+        values = data[col]
+        if percent:
+            values = (100 * values / data["_total"].where(data["_total"] > 0)).fillna(0)
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": name,
+                "x": plots.plain(values),
+                "y": plots.plain(data["label"]),
+                "marker": {"color": PALETTE[i % len(PALETTE)]},
+                "hovertemplate": f"%{{y}} — {name}: %{{x:,.1f}}{'%' if percent else ''}<extra></extra>",
+            }
+        )
+    layout: dict[str, Any] = {
+        "title": title,
+        "barmode": "stack",
+        "height": _height(len(data)),
+        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
+        "xaxis": {
+            "title": {"text": axis},
+            **({"ticksuffix": "%", "range": [0, 100]} if percent else {}),
+        },
+        "yaxis": {"automargin": True, "type": "category"},
+        "legend": {"orientation": "h", "y": -0.15},
+    }
+    if data.empty:
+        layout["annotations"] = [EMPTY]
+    return plots.spec(traces, layout, counts=not percent)
+
+
+def trend(
+    df: pd.DataFrame,
+    x: str,
+    series: Sequence[tuple[str, str]],
+    *,
+    title: str,
+    axis: str,
+    percent: bool = False,
+) -> plots.Spec:
+    """Lines over the days (``x`` holds dates): ``series`` = (column, legend name)."""
+    traces = []
+    for i, (col, name) in enumerate(series):
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": [d.isoformat() if hasattr(d, "isoformat") else d for d in df[x]]
+                if len(df)
+                else [],
+                "y": plots.plain(df[col]) if len(df) else [],
+                "line": {"color": PALETTE[i % len(PALETTE)]},
+                "hovertemplate": f"%{{x|%d/%m/%Y}} — {name}: %{{y:,.{1 if percent else 0}f}}"
+                + ("%" if percent else "")
+                + "<extra></extra>",
+            }
+        )
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": 320,
+        "margin": {"l": 60, "r": 40, "t": 56, "b": 40},
+        "xaxis": {"title": {"text": "Dia"}, "tickformat": "%d/%m", "type": "date"},
+        "yaxis": {"title": {"text": axis}, **({"ticksuffix": "%"} if percent else {})},
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    if df.empty:
+        layout["annotations"] = [EMPTY]
+    return plots.spec(traces, layout, counts=True)
+
+
+def bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    axis: str,
+    percent: bool = False,
+    horizontal: bool = False,
+) -> plots.Spec:
+    """Bars of categories (etapas, bimestres, rules ...), in the order given."""
+    text = [fmt.percent(v, 1) if percent else fmt.number(v) for v in values]
+    trace: dict[str, Any] = {
+        "type": "bar",
+        "text": text,
+        "textposition": "auto",
+        "marker": {"color": BLUE},
+    }
+    if horizontal:
+        trace.update(orientation="h", x=plots.plain(values), y=list(labels))
+        trace["hovertemplate"] = "%{y}: %{text}<extra></extra>"
+    else:
+        trace.update(x=list(labels), y=plots.plain(values))
+        trace["hovertemplate"] = "%{x}: %{text}<extra></extra>"
+    value_axis = {"title": {"text": axis}, **({"ticksuffix": "%"} if percent else {})}
+    cat_axis = {"automargin": True, "type": "category"}
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": _height(len(labels)) if horizontal else 340,
+        "margin": {"l": 10 if horizontal else 60, "r": 40, "t": 56, "b": 60},
+        "xaxis": value_axis if horizontal else cat_axis,
+        "yaxis": cat_axis if horizontal else value_axis,
+        "showlegend": False,
+    }
+    if not len(labels):
+        layout["annotations"] = [EMPTY]
+    return plots.spec([trace], layout, counts=not percent)
+
+
+def donut(labels: Sequence[str], values: Sequence[float], *, title: str) -> plots.Spec:
+    trace = {
+        "type": "pie",
+        "hole": 0.5,
+        "labels": list(labels),
+        "values": plots.plain(values),
+        "sort": False,
+        "marker": {"colors": PALETTE[: len(labels)]},
+        "texttemplate": "%{percent:.1%}",
+        "hovertemplate": "%{label}: %{value:,} (%{percent:.1%})<extra></extra>",
+    }
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": 320,
+        "margin": {"l": 20, "r": 20, "t": 56, "b": 20},
+        "legend": {"orientation": "h", "y": -0.1},
+    }
+    if not sum(v or 0 for v in values):
+        layout["annotations"] = [EMPTY]
+    return plots.spec([trace], layout)
+
+
+def heatmap(
+    df: pd.DataFrame, x: str, y: str, z: str, *, title: str, x_title: str, y_title: str
+) -> plots.Spec:
+    """A grid (e.g. component x bimestre) coloured by ``z`` (a percentage)."""
+    if df.empty:
+        grid = pd.DataFrame()
+    else:
+        grid = df.pivot_table(index=y, columns=x, values=z, aggfunc="first")
+    zs = [[None if pd.isna(v) else round(float(v), 1) for v in row] for row in grid.to_numpy()]
+    trace = {
+        "type": "heatmap",
+        "x": [str(c) for c in grid.columns],
+        "y": [str(i) for i in grid.index],
+        "z": zs,
+        "text": [[fmt.percent(v, 1) if v is not None else "—" for v in row] for row in zs],
+        "texttemplate": "%{text}",
+        "colorscale": [[0, "#c62828"], [0.6, "#fff59d"], [1, "#2e7d32"]],
+        "zmin": 0,
+        "zmax": 100,
+        "hovertemplate": "%{y} — %{x}: %{text}<extra></extra>",
+        "colorbar": {"ticksuffix": "%"},
+    }
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": _height(len(grid.index), per=30, low=300),
+        "margin": {"l": 10, "r": 20, "t": 56, "b": 50},
+        "xaxis": {"title": {"text": x_title}, "type": "category"},
+        "yaxis": {"title": {"text": y_title}, "automargin": True, "type": "category"},
+    }
+    if df.empty:
+        layout["annotations"] = [EMPTY]
+    return plots.spec([trace], layout)
