@@ -198,12 +198,8 @@ class SchoolPanel:
         raise NotImplementedError
 
     def widget(self) -> widgets.Widget:
-        header = widgets.HTML(
-            f"<h2>{html.escape(self.title)}</h2><p>Olá, {html.escape(self.viewer.label())}.</p>"
-        )
-        return widgets.VBox(
-            [header, self.stamp, self.filter_bar(), self.drill, self.notice, *self.body()]
-        )
+        # the page's title and the user's name are in the page header (the painel template)
+        return widgets.VBox([self.stamp, self.filter_bar(), self.drill, self.notice, *self.body()])
 
 
 def kpi_cards(values: Sequence[tuple[str, str, str]]) -> list[str]:
