@@ -465,6 +465,24 @@ FILES: dict[str, FileContract] = {
         ),
     )
 }
+# The inconsistency rules (docs/school.md, "Inconsistency rules"), as the panels name them.
+RULE_NAMES = {
+    "I1": "Matrícula ativa duplicada em outra escola",
+    "I2": "Matrícula ativa duplicada na mesma escola",
+    "I3": "Matrícula ativa sem enturmação",
+    "I4": "Idade incompatível com a etapa",
+    "I5": "Turma acima da capacidade",
+    "I6": "Componente sem professor vinculado",
+    "I7": "Nota não lançada",
+    "I8": "Frequência não lançada",
+    "I9": "Frequência impossível",
+    "I10": "Nota impossível",
+    "I11": "Situação final conflitante",
+    "I12": "Cadastro do aluno incompleto",
+    "I13": "Etapa da matrícula diferente da turma",
+    "I14": "Sem presença há muitos dias (Busca Ativa)",
+}
+
 # load order: referenced files first
 LOAD_ORDER = tuple(FILES)
 COMPONENT_COLUMNS = {"CO_COMPONENTE"}  # their values must be a key of COMPONENTES

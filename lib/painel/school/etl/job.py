@@ -9,6 +9,7 @@ day. Nothing is published unless every gate passes: the previous version stays c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import shutil
 from collections.abc import Callable
@@ -253,6 +254,7 @@ class Job:
                     if f.present
                 },
                 "rules_evaluated": sorted(rules.queries(s.rules, has_teachers, year)),
+                "rules": dataclasses.asdict(s.rules),
             }
         )
         build.check(*gate_checks(s.rules.freq_minima_pct))

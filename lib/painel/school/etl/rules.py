@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import duckdb
 
-from .model import lit
+from ..contract import RULE_NAMES
+from .model import etapa_nome_sql, lit
 from .settings import Rules
+
+__all__ = ["FINDING_COLUMNS", "RULE_NAMES", "queries", "run"]
 
 FINDING_COLUMNS = (
     "school_id",
@@ -23,22 +26,6 @@ FINDING_COLUMNS = (
     "detalhe",
 )
 
-RULE_NAMES = {
-    "I1": "Matrícula ativa duplicada em outra escola",
-    "I2": "Matrícula ativa duplicada na mesma escola",
-    "I3": "Matrícula ativa sem enturmação",
-    "I4": "Idade incompatível com a etapa",
-    "I5": "Turma acima da capacidade",
-    "I6": "Componente sem professor vinculado",
-    "I7": "Nota não lançada",
-    "I8": "Frequência não lançada",
-    "I9": "Frequência impossível",
-    "I10": "Nota impossível",
-    "I11": "Situação final conflitante",
-    "I12": "Cadastro do aluno incompleto",
-    "I13": "Etapa da matrícula diferente da turma",
-    "I14": "Sem presença há muitos dias (Busca Ativa)",
-}
 
 _ESC_ATIVA = "m.escolarizacao AND m.ativa"
 
@@ -95,7 +82,10 @@ def queries(rules: Rules, has_teachers: bool, year: int) -> dict[str, str]:
             "school_id=m.school_id",
             "id_matricula=m.id_matricula",
             "co_pessoa_fisica=m.co_pessoa_fisica",
-            "detalhe=m.idade_ano || ' anos; esperado ' || m.idade_esperada",
+            "detalhe=CASE WHEN m.etapa = 14 AND date_part('year', age(DATE '"
+            + str(year)
+            + "-03-31', m.dt_nascimento)) < 6 THEN 'menos de 6 anos completos em 31/03' "
+            "ELSE m.idade_ano || ' anos; idade esperada ' || m.idade_esperada END",
         )
     }
         FROM (SELECT *, {year} - year(dt_nascimento) AS idade_ano FROM raw.mat) m
@@ -223,7 +213,10 @@ def queries(rules: Rules, has_teachers: bool, year: int) -> dict[str, str]:
         count(*) FILTER (WHERE situacao IN (2, 4, 5, 6)) AS resultados,
         count(*) FILTER (WHERE situacao = 3) AS falecido,
         count(*) FILTER (WHERE situacao IN (2, 4, 5, 6, 7)) AS outras,
-        string_agg(situacao::VARCHAR, ', ' ORDER BY dt_matricula, id_matricula) AS detalhe
+        'situações no ano: ' || string_agg(CASE situacao WHEN 1 THEN 'transferido'
+            WHEN 2 THEN 'deixou de frequentar' WHEN 3 THEN 'falecido' WHEN 4 THEN 'reprovado'
+            WHEN 5 THEN 'aprovado' WHEN 6 THEN 'aprovado concluinte' ELSE 'em andamento' END,
+            ', ' ORDER BY dt_matricula, id_matricula) AS detalhe
         FROM raw.mat WHERE escolarizacao GROUP BY ALL) p
         WHERE p.resultados >= 2 OR (p.falecido >= 1 AND p.outras >= 1)"""
     out["I12"] = f"""SELECT {
@@ -243,7 +236,10 @@ def queries(rules: Rules, has_teachers: bool, year: int) -> dict[str, str]:
             "school_id=m.school_id",
             "id_matricula=m.id_matricula",
             "co_pessoa_fisica=m.co_pessoa_fisica",
-            "detalhe='etapa ' || m.etapa || ' numa turma de etapa ' || m.turma_etapa",
+            "detalhe="
+            + etapa_nome_sql("m.etapa")
+            + " || ' numa turma de ' || "
+            + etapa_nome_sql("m.turma_etapa"),
         )
     }
         FROM raw.mat m WHERE {_ESC_ATIVA} AND m.enturmada AND m.unificada = 0

@@ -202,6 +202,27 @@ class SchoolPanel:
         return widgets.VBox([self.stamp, self.filter_bar(), self.drill, self.notice, *self.body()])
 
 
+SO_EQUIPES = (
+    "A lista nominal de estudantes é mostrada às equipes das SREs e das escolas; "
+    "aqui ficam os totais."
+)
+
+
+def may_list_students(viewer: Viewer) -> bool:
+    """Student names only for viewers scoped to an SRE or a school (and admins), never for
+    a user who sees the whole state's rows."""
+    return viewer.is_admin or not viewer.sees_all(DATASET)
+
+
+def at_school(place: Place) -> bool:
+    return place.level in ("escola", "turma")
+
+
+def sees_students(viewer: Viewer, view: View) -> bool:
+    """A student list is shown: inside a school, to a viewer who may list students."""
+    return at_school(view.place) and may_list_students(viewer)
+
+
 def kpi_cards(values: Sequence[tuple[str, str, str]]) -> list[str]:
     return [ui.kpi_html(label, value, note) for label, value, note in values]
 

@@ -1,0 +1,318 @@
+"""Painel DED – Lançamentos: did teachers record grades and attendance?
+
+``agg_lancamento`` holds, per turma × componente × bimestre begun, the students expected
+(active, enturmados since the bimestre's start), the grades and the attendance recorded, the
+linked teacher. A turma × componente is **lançada** in a bimestre when every expected student
+has the record. The KPIs, the ranking and the list of what is missing count the bimestres
+whose deadline has passed (``devido``), or the bimestre chosen in the filter; the progress
+bars show every bimestre begun.
+
+``agg_lancamento`` has no etapa/turno/modalidade: it is joined to ``turmas`` (scoped too) on
+the turma for those filters. The dump has no teacher names: a teacher is shown by the
+number of their record ("Professor(a) nº …").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ...access import Viewer
+from ...dash import fmt, plots, ui
+from ...dash.chart import Chart
+from ...dash.table import Column, Table
+from ...scope import ScopedDataset
+from .. import charts, queries
+from . import extras_c as ex
+from .frame import SchoolPanel, build_panel, pct, set_kpis
+
+# agg_lancamento with the turma's etapa group, turno, modalidade and name (aliased ``a``)
+LANC = (
+    "(SELECT l.*, t.grupo, t.turno, t.modalidade, t.nome AS turma_nome "
+    "FROM agg_lancamento l JOIN turmas t ON t.id_turma = l.id_turma)"
+)
+NOTAS_OK = "a.notas_lancadas >= a.esperadas"
+FREQ_OK = "a.freq_lancadas >= a.esperadas"
+
+
+def measures(due: str) -> str:
+    """Counts over the turma × componente × bimestre rows ``due`` selects (a constant SQL
+    condition, never a value from the browser); teachers over every pair."""
+    return (
+        f"count(*) FILTER (WHERE {due})::BIGINT AS pares, "
+        f"count(*) FILTER (WHERE {due} AND {NOTAS_OK})::BIGINT AS notas_ok, "
+        f"count(*) FILTER (WHERE {due} AND {FREQ_OK})::BIGINT AS freq_ok, "
+        f"count(*) FILTER (WHERE {due} AND {NOTAS_OK} AND {FREQ_OK})::BIGINT AS completos, "
+        "count(DISTINCT (a.id_turma, a.componente)) FILTER (WHERE NOT a.com_professor)::BIGINT "
+        "AS sem_professor"
+    )
+
+
+COLUMNS = [
+    Column("label", "Unidade"),
+    Column("pares", "Turmas × componentes (por bimestre)", kind="int"),
+    Column("pct_notas", "Notas lançadas (%)", kind="percent"),
+    Column("pct_freq", "Frequência lançada (%)", kind="percent"),
+    Column("pct_completo", "Lançamentos completos (%)", kind="percent"),
+    Column("sem_professor", "Turmas × componentes sem professor(a)", kind="int"),
+]
+PENDING_COLUMNS = [
+    Column("turma", "Turma"),
+    Column("componente", "Componente"),
+    Column("bimestre_nome", "Bimestre"),
+    Column("esperadas", "Estudantes", kind="int"),
+    Column("notas_lancadas", "Notas lançadas", kind="int"),
+    Column("freq_lancadas", "Frequências lançadas", kind="int"),
+    Column("falta", "O que falta"),
+    Column("professor", "Professor(a) titular (nº no SIMADE; o arquivo não traz nomes)"),
+]
+TEACHER_COLUMNS = [
+    Column("professor", "Professor(a) titular (nº no SIMADE; o arquivo não traz nomes)"),
+    Column("turmas", "Turmas"),
+    Column("pares", "Turmas × componentes (por bimestre)", kind="int"),
+    Column("pct_notas", "Notas lançadas (%)", kind="percent"),
+    Column("pct_freq", "Frequência lançada (%)", kind="percent"),
+    Column("pct_completo", "Lançamentos completos (%)", kind="percent"),
+]
+NO_TEACHER = "Sem professor(a) titular vinculado(a)"
+
+
+def teacher_label(docente: Any) -> str:
+    if docente is None or pd.isna(docente):
+        return NO_TEACHER
+    return f"Professor(a) nº {int(docente)}"
+
+
+def missing_text(row: pd.Series) -> str:
+    parts = []
+    notas = int(row["esperadas"]) - int(row["notas_lancadas"])
+    freq = int(row["esperadas"]) - int(row["freq_lancadas"])
+    if notas > 0:
+        parts.append(fmt.plural(notas, "nota", "notas"))
+    if freq > 0:
+        parts.append(fmt.plural(freq, "registro de frequência", "registros de frequência"))
+    if not row["com_professor"]:
+        parts.append("professor(a) não vinculado(a)")
+    return "; ".join(parts)
+
+
+def with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    for c in ("pares", "notas_ok", "freq_ok", "completos", "sem_professor"):
+        if c in df.columns:
+            df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    df["pct_notas"] = ex.share(df["notas_ok"], df["pares"])
+    df["pct_freq"] = ex.share(df["freq_ok"], df["pares"])
+    df["pct_completo"] = ex.share(df["completos"], df["pares"])
+    return df
+
+
+class Lancamentos(SchoolPanel):
+    title = "Painel DED – Lançamentos"
+    source = "do DED (Diário Escolar Digital)"
+    uses_bimestre = True
+
+    def __init__(self, viewer: Viewer, ds: ScopedDataset) -> None:
+        super().__init__(viewer, ds)
+        self.cards = [widgets.HTML() for _ in range(4)]
+        self.period = widgets.HTML()
+        self.progress = Chart(filename="lancamentos_por_bimestre")
+        self.chart = ui.ClickChart(self.open_label, filename="lancamentos_por_unidade")
+        self.table = Table(
+            COLUMNS,
+            caption="Unidades",
+            sort="pct_completo",
+            unit="unidades",
+            click_hint="clique em uma linha para ver a unidade",
+        )
+        self.table.on_row_click(
+            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
+        )
+        self.export = self.export_button(self.table, COLUMNS, "lancamentos", "Lançamentos")
+        self.pending_note = widgets.HTML()
+        self.pending = Table(
+            PENDING_COLUMNS,
+            caption="Turmas × componentes com lançamento pendente",
+            sort="turma",
+            unit="pendências",
+            empty_text="Nenhuma pendência de lançamento nesta seleção.",
+        )
+        self.pending_export = self.export_button(
+            self.pending, PENDING_COLUMNS, "lancamentos_pendentes", "Pendências"
+        )
+        self.teachers = Table(
+            TEACHER_COLUMNS,
+            caption="Lançamentos por professor(a), do menor ao maior",
+            sort="pct_completo",
+            unit="professores(as)",
+        )
+        self.teachers_export = self.export_button(
+            self.teachers, TEACHER_COLUMNS, "lancamentos_professores", "Professores"
+        )
+        self.units_box = widgets.VBox([self.chart, self.table, self.export])
+        self.school_box = widgets.VBox(
+            [
+                self.pending_note,
+                self.pending,
+                self.pending_export,
+                self.teachers,
+                self.teachers_export,
+            ]
+        )
+
+    def body(self) -> list[widgets.Widget]:
+        return [
+            self.period,
+            ui.kpi_row(self.cards),
+            self.progress,
+            self.units_box,
+            self.school_box,
+        ]
+
+    # ---- what is counted -----------------------------------------------------------------------
+    def due(self) -> str:
+        """Rows the KPIs count: the bimestre chosen, else the bimestres past their deadline."""
+        return "TRUE" if self.filters.bimestre else "a.devido"
+
+    def period_text(self) -> str:
+        cal = queries.bimestres(self.ds)
+        chosen = self.filters.bimestre
+        if chosen:
+            row = cal[cal["bimestre"] == chosen]
+            late = bool(row["devido"].iloc[0]) if len(row) else False
+            return f"{chosen}º bimestre" + ("" if late else " (prazo de lançamento em aberto)")
+        due = [f"{int(b)}º" for b, d in zip(cal["bimestre"], cal["devido"], strict=False) if d]
+        if not due:
+            return ""
+        return "bimestres com prazo de lançamento encerrado: " + ", ".join(due)
+
+    # ---- data ------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        view = self.view
+        period = self.period_text()
+        self.period.value = (
+            f"<p>Contados: {period}.</p>"
+            if period
+            else ui.message(
+                "Nenhum bimestre teve o prazo de lançamento encerrado ainda: "
+                "os indicadores aparecem após o fim do 1º bimestre.",
+            )
+        )
+        t = queries.totals(self.ds, view, LANC, measures(self.due()), with_bimestre=True)
+        pares = int(t.get("pares") or 0)
+        of = f"de {fmt.number(pares)} turmas × componentes"
+        set_kpis(
+            self.cards,
+            [
+                (
+                    "Notas lançadas",
+                    fmt.percent(pct(t.get("notas_ok"), pares), 1),
+                    f"{fmt.number(t.get('notas_ok') or 0)} {of} com todas as notas",
+                ),
+                (
+                    "Frequência lançada",
+                    fmt.percent(pct(t.get("freq_ok"), pares), 1),
+                    f"{fmt.number(t.get('freq_ok') or 0)} {of} com toda a frequência",
+                ),
+                (
+                    "Lançamentos completos",
+                    fmt.percent(pct(t.get("completos"), pares), 1),
+                    "notas e frequência de todos os estudantes",
+                ),
+                (
+                    "Sem professor(a) vinculado(a)",
+                    fmt.number(t.get("sem_professor") or 0),
+                    "turmas × componentes",
+                ),
+            ],
+        )
+        self.progress.figure = self.by_bimestre(view)
+        self.refresh_units(view)
+        self.refresh_school(view)
+
+    def by_bimestre(self, view: queries.View) -> plots.Spec:
+        where, params = view.where("a", with_bimestre=True)
+        df = self.ds.sql(
+            "SELECT a.bimestre, bool_or(a.devido) AS devido, count(*) AS pares, "
+            f"count(*) FILTER (WHERE {NOTAS_OK}) AS notas_ok, "
+            f"count(*) FILTER (WHERE {FREQ_OK}) AS freq_ok "
+            f"FROM {LANC} a WHERE {where} GROUP BY ALL ORDER BY a.bimestre",
+            params,
+        )
+        labels = [
+            ex.bimestre_label(b) + ("" if d else " (prazo em aberto)")
+            for b, d in zip(df["bimestre"], df["devido"], strict=False)
+        ]
+        return ex.grouped_bars(
+            labels,
+            [
+                ("Notas", ex.share(df["notas_ok"], df["pares"]).tolist()),
+                ("Frequência", ex.share(df["freq_ok"], df["pares"]).tolist()),
+            ],
+            title="Turmas × componentes com lançamento completo, por bimestre",
+            axis="Lançados (%)",
+            percent=True,
+        )
+
+    def refresh_units(self, view: queries.View) -> None:
+        child = view.place.child
+        ex.display(self.units_box, child is not None)
+        if child is None:
+            self.table.set_frame(ex.empty(COLUMNS, "id"))
+            return
+        df = queries.by_child(self.ds, view, LANC, measures(self.due()), with_bimestre=True)
+        if df.empty:
+            df = ex.empty(COLUMNS, "id", "notas_ok", "freq_ok", "completos")
+        df = with_shares(df)
+        unit = self.children_title()
+        self.chart.figure = ex.lowest_first(
+            charts.bars_by_unit(
+                df[df["pares"] > 0],
+                "pct_completo",
+                title=f"Lançamentos completos {unit} (menores primeiro)",
+                axis="Turmas × componentes com notas e frequência (%)",
+                percent=True,
+            )
+        )
+        self.table.caption = f"Lançamentos {unit}"
+        self.table.set_frame(df)
+
+    def refresh_school(self, view: queries.View) -> None:
+        inside = ex.inside_school(self)
+        ex.display(self.school_box, inside)
+        if not inside:
+            self.pending.set_frame(ex.empty(PENDING_COLUMNS))
+            self.teachers.set_frame(ex.empty(TEACHER_COLUMNS))
+            return
+        where, params = view.where("a", with_bimestre=True)
+        due = self.due()
+        df = self.ds.sql(
+            "SELECT a.id_turma, a.turma_nome AS turma, coalesce(c.nome, a.componente) AS "
+            "componente, a.bimestre, a.esperadas, a.notas_lancadas, a.freq_lancadas, "
+            f"a.com_professor, a.docente FROM {LANC} a "
+            "LEFT JOIN componentes c ON c.co_componente = a.componente "
+            f"WHERE {where} AND {due} AND NOT ({NOTAS_OK} AND {FREQ_OK} AND a.com_professor) "
+            "ORDER BY turma, componente, a.bimestre",
+            params,
+        )
+        df["bimestre_nome"] = [f"{int(b)}º" for b in df["bimestre"]]
+        df["falta"] = [missing_text(r) for _, r in df.iterrows()] if len(df) else []
+        df["professor"] = [teacher_label(d) for d in df["docente"]]
+        self.pending.set_frame(df)
+        self.pending_note.value = (
+            ui.message("Nenhuma pendência de lançamento nesta seleção: tudo em dia.")
+            if df.empty
+            else ""
+        )
+        teachers = self.ds.sql(
+            f"SELECT a.docente, string_agg(DISTINCT a.turma_nome, ', ' ORDER BY a.turma_nome) "
+            f"AS turmas, {measures(due)} FROM {LANC} a WHERE {where} GROUP BY ALL",
+            params,
+        )
+        teachers = with_shares(teachers)
+        teachers["professor"] = [teacher_label(d) for d in teachers["docente"]]
+        self.teachers.set_frame(teachers)
+
+
+build = build_panel(Lancamentos)
