@@ -145,12 +145,14 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [foundation] [progress] [startup] [panels]`` (default: all four)."""
+    """``python -m bench [foundation] [progress] [startup] [panels] [school]`` (default: all;
+    ``SCHOOL_BENCH_SCALE`` sets the school suite's scale, 1 = the state)."""
     wanted = set(argv if argv is not None else sys.argv[1:]) or {
         "foundation",
         "progress",
         "startup",
         "panels",
+        "school",
     }
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
@@ -196,6 +198,22 @@ def main(argv: list[str] | None = None) -> int:
             targets["a dashboard kernel loads no argon2"] = not results["startup.kernel_import"][
                 "loads_argon2"
             ]
+        if "school" in wanted:
+            from bench import school
+
+            for section, values in school.run(work).items():
+                results[f"school.{section}"] = values
+            refresh = results["school.refresh"]
+            targets["school refresh <= 1.3x bare DuckDB"] = refresh["job_over_bare"] <= 1.3
+            targets["school refresh peak RSS <= 4 GB"] = refresh["job_peak_rss_mb"] <= 4096
+            q = results["school.queries"]
+            targets["school scoped query p95 <= 20 ms (school, SRE)"] = (
+                max(q["school_ms_p95"], q["sre_ms_p95"]) <= 20
+            )
+            targets["school scoped query p95 <= 100 ms (central)"] = q["central_ms_p95"] <= 100
+            targets["school student-list export <= 1 s"] = (
+                results["school.export"]["export_s"] <= 1.0
+            )
         if "panels" in wanted:
             from bench import panels
 

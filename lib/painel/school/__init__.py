@@ -7,7 +7,7 @@ through the ``painel.domains`` entry point. It imports nothing heavy.
 
 from __future__ import annotations
 
-from ..domain import PUBLIC, Domain, Scope
+from ..domain import PUBLIC, DemoUser, Domain, Scope
 
 DATASET = "school"
 SCOPE = {"sre": "sre_id", "school": "school_id"}
@@ -50,5 +50,37 @@ DOMAIN = Domain(
     datasets={DATASET: TABLES},
     roles=ROLES,
     cli="painel.school.cli:add_commands",
+    demo="painel.school.demo:prepare",
+    # Demo accounts only: the data is generated (scale 0.01, seed 7: painel.school.demo) and
+    # the server listens on loopback by default. tests/unit/test_school_demo.py checks that
+    # these SREs and school exist in the demo's dump.
+    demo_users=(
+        DemoUser(
+            "central", "demo-central", "school_central", ("school:*",), "Órgão central – SEE/MG"
+        ),
+        DemoUser(
+            "sre.metropolitana",
+            "demo-sre-metropolitana",
+            "school_sre",
+            ("school:sre:22",),
+            "SRE Metropolitana A",
+        ),
+        DemoUser(
+            "sre.uberlandia",
+            "demo-sre-uberlandia",
+            "school_sre",
+            ("school:sre:45",),
+            "SRE Uberlândia",
+        ),
+        DemoUser(
+            "escola.31212401",
+            "demo-escola-dom-pedro",
+            "school_director",
+            ("school:school:31212401",),
+            "Direção – E.E. Dom Pedro II – Polo",
+        ),
+    ),
+    demo_services="painel.school.demo:services",
+    notebook_fixture="painel.school.demo:notebook_fixture",
     docs="docs/school.md",
 )
