@@ -359,14 +359,21 @@ def write(
 def publish(home: Path, **params: object) -> str:
     """Write the dump and run the ``school`` job's steps on it into the store under ``home``
     (``PAINEL_HOME`` must already point there). Returns the version published."""
+    dumps = home.parent / f"{home.name}-dumps"
+    write(dumps / contract.zip_name(D))
+    return run_job(home, dumps, **params)
+
+
+def run_job(home: Path, dumps: Path, **params: object) -> str:
+    """Run the ``school`` job's steps on the dumps in the folder ``dumps`` into the store
+    under ``home`` (``PAINEL_HOME`` must already point there). Returns the version
+    published."""
     import os
 
     from painel.config import Paths
     from painel.school.etl import job as school
 
     assert os.environ.get("PAINEL_HOME") == str(home), "set PAINEL_HOME to home first"
-    dumps = home.parent / f"{home.name}-dumps"
-    write(dumps / contract.zip_name(D))
     paths = Paths.from_env().ensure()
     values = {"source": "local", "directory": str(dumps), "stable_wait_s": 0.0, **params}
     job = school.prepare(paths, values, log=lambda _line: None)

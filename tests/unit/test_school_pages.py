@@ -4,56 +4,22 @@ tests/school_tiny.py."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import ipywidgets as widgets
-import openpyxl
-import pytest
 
-import school_tiny as tiny
-from painel.access import Grant, Viewer
-
-CENTRAL = Viewer("central", "school_central", frozenset({Grant.parse("school:*")}))
-SRE_METRO = Viewer("sre.metro", "school_sre", frozenset({Grant.parse("school:sre:22")}))
-ESCOLA_JF = Viewer(
-    "escola.jf", "school_director", frozenset({Grant.parse("school:school:31000021")})
+from school_pages_testing import (
+    CENTRAL,
+    ESCOLA_JF,
+    NOBODY,
+    SRE_METRO,
+    home_fixture,
+    panel,
+    text,
+    xlsx_rows,
 )
-NOBODY = Viewer("ninguem", "school_sre", frozenset())
 
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("school") / "home"
-    mp.setenv("PAINEL_HOME", str(home))
-    tiny.publish(home)
-    yield home
-    mp.undo()
-
-
-def text(w: widgets.Widget) -> str:
-    if isinstance(w, widgets.HTML):
-        return str(w.value)
-    return " ".join(text(c) for c in getattr(w, "children", ()))
-
-
-def panel(module: object, viewer: Viewer) -> object:
-    """A panel object of a page module (its class is the one ``build`` was made from)."""
-    from painel.dash.identity import open_dataset
-
-    cls = module.build.__closure__[0].cell_contents  # type: ignore[attr-defined]
-    page = cls(viewer, open_dataset(viewer, "school"))
-    page.watch(page.refresh)
-    page.refresh()
-    return page
-
-
-def xlsx_rows(download: object) -> list[tuple]:
-    name, data, rows = download._make()  # type: ignore[attr-defined]
-    wb = openpyxl.load_workbook(io.BytesIO(data))
-    return [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+home = home_fixture()
 
 
 def test_visao_geral_central_sre_school(home: Path) -> None:

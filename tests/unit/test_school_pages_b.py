@@ -17,25 +17,24 @@ the last dump is the tiny dump of 20/05, so every other table is the tiny dump's
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import ipywidgets as widgets
-import openpyxl
 import pytest
 
 import school_tiny as tiny
-from painel.access import Grant, Viewer
-
-CENTRAL = Viewer("central", "school_central", frozenset({Grant.parse("school:*")}))
-SRE_METRO = Viewer("sre.metro", "school_sre", frozenset({Grant.parse("school:sre:22")}))
-ESCOLA_JF = Viewer(
-    "escola.jf", "school_director", frozenset({Grant.parse("school:school:31000021")})
+from school_pages_testing import (
+    CENTRAL,
+    ESCOLA_JF,
+    NOBODY,
+    SRE_METRO,
+    column,
+    home_fixture,
+    panel,
+    text,
+    xlsx_rows,
 )
-NOBODY = Viewer("ninguem", "school_sre", frozenset())
 
 
 def _school_days(first: date, last: date) -> list[date]:
@@ -49,9 +48,7 @@ def _school_days(first: date, last: date) -> list[date]:
 
 def publish_history(home: Path) -> str:
     """The tiny dump of each school day 27/04-19/05 (16), loaded by one run of the job."""
-    from painel.config import Paths
     from painel.school import contract
-    from painel.school.etl import job as school
 
     dumps = home.parent / f"{home.name}-dumps"
     days = _school_days(date(2026, 4, 27), date(2026, 5, 19))
@@ -64,32 +61,10 @@ def publish_history(home: Path) -> str:
             absent=absent,
             daily_day=school_day.strftime("%d/%m/%Y"),
         )
-    paths = Paths.from_env().ensure()
-    values = {"source": "local", "directory": str(dumps), "stable_wait_s": 0.0}
-    job = school.prepare(paths, values, log=lambda _line: None)
-    build = school.new_build(job)
-    try:
-        job.build(build)
-    except BaseException:
-        build.abort()
-        raise
-    return job.publish(build)
+    return tiny.run_job(home, dumps)
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("school") / "home"
-    mp.setenv("PAINEL_HOME", str(home))
-    publish_history(home)
-    yield home
-    mp.undo()
-
-
-def text(w: widgets.Widget) -> str:
-    if isinstance(w, widgets.HTML):
-        return str(w.value)
-    return " ".join(text(c) for c in getattr(w, "children", ()))
+home = home_fixture(publish_history)
 
 
 def cards(page: object) -> list[str]:
@@ -99,28 +74,6 @@ def cards(page: object) -> list[str]:
         parts = [p for p in re.split(r"<[^>]+>", card.value) if p.strip()]
         out.append("|".join(parts))
     return out
-
-
-def panel(module: object, viewer: Viewer) -> object:
-    """A panel object of a page module (its class is the one ``build`` was made from)."""
-    from painel.dash.identity import open_dataset
-
-    cls = module.build.__closure__[0].cell_contents  # type: ignore[attr-defined]
-    page = cls(viewer, open_dataset(viewer, "school"))
-    page.watch(page.refresh)
-    page.refresh()
-    return page
-
-
-def xlsx_rows(download: object) -> list[tuple]:
-    name, data, rows = download._make()  # type: ignore[attr-defined]
-    wb = openpyxl.load_workbook(io.BytesIO(data))
-    return [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-
-
-def column(page_table: object, key: str) -> dict:
-    df = page_table.frame  # type: ignore[attr-defined]
-    return dict(zip(df["label"], df[key], strict=True))
 
 
 # ---- 4. Infrequência ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..dash import fmt, plots
+from . import contract, queries
 
 BLUE = "#1f4e79"
 PALETTE = ["#1f4e79", "#2e7d32", "#c77c02", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#9e9e9e"]
@@ -40,8 +41,10 @@ def bars_by_unit(
     percent: bool = False,
     decimals: int = 0,
     color: str = BLUE,
+    lowest_first: bool = False,
 ) -> plots.Spec:
-    """One horizontal bar per unit (``label``), largest first; values in pt-BR."""
+    """One horizontal bar per unit (``label``), largest first (``lowest_first``: the smallest
+    on top, a ranking of what is behind); values in pt-BR."""
     data = df[["label", value]].copy() if not df.empty else pd.DataFrame(columns=["label", value])
     data[value] = pd.to_numeric(data[value], errors="coerce").fillna(0)
     data = data.sort_values(value, ascending=True)
@@ -54,6 +57,8 @@ def bars_by_unit(
         "yaxis": {"automargin": True, "type": "category"},
         "showlegend": False,
     }
+    if lowest_first:
+        layout["yaxis"]["autorange"] = "reversed"
     if data.empty:
         layout["annotations"] = [EMPTY]
     trace = {
@@ -195,6 +200,47 @@ def bars(
     return plots.spec([trace], layout, counts=not percent)
 
 
+def grouped_bars(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    axis: str,
+    percent: bool = False,
+) -> plots.Spec:
+    """Vertical bars of categories (bimestres ...), one bar per series side by side."""
+    traces = []
+    for i, (name, values) in enumerate(series):
+        text = [fmt.percent(v, 1) if percent else fmt.number(v) for v in values]
+        traces.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": list(labels),
+                "y": plots.plain(values),
+                "text": text,
+                "textposition": "auto",
+                "marker": {"color": PALETTE[i % len(PALETTE)]},
+                "hovertemplate": f"%{{x}} — {name}: %{{text}}<extra></extra>",
+            }
+        )
+    value_axis: dict[str, Any] = {"title": {"text": axis}}
+    if percent:
+        value_axis.update(ticksuffix="%", range=[0, 100])
+    layout: dict[str, Any] = {
+        "title": title,
+        "barmode": "group",
+        "height": 340,
+        "margin": {"l": 60, "r": 40, "t": 56, "b": 60},
+        "xaxis": {"automargin": True, "type": "category"},
+        "yaxis": value_axis,
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    if not len(labels):
+        layout["annotations"] = [EMPTY]
+    return plots.spec(traces, layout, counts=not percent)
+
+
 def donut(labels: Sequence[str], values: Sequence[float], *, title: str) -> plots.Spec:
     trace = {
         "type": "pie",
@@ -245,6 +291,56 @@ def heatmap(
         "margin": {"l": 10, "r": 20, "t": 56, "b": 50},
         "xaxis": {"title": {"text": x_title}, "type": "category"},
         "yaxis": {"title": {"text": y_title}, "automargin": True, "type": "category"},
+    }
+    if df.empty:
+        layout["annotations"] = [EMPTY]
+    return plots.spec([trace], layout)
+
+
+NO_AGE = "Sem data de nascimento"
+
+
+def count_heatmap(df: pd.DataFrame, *, title: str) -> plots.Spec:
+    """The age × etapa matrix (``etapa, idade, n``; idade None when the birth date is
+    missing): etapas down (in etapa order), ages across (then "sem data"), cells coloured and
+    labelled by count; the hover says the etapa's expected age."""
+    order = contract.ETAPA_ORDER
+    etapas = sorted({int(e) for e in df["etapa"]}, key=lambda e: order.get(e, 999))
+    ages = sorted({int(a) for a in df["idade"].dropna()})
+    cols: list[Any] = [*ages, *([None] if df["idade"].isna().any() else [])]
+    names = [f"{a} anos" if a is not None else NO_AGE for a in cols]
+    cell = {
+        (int(e), None if pd.isna(a) else int(a)): int(n)
+        for e, a, n in df[["etapa", "idade", "n"]].itertuples(index=False)
+    }
+    z = [[cell.get((e, a)) for a in cols] for e in etapas]
+    expected = [
+        [
+            f"idade esperada {contract.IDADE_ESPERADA[e]} anos"
+            if e in contract.IDADE_ESPERADA
+            else "sem idade esperada"
+            for _ in cols
+        ]
+        for e in etapas
+    ]
+    trace = {
+        "type": "heatmap",
+        "x": names,
+        "y": [queries.etapa_label(e) for e in etapas],
+        "z": z,
+        "text": [[fmt.number(v) if v is not None else "" for v in row] for row in z],
+        "texttemplate": "%{text}",
+        "customdata": expected,
+        "colorscale": [[0, "#e3f2fd"], [1, "#1f4e79"]],
+        "hovertemplate": "%{y}, %{x}: %{text} matrículas (%{customdata})<extra></extra>",
+        "colorbar": {"title": {"text": "Matrículas"}},
+    }
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": max(300, min(1000, 120 + 34 * len(etapas))),
+        "margin": {"l": 10, "r": 20, "t": 56, "b": 50},
+        "xaxis": {"title": {"text": "Idade"}, "type": "category"},
+        "yaxis": {"automargin": True, "type": "category", "autorange": "reversed"},
     }
     if df.empty:
         layout["annotations"] = [EMPTY]

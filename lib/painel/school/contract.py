@@ -173,6 +173,22 @@ def grupo(etapa: int) -> str:
     raise KeyError(etapa)
 
 
+# the etapas' order on a chart or in a table: as listed in ETAPAS (EF 9º ano after the 8º)
+ETAPA_ORDER = {e: i for i, e in enumerate(ETAPAS)}
+
+# The age bands of alunos.faixa_idade (etl/model.py), youngest first: (band, oldest age in
+# it; None = no upper bound); a missing birth date is FAIXA_SEM_IDADE.
+FAIXAS_LIMITE: tuple[tuple[str, int | None], ...] = (
+    ("Até 5 anos", 5),
+    ("6 a 10 anos", 10),
+    ("11 a 14 anos", 14),
+    ("15 a 17 anos", 17),
+    ("18 a 24 anos", 24),
+    ("25 anos ou mais", None),
+)
+FAIXA_SEM_IDADE = "Não informada"
+FAIXAS_IDADE = (*(name for name, _ in FAIXAS_LIMITE), FAIXA_SEM_IDADE)
+
 # Expected age by etapa (age-grade distortion, I4): the age a student completes in the
 # school year when on track. Etapas without one (29, 34, 39, 40, EJA) have no TDI.
 IDADE_ESPERADA: dict[int, int] = {

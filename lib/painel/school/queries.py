@@ -200,9 +200,13 @@ def by_child(
     with_bimestre: bool = False,
     filters: bool = True,
     extra_where: str = "TRUE",
+    extra_params: Sequence[Any] = (),
+    measure_params: Sequence[Any] = (),
 ) -> pd.DataFrame:
     """``measures`` (SQL aggregates over ``table`` aliased ``a``) per unit one level below the
-    view's place, with every unit the viewer sees (zeros where it has no rows)."""
+    view's place, with every unit the viewer sees (missing where it has no rows).
+    ``extra_params`` are bound to the ``?`` of ``extra_where``, ``measure_params`` to those
+    of ``measures``."""
     child = view.place.child
     if child is None:
         return pd.DataFrame()
@@ -216,10 +220,9 @@ def by_child(
     df = ds.sql(
         f"SELECT a.{key} AS id, {measures} FROM {table} a WHERE {where} AND ({extra_where}) "
         "GROUP BY ALL",
-        params,
+        [*measure_params, *params, *extra_params],
     )
-    out = labels.merge(df, on="id", how="left")
-    return out
+    return labels.merge(df, on="id", how="left")
 
 
 def totals(
@@ -233,12 +236,18 @@ def totals(
     with_bimestre: bool = False,
     filters: bool = True,
     extra_where: str = "TRUE",
+    extra_params: Sequence[Any] = (),
+    measure_params: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """``measures`` over the whole place (one row, as a dict)."""
+    """``measures`` over the whole place (one row, as a dict); the parameters as in
+    :func:`by_child`."""
     where, params = view.where(
         "a", levels=levels, with_turno=with_turno, with_bimestre=with_bimestre, filters=filters
     )
-    df = ds.sql(f"SELECT {measures} FROM {table} a WHERE {where} AND ({extra_where})", params)
+    df = ds.sql(
+        f"SELECT {measures} FROM {table} a WHERE {where} AND ({extra_where})",
+        [*measure_params, *params, *extra_params],
+    )
     return {k: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()} if len(df) else {}
 
 
@@ -279,13 +288,31 @@ _ROWS = (
 ACTIVE = "a.ativa AND a.escolarizacao"
 
 
-def _inside_school(place: Place) -> bool:
+def students(ds: ScopedDataset, view: View, extra_where: str = "TRUE") -> pd.DataFrame:
+    """Active escolarização matrículas of the view (``alunos`` ``a``) with the student's name
+    and birth date (``estudantes``): only for panels that list students, inside a school."""
+    where, params = view.where("a")
+    df = ds.sql(
+        "SELECT a.id_matricula, a.id_turma, s.nome, s.dt_nascimento, a.etapa, a.dt_matricula, "
+        "a.idade, a.freq_pct, a.situacao FROM alunos a "
+        "JOIN estudantes s ON s.id_matricula = a.id_matricula "
+        f"WHERE {where} AND {ACTIVE} AND ({extra_where}) "
+        "ORDER BY s.nome COLLATE noaccent.nocase, a.id_matricula",
+        params,
+    )
+    df["etapa_nome"] = [etapa_label(e) for e in df["etapa"]]
+    df["id_matricula"] = df["id_matricula"].astype(str)
+    return df
+
+
+def at_school(place: Place) -> bool:
+    """The place is a school or one of its turmas."""
     return place.level in ("escola", "turma")
 
 
 def matriculas_total(ds: ScopedDataset, view: View) -> dict[str, Any]:
     """Active escolarização matrículas of the view: counts of every indicator's parts."""
-    if _inside_school(view.place):
+    if at_school(view.place):
         return totals(ds, view, "alunos", _ROWS, extra_where=ACTIVE)
     return totals(ds, view, "agg_matricula", _AGG, levels=("sre", "municipio", "escola"))
 

@@ -213,12 +213,12 @@ def presence(con: duckdb.DuckDBPyConnection, has_prev: bool, year: int) -> None:
 
 
 def _faixa_sql(col: str) -> str:
-    return (
-        f"CASE WHEN {col} IS NULL THEN 'Não informada' WHEN {col} <= 5 THEN 'Até 5 anos' "
-        f"WHEN {col} <= 10 THEN '6 a 10 anos' WHEN {col} <= 14 THEN '11 a 14 anos' "
-        f"WHEN {col} <= 17 THEN '15 a 17 anos' WHEN {col} <= 24 THEN '18 a 24 anos' "
-        "ELSE '25 anos ou mais' END"
-    )
+    """The age band (contract.FAIXAS_IDADE) of the age in ``col``."""
+    terms = [f"WHEN {col} IS NULL THEN '{contract.FAIXA_SEM_IDADE}'"]
+    for name, oldest in contract.FAIXAS_LIMITE:
+        last = oldest is None
+        terms.append(f"ELSE '{name}'" if last else f"WHEN {col} <= {oldest} THEN '{name}'")
+    return f"CASE {' '.join(terms)} END"
 
 
 def published(

@@ -11,18 +11,11 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ...dash import fmt, ui
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from .. import charts, queries
-from .frame import (
-    SO_EQUIPES,
-    STYLE,
-    SchoolPanel,
-    at_school,
-    build_panel,
-    may_list_students,
-    pct,
-    set_kpis,
-)
+from . import columns as col
+from . import frame
+from .frame import STYLE, SchoolPanel, build_panel, pct, set_kpis
 
 DIAS_PADRAO = 15  # the job's default (docs/school.md, I14)
 DIAS_OPCOES = (5, 10, 15, 20, 30)
@@ -33,18 +26,19 @@ MEASURES = (
     "count(*) FILTER (WHERE a.dias_sem_presenca >= ?) AS busca, "
     "count(*) FILTER (WHERE a.dias_sem_presenca >= ? AND a.dias_sem_presenca < ?) AS atencao"
 )
+COUNTS = ("acompanhadas", "busca", "atencao")
 NUNCA = "nunca registrada"
 
 UNIT_COLUMNS = [
-    Column("label", "Unidade"),
+    col.UNIDADE,
     Column("acompanhadas", "Matrículas acompanhadas", kind="int"),
     Column("busca", "Sem presença (busca ativa)", kind="int"),
     Column("pct_busca", "Sem presença (%)", kind="percent"),
     Column("atencao", "Atenção", kind="int"),
 ]
 STUDENT_COLUMNS = [
-    Column("nome", "Estudante"),
-    Column("turma", "Turma"),
+    col.ESTUDANTE,
+    col.TURMA,
     Column("ultima", "Última presença", sortable=False),
     Column("dias_sem_presenca", "Dias letivos sem presença", kind="int"),
     Column("situacao", "Situação"),
@@ -86,38 +80,24 @@ class BuscaAtiva(SchoolPanel):
         )
         self.cards = [widgets.HTML() for _ in range(4)]
         self.empty = widgets.HTML()
-        self.chart = ui.ClickChart(self.open_label, filename="busca_ativa_por_unidade")
-        self.table = Table(
+        self.chart, self.table, self.export = self.unit_widgets(
             UNIT_COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+            name="busca_ativa",
+            sheet="Busca ativa",
+            chart_file="busca_ativa_por_unidade",
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, UNIT_COLUMNS, "busca_ativa", "Busca ativa")
         self.table_box = widgets.VBox([self.table, self.export])
-        self.students = Table(
-            STUDENT_COLUMNS,
-            caption="Estudantes sem presença",
-            sort="dias_sem_presenca",
-            descending=True,
-            unit="estudantes",
-            empty_text="Nenhum estudante sem presença recente nesta seleção.",
-        )
-        self.students_export = self.export_button(
-            self.students, STUDENT_COLUMNS, "busca_ativa_estudantes", "Estudantes"
-        )
-        self.students_note = widgets.HTML()
-        self.students_box = widgets.VBox(
-            [
-                widgets.HTML("<h3>Estudantes para a busca ativa</h3>"),
-                self.students_note,
-                self.students,
-                self.students_export,
-            ]
+        self.students_note, self.students, self.students_export, self.students_box = (
+            self.student_block(
+                STUDENT_COLUMNS,
+                name="busca_ativa_estudantes",
+                sheet="Estudantes",
+                heading="Estudantes para a busca ativa",
+                caption="Estudantes sem presença",
+                sort="dias_sem_presenca",
+                descending=True,
+                empty_text="Nenhum estudante sem presença recente nesta seleção.",
+            )
         )
 
     @property
@@ -144,31 +124,22 @@ class BuscaAtiva(SchoolPanel):
         n = self.n
         return [n, atencao_desde(n), n]
 
-    def totals(self, view: queries.View) -> dict[str, Any]:
-        where, params = view.where("a")
-        df = self.ds.sql(
-            f"SELECT {MEASURES} FROM alunos a WHERE {where} AND {BASE}", self._params() + params
+    def totals(self, view: queries.View) -> dict[str, int]:
+        t = queries.totals(
+            self.ds, view, "alunos", MEASURES, extra_where=BASE, measure_params=self._params()
         )
-        return {k: (0 if pd.isna(v) else int(v)) for k, v in df.iloc[0].items()}
+        return {k: int(v or 0) for k, v in t.items()}
 
     def by_child(self, view: queries.View) -> pd.DataFrame | None:
-        child = view.place.child
-        if child is None:
+        if view.place.child is None:
             return None
-        labels = queries.child_labels(self.ds, view.place)
-        cols = ["id", "label", "acompanhadas", "busca", "atencao", "pct_busca"]
-        if labels.empty:
-            return pd.DataFrame(columns=cols)
-        where, params = view.where("a")
-        key = queries.COLUMN[child]
-        df = self.ds.sql(
-            f"SELECT a.{key} AS id, {MEASURES} FROM alunos a WHERE {where} AND {BASE} GROUP BY ALL",
-            self._params() + params,
+        out = queries.by_child(
+            self.ds, view, "alunos", MEASURES, extra_where=BASE, measure_params=self._params()
         )
-        out = labels.merge(df, on="id", how="left")
-        for c in ("acompanhadas", "busca", "atencao"):
-            out[c] = out[c].fillna(0).astype(int)
-        out["pct_busca"] = 100 * out["busca"] / out["acompanhadas"].where(out["acompanhadas"] > 0)
+        if out.empty:
+            return pd.DataFrame(columns=["id", "label", *COUNTS, "pct_busca"])
+        frame.as_counts(out, COUNTS)
+        out["pct_busca"] = frame.share(out["busca"], out["acompanhadas"])
         return out
 
     # ---- filling in --------------------------------------------------------------------------
@@ -215,36 +186,22 @@ class BuscaAtiva(SchoolPanel):
             self.empty.value = ""
         df = self.by_child(view)
         unit = self.children_title()
-        if df is None:
-            self.chart.layout.display = "none"
-        else:
-            self.chart.layout.display = None
+        frame.show(self.chart, df is not None)
+        if df is not None:
             self.chart.figure = charts.bars_by_unit(
                 df,
                 "busca",
                 title=f"Sem presença há {n} dias letivos ou mais {unit}",
                 axis="Estudantes",
             )
-        if df is None or at_school(view.place):
-            self.table_box.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in UNIT_COLUMNS]]))
-        else:
-            self.table_box.layout.display = None
-            self.table.caption = f"Busca ativa {unit}"
-            self.table.set_frame(df)
+        # at a school (its turmas below): the list of students, no table of units
+        listed = None if frame.at_school(view.place) else df
+        self.set_units(self.table, listed, "Busca ativa", self.table_box)
         self.fill_students(view)
 
     def fill_students(self, view: queries.View) -> None:
-        empty = pd.DataFrame(columns=[c.key for c in STUDENT_COLUMNS])
-        if not at_school(view.place):
-            self.students_box.layout.display = "none"
-            self.students.set_frame(empty)
-            return
-        self.students_box.layout.display = None
-        if not may_list_students(self.viewer):
-            self.students_note.value = ui.message(SO_EQUIPES, "info")
-            self.students.layout.display = self.students_export.layout.display = "none"
-            self.students.set_frame(empty)
+        box, note = self.students_box, self.students_note
+        if not self.students_shown(box, note, self.students, self.students_export):
             return
         n = self.n
         lo = atencao_desde(n)
@@ -268,7 +225,6 @@ class BuscaAtiva(SchoolPanel):
             f"{n} dias ou mais, em “Atenção” os que estão chegando lá.",
             "info",
         )
-        self.students.layout.display = self.students_export.layout.display = None
         self.students.set_frame(df, ordered_by=("dias_sem_presenca", True))
 
 

@@ -13,35 +13,33 @@ the place has at most :data:`MATRIX_MAX_ROWS` matrículas; from the SRE down it 
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as widgets
 import pandas as pd
 
-from ...dash import fmt, plots, ui
+from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, contract, queries
 from ..queries import View
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 MATRIX_MAX_ROWS = 5000  # matrículas above which the state-wide age x etapa matrix is not read
-NO_AGE = "Sem data de nascimento"
 COLUMNS = [
-    Column("label", "Unidade"),
-    Column("matriculas", "Matrículas ativas", kind="int"),
+    col.UNIDADE,
+    col.MATRICULAS_ATIVAS,
     Column("base_tdi", "Base da TDI", kind="int"),
     Column("distorcidas", "Distorcidas", kind="int"),
-    Column("tdi", "Distorção idade-série (%)", kind="percent"),
+    col.TDI,
 ]
-ETAPA_ORDER = {e: i for i, e in enumerate(contract.ETAPAS)}
 
 
 def by_etapa(ds: ScopedDataset, view: View) -> pd.DataFrame:
     """``etapa, nome, distorcidas, base_tdi, tdi`` of the view's active matrículas, for the
     etapas with an expected age, in etapa order."""
-    if view.place.level in ("escola", "turma"):
+    if frame.at_school(view.place):
         where, params = view.where("a")
         sql = (
             "SELECT a.etapa, count(*) FILTER (WHERE a.distorcido) AS distorcidas, "
@@ -56,7 +54,7 @@ def by_etapa(ds: ScopedDataset, view: View) -> pd.DataFrame:
         )
     df = ds.sql(sql, params)
     df = df[pd.to_numeric(df["base_tdi"]).fillna(0) > 0].copy()
-    df["ordem"] = [ETAPA_ORDER.get(int(e), 999) for e in df["etapa"]]
+    df["ordem"] = [contract.ETAPA_ORDER.get(int(e), 999) for e in df["etapa"]]
     df = df.sort_values("ordem").reset_index(drop=True)
     df["nome"] = [queries.etapa_label(e) for e in df["etapa"]]
     df["tdi"] = 100 * df["distorcidas"].astype(float) / df["base_tdi"].astype(float)
@@ -74,53 +72,6 @@ def age_matrix(ds: ScopedDataset, view: View) -> pd.DataFrame:
     )
 
 
-def count_heatmap(df: pd.DataFrame, *, title: str) -> plots.Spec:
-    """The age × etapa matrix: etapas down (in etapa order), ages across (then "sem data"),
-    cells coloured and labelled by count; the hover says the etapa's expected age.
-
-    Generic (a count grid): a candidate for ``charts.py`` next to the percentage heatmap."""
-    etapas = sorted({int(e) for e in df["etapa"]}, key=lambda e: ETAPA_ORDER.get(e, 999))
-    ages = sorted({int(a) for a in df["idade"].dropna()})
-    cols: list[Any] = [*ages, *([None] if df["idade"].isna().any() else [])]
-    names = [f"{a} anos" if a is not None else NO_AGE for a in cols]
-    cell = {
-        (int(e), None if pd.isna(a) else int(a)): int(n)
-        for e, a, n in df[["etapa", "idade", "n"]].itertuples(index=False)
-    }
-    z = [[cell.get((e, a)) for a in cols] for e in etapas]
-    expected = [
-        [
-            f"idade esperada {contract.IDADE_ESPERADA[e]} anos"
-            if e in contract.IDADE_ESPERADA
-            else "sem idade esperada"
-            for _ in cols
-        ]
-        for e in etapas
-    ]
-    trace = {
-        "type": "heatmap",
-        "x": names,
-        "y": [queries.etapa_label(e) for e in etapas],
-        "z": z,
-        "text": [[fmt.number(v) if v is not None else "" for v in row] for row in z],
-        "texttemplate": "%{text}",
-        "customdata": expected,
-        "colorscale": [[0, "#e3f2fd"], [1, "#1f4e79"]],
-        "hovertemplate": "%{y}, %{x}: %{text} matrículas (%{customdata})<extra></extra>",
-        "colorbar": {"title": {"text": "Matrículas"}},
-    }
-    layout: dict[str, Any] = {
-        "title": title,
-        "height": max(300, min(1000, 120 + 34 * len(etapas))),
-        "margin": {"l": 10, "r": 20, "t": 56, "b": 50},
-        "xaxis": {"title": {"text": "Idade"}, "type": "category"},
-        "yaxis": {"automargin": True, "type": "category", "autorange": "reversed"},
-    }
-    if df.empty:
-        layout["annotations"] = [charts.EMPTY]
-    return plots.spec([trace], layout)
-
-
 class Distorcao(SchoolPanel):
     title = "Distorção Idade-Série"
 
@@ -128,20 +79,11 @@ class Distorcao(SchoolPanel):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.cards = [widgets.HTML() for _ in range(3)]
         self.etapas = Chart(filename="distorcao_por_etapa")
-        self.chart = ui.ClickChart(self.open_label, filename="distorcao_por_unidade")
+        self.chart, self.table, self.export = self.unit_widgets(
+            COLUMNS, name="distorcao", sheet="Distorção", chart_file="distorcao_por_unidade"
+        )
         self.matrix_note = widgets.HTML()
         self.matrix = Chart(filename="idade_por_etapa")
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
-        )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "distorcao", "Distorção")
 
     def body(self) -> list[widgets.Widget]:
         return [
@@ -183,38 +125,31 @@ class Distorcao(SchoolPanel):
         )
         self.draw_matrix(view, int(m.get("matriculas") or 0))
         df = self.units(view)
-        if df is None:
-            self.chart.layout.display = self.table.layout.display = "none"
-            self.export.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]]))
-            return
-        self.chart.layout.display = self.table.layout.display = None
-        self.export.layout.display = None
-        unit = self.children_title()
-        self.chart.figure = charts.bars_by_unit(
-            df if df["base_tdi"].sum() else df.iloc[0:0],  # no base: the chart says so
-            "tdi",
-            title=f"Distorção idade-série {unit}",
-            axis="Distorção (%)",
-            percent=True,
-        )
-        self.table.caption = f"Distorção idade-série {unit}"
-        self.table.set_frame(df)
+        caption = "Distorção idade-série"
+        self.set_units(self.table, df, caption, self.chart, self.table, self.export)
+        if df is not None:
+            self.chart.figure = charts.bars_by_unit(
+                df if df["base_tdi"].sum() else df.iloc[0:0],  # no base: the chart says so
+                "tdi",
+                title=f"{caption} {self.children_title()}",
+                axis="Distorção (%)",
+                percent=True,
+            )
 
     def draw_matrix(self, view: View, matriculas: int) -> None:
-        if view.place.level == "estado" and matriculas > MATRIX_MAX_ROWS:
-            self.matrix.layout.display = "none"
+        shown = view.place.level != "estado" or matriculas <= MATRIX_MAX_ROWS
+        frame.show(self.matrix, shown)
+        if not shown:
             self.matrix_note.value = ui.message(
                 "A matriz idade × etapa é mostrada a partir de uma SRE: clique em uma SRE "
                 "para vê-la."
             )
             return
         df = age_matrix(self.ds, view)
-        self.matrix.layout.display = None
         self.matrix_note.value = (
             "" if len(df) else ui.message("Nenhuma matrícula ativa nesta seleção.")
         )
-        self.matrix.figure = count_heatmap(
+        self.matrix.figure = charts.count_heatmap(
             df, title=f"Matrículas ativas por idade e etapa — {self.place_label()}"
         )
 
@@ -223,10 +158,9 @@ class Distorcao(SchoolPanel):
             return None
         m = queries.matriculas_by_child(self.ds, view)
         if m.empty:
-            return pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]])
-        for c in ("matriculas", "base_tdi", "distorcidas"):
-            m[c] = pd.to_numeric(m[c]).fillna(0).astype(int)
-        m["tdi"] = 100 * m["distorcidas"] / m["base_tdi"].where(m["base_tdi"] > 0)
+            return frame.empty_frame(COLUMNS, "id")
+        frame.as_counts(m, ("matriculas", "base_tdi", "distorcidas"))
+        m["tdi"] = frame.share(m["distorcidas"], m["base_tdi"])
         return m
 
 

@@ -24,10 +24,11 @@ from ...dash.identity import open_dataset
 from ...dash.table import Column, Table
 from ...scope import ScopedDataset
 from .. import DATASET, contract, queries
-from ..queries import Filters, Place, View
+from ..queries import Filters, Place, View, at_school
 
 ALL = ""
 STYLE = {"description_width": "initial"}
+UNIT_HINT = "clique em uma linha para ver a unidade"
 
 
 class SchoolPanel:
@@ -72,7 +73,7 @@ class SchoolPanel:
         cal = queries.bimestres(ds)
         started = [int(b) for b, ok in zip(cal["bimestre"], cal["iniciado"], strict=False) if ok]
         self.bimestre = widgets.Dropdown(
-            options=[("Todos", 0)] + [(f"{b}º bimestre", b) for b in started],
+            options=[("Todos", 0)] + [(bimestre_label(b), b) for b in started],
             value=0,
             description="Bimestre:",
             style=STYLE,
@@ -183,6 +184,105 @@ class SchoolPanel:
 
         return Download("Exportar Excel (linhas da tabela)", make)
 
+    def table_export(
+        self, columns: Sequence[Column], *, name: str, sheet: str, **table: Any
+    ) -> tuple[Table, Download]:
+        """A :class:`Table` of ``columns`` (``table``: its options) and its export button."""
+        t = Table(columns, **table)
+        return t, self.export_button(t, columns, name, sheet)
+
+    def opens_units(self, table: Table) -> None:
+        """A click on a row of ``table`` (a unit one level down: ``id``, and ``label`` when
+        the rows have one) goes down to that unit."""
+        table.on_row_click(
+            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r.get("label")))
+        )
+
+    def unit_table(
+        self, columns: Sequence[Column], *, name: str, sheet: str, sort: str = "label"
+    ) -> tuple[Table, Download]:
+        """The table of the units one level down (a row opens its unit) and its export."""
+        table, export = self.table_export(
+            columns,
+            name=name,
+            sheet=sheet,
+            caption="Unidades",
+            sort=sort,
+            unit="unidades",
+            click_hint=UNIT_HINT,
+        )
+        self.opens_units(table)
+        return table, export
+
+    def unit_widgets(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str,
+        sheet: str,
+        chart_file: str,
+        sort: str = "label",
+    ) -> tuple[ui.ClickChart, Table, Download]:
+        """The units one level down: a bar chart (a bar opens its unit, the chart downloads
+        as ``chart_file``), their :meth:`unit_table` and its export."""
+        chart = ui.ClickChart(self.open_label, filename=chart_file)
+        table, export = self.unit_table(columns, name=name, sheet=sheet, sort=sort)
+        return chart, table, export
+
+    def set_units(
+        self, table: Table, df: pd.DataFrame | None, caption: str, *parts: widgets.Widget
+    ) -> None:
+        """The units one level down (``df``) in their ``table``, captioned "``caption`` por
+        SRE" (município ...); ``parts`` are shown. ``df`` None: no units below this place,
+        the table is emptied and ``parts`` are hidden."""
+        for w in parts:
+            show(w, df is not None)
+        if df is None:
+            clear(table)
+            return
+        table.caption = f"{caption} {self.children_title()}"
+        table.set_frame(df)
+
+    def student_block(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str,
+        sheet: str,
+        heading: str = "",
+        controls: Sequence[widgets.Widget] = (),
+        **table: Any,
+    ) -> tuple[widgets.HTML, Table, Download, widgets.VBox]:
+        """A list of students: ``(note, table, export, box)``; the box holds the ``heading``
+        (an h3, when given), the note (a title or a message), the ``controls``, the table of
+        ``columns`` (``table``: its options) and its export."""
+        note = widgets.HTML()
+        students, export = self.table_export(
+            columns, name=name, sheet=sheet, unit="estudantes", **table
+        )
+        top = [widgets.HTML(f"<h3>{html.escape(heading)}</h3>")] if heading else []
+        box = widgets.VBox([*top, note, *controls, students, export])
+        return note, students, export, box
+
+    def students_shown(
+        self, box: widgets.Widget, note: widgets.HTML, table: Table, *parts: widgets.Widget
+    ) -> bool:
+        """Whether the student list ``table`` is to be filled: ``box`` shows only at a school
+        or a turma, and there the table and ``parts`` only for a viewer who may list
+        students (else ``note`` says they are for the SREs' and schools' teams). The table
+        is emptied when not."""
+        inside = at_school(self.place)
+        show(box, inside)
+        allowed = inside and may_list_students(self.viewer)
+        if inside:
+            for w in (table, *parts):
+                show(w, allowed)
+            if not allowed:
+                note.value = ui.message(SO_EQUIPES, "info")
+        if not allowed:
+            clear(table)
+        return allowed
+
     def watch(self, refresh: Callable[[], None]) -> None:
         """Every filter change and every drill move calls ``refresh``."""
         guarded = ui.guarded(self.notice)
@@ -206,6 +306,7 @@ SO_EQUIPES = (
     "A lista nominal de estudantes é mostrada às equipes das SREs e das escolas; "
     "aqui ficam os totais."
 )
+RESTRITA = "A lista nominal de estudantes é restrita à escola e à sua SRE."
 
 
 def may_list_students(viewer: Viewer) -> bool:
@@ -214,13 +315,23 @@ def may_list_students(viewer: Viewer) -> bool:
     return viewer.is_admin or not viewer.sees_all(DATASET)
 
 
-def at_school(place: Place) -> bool:
-    return place.level in ("escola", "turma")
-
-
 def sees_students(viewer: Viewer, view: View) -> bool:
     """A student list is shown: inside a school, to a viewer who may list students."""
     return at_school(view.place) and may_list_students(viewer)
+
+
+def show(widget: widgets.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+def clear(table: Table) -> None:
+    """No rows in ``table``."""
+    table.set_frame(table.frame.iloc[0:0])
+
+
+def empty_frame(columns: Sequence[Column], *extra: str) -> pd.DataFrame:
+    """No rows, with the ``extra`` columns and those of a table of ``columns``."""
+    return pd.DataFrame(columns=[*extra, *[c.key for c in columns]])
 
 
 def kpi_cards(values: Sequence[tuple[str, str, str]]) -> list[str]:
@@ -237,6 +348,23 @@ def pct(part: Any, whole: Any) -> float | None:
         return 100.0 * float(part) / float(whole) if whole else None
     except (TypeError, ValueError):
         return None
+
+
+def share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """100 · part / whole per row (missing where whole is 0 or missing)."""
+    whole = pd.to_numeric(whole, errors="coerce")
+    return 100 * pd.to_numeric(part, errors="coerce") / whole.where(whole > 0)
+
+
+def as_counts(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of ``df`` as whole numbers (0 where missing), in place."""
+    for c in columns:
+        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    return df
+
+
+def bimestre_label(b: Any) -> str:
+    return f"{int(b)}º bimestre"
 
 
 def build_panel(cls: type[SchoolPanel]) -> Callable[[Viewer], widgets.Widget]:

@@ -24,14 +24,17 @@ import pandas as pd
 from ...access import Viewer
 from ...dash import fmt, plots, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, queries
 from ..contract import RULE_NAMES
-from . import extras_c as ex
+from . import columns as col
+from . import frame
 from .frame import STYLE, SchoolPanel, build_panel, set_kpis
 
 ALL_RULES = ""
+# the findings of the rule chosen ("" = every rule): both ? are bound to the rule
+OF_RULE = "(? = '' OR a.regra = ?)"
 NOTE = "Os filtros de etapa, turno e modalidade não se aplicam a este painel."
 
 
@@ -49,25 +52,17 @@ def detail_text(regra: Any, detalhe: Any) -> Any:
     return detalhe
 
 
-ITEM_COLUMNS = [
-    Column("regra_nome", "Regra"),
-    Column("escola", "Escola"),
-    Column("turma", "Turma"),
-    Column("componente", "Componente"),
-    Column("bimestre_nome", "Bimestre"),
+REGRA = Column("regra_nome", "Regra")
+ESCOLA = Column("escola", "Escola")
+WHAT = [
+    col.TURMA,
+    col.COMPONENTE,
+    col.BIMESTRE,
     Column("dt_aula", "Data da aula", kind="date"),
     Column("detalhe", "Detalhe"),
 ]
-STUDENT_COLUMNS = [
-    Column("regra_nome", "Regra"),
-    Column("estudante", "Estudante"),
-    Column("turma", "Turma"),
-    Column("componente", "Componente"),
-    Column("bimestre_nome", "Bimestre"),
-    Column("dt_aula", "Data da aula", kind="date"),
-    Column("detalhe", "Detalhe"),
-    Column("escola", "Escola"),
-]
+ITEM_COLUMNS = [REGRA, ESCOLA, *WHAT]
+STUDENT_COLUMNS = [REGRA, Column("estudante", "Estudante"), *WHAT, ESCOLA]
 
 
 class Inconsistencias(SchoolPanel):
@@ -91,26 +86,16 @@ class Inconsistencias(SchoolPanel):
         self.by_rule = ui.ClickChart(self.choose_rule, filename="inconsistencias_por_regra")
         self.trend = Chart(filename="inconsistencias_por_dia")
         self.chart = ui.ClickChart(self.open_label, filename="inconsistencias_por_unidade")
-        self.items = Table(
-            ITEM_COLUMNS,
-            caption="Inconsistências a corrigir",
-            sort="regra_nome",
-            unit="inconsistências",
-            empty_text="Nenhuma inconsistência nesta seleção.",
-        )
-        self.items_export = self.export_button(
-            self.items, ITEM_COLUMNS, "inconsistencias", "Inconsistências"
-        )
-        self.students = Table(
-            STUDENT_COLUMNS,
-            caption="Inconsistências a corrigir",
-            sort="regra_nome",
-            unit="inconsistências",
-            empty_text="Nenhuma inconsistência nesta seleção.",
-        )
-        self.students_export = self.export_button(
-            self.students, STUDENT_COLUMNS, "inconsistencias", "Inconsistências"
-        )
+        lists = {
+            "name": "inconsistencias",
+            "sheet": "Inconsistências",
+            "caption": "Inconsistências a corrigir",
+            "sort": "regra_nome",
+            "unit": "inconsistências",
+            "empty_text": "Nenhuma inconsistência nesta seleção.",
+        }
+        self.items, self.items_export = self.table_export(ITEM_COLUMNS, **lists)
+        self.students, self.students_export = self.table_export(STUDENT_COLUMNS, **lists)
         self.items_box = widgets.VBox([self.items, self.items_export])
         self.students_box = widgets.VBox([self.students, self.students_export])
 
@@ -209,7 +194,7 @@ class Inconsistencias(SchoolPanel):
         where, params = view.where("a", filters=False)
         df = self.ds.sql(
             "SELECT a.data_ref, sum(a.n)::BIGINT AS n FROM serie_inconsistencias a "
-            f"WHERE {where} AND (? = '' OR a.regra = ?) GROUP BY ALL ORDER BY a.data_ref",
+            f"WHERE {where} AND {OF_RULE} GROUP BY ALL ORDER BY a.data_ref",
             [*params, rule, rule],
         )
         return charts.trend(
@@ -222,19 +207,23 @@ class Inconsistencias(SchoolPanel):
 
     def refresh_units(self, view: queries.View, rule: str, suffix: str) -> None:
         child = view.place.child
-        ex.display(self.chart, child is not None)
+        frame.show(self.chart, child is not None)
         if child is None:
             return
         df = queries.by_child(
-            self.ds, view, "inconsistencias", "a.regra, count(*) AS n", filters=False
+            self.ds,
+            view,
+            "inconsistencias",
+            "count(*) AS n",
+            filters=False,
+            extra_where=OF_RULE,
+            extra_params=[rule, rule],
         )
         if df.empty:
             units = pd.DataFrame(columns=["label", "n"])
-        else:
-            df["n"] = pd.to_numeric(df["n"], errors="coerce").fillna(0)
-            if rule:
-                df.loc[df["regra"] != rule, "n"] = 0
-            units = df.groupby(["id", "label"], as_index=False)["n"].sum()
+        else:  # every unit, in the order of its id
+            n = pd.to_numeric(df["n"], errors="coerce").fillna(0).astype(int)
+            units = df.assign(n=n).sort_values("id", kind="stable").reset_index(drop=True)
         self.chart.figure = charts.bars_by_unit(
             units,
             "n",
@@ -243,9 +232,9 @@ class Inconsistencias(SchoolPanel):
         )
 
     def refresh_items(self, view: queries.View, rule: str) -> None:
-        names = ex.students_visible(self)
-        ex.display(self.items_box, not names)
-        ex.display(self.students_box, names)
+        names = frame.sees_students(self.viewer, view)
+        frame.show(self.items_box, not names)
+        frame.show(self.students_box, names)
         where, params = view.where("a", filters=False)
         student = (
             "coalesce(s.nome, p.nome) AS estudante"
@@ -265,7 +254,7 @@ class Inconsistencias(SchoolPanel):
             "JOIN escolas e ON e.school_id = a.school_id "
             "LEFT JOIN turmas t ON t.id_turma = a.id_turma "
             f"LEFT JOIN componentes c ON c.co_componente = a.componente {joins}"
-            f"WHERE {where} AND (? = '' OR a.regra = ?)",
+            f"WHERE {where} AND {OF_RULE}",
             [*params, rule, rule],
         )
         if len(df):
@@ -281,7 +270,7 @@ class Inconsistencias(SchoolPanel):
         target.caption = caption
         # rows come in the rules' order (I1, I2 ... I14), not the labels' alphabetical one
         target.set_frame(df.drop(columns=["_o"], errors="ignore"), ordered_by=("regra_nome", False))
-        other.set_frame(ex.empty(STUDENT_COLUMNS, "regra"))
+        frame.clear(other)
 
 
 build = build_panel(Inconsistencias)

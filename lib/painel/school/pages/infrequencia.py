@@ -10,35 +10,28 @@ import pandas as pd
 
 from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from .. import charts, queries
-from .frame import (
-    SO_EQUIPES,
-    STYLE,
-    SchoolPanel,
-    at_school,
-    build_panel,
-    may_list_students,
-    pct,
-    set_kpis,
-)
+from . import columns as col
+from . import frame
+from .frame import STYLE, SchoolPanel, build_panel, pct, set_kpis
 
 # only people of an SRE or a school (and admins) read names: a central user's place is the
 # network, not the student (docs/school.md: student lists "escola, SRE")
 UNIT_COLUMNS = [
-    Column("label", "Unidade"),
-    Column("matriculas", "Matrículas ativas", kind="int"),
+    col.UNIDADE,
+    col.MATRICULAS_ATIVAS,
     Column("com_frequencia", "Com frequência lançada", kind="int"),
     Column("infrequentes", "Infrequentes", kind="int"),
-    Column("pct_infrequentes", "Infrequentes (%)", kind="percent"),
+    col.PCT_INFREQUENTES,
     Column("em_risco", "Em risco", kind="int"),
     Column("pct_em_risco", "Em risco (%)", kind="percent"),
     Column("frequencia", "Frequência (%)", kind="percent"),
 ]
 STUDENT_COLUMNS = [
-    Column("nome", "Estudante"),
-    Column("turma", "Turma"),
-    Column("freq_pct", "Frequência (%)", kind="percent"),
+    col.ESTUDANTE,
+    col.TURMA,
+    col.FREQUENCIA,
     Column("faltas", "Faltas", kind="int"),
     Column("aulas", "Aulas dadas", kind="int"),
 ]
@@ -66,43 +59,29 @@ class Infrequencia(SchoolPanel):
         super().__init__(*args, **kwargs)
         self.cards = [widgets.HTML() for _ in range(4)]
         self.empty = widgets.HTML()
-        self.chart = ui.ClickChart(self.open_label, filename="infrequentes_por_unidade")
-        self.by_bimestre = Chart(filename="frequencia_por_bimestre")
-        self.table = Table(
+        self.chart, self.table, self.export = self.unit_widgets(
             UNIT_COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+            name="infrequencia",
+            sheet="Infrequência",
+            chart_file="infrequentes_por_unidade",
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, UNIT_COLUMNS, "infrequencia", "Infrequência")
+        self.by_bimestre = Chart(filename="frequencia_por_bimestre")
         self.units_box = widgets.VBox([self.chart, self.table, self.export])
         # the students (school or turma)
         self.lista = widgets.Dropdown(
             options=LISTAS, value="infrequente", description="Listar:", style=STYLE
         )
-        self.students = Table(
-            STUDENT_COLUMNS,
-            caption="Estudantes infrequentes",
-            sort="freq_pct",
-            unit="estudantes",
-            empty_text="Nenhum estudante nesta situação.",
-        )
-        self.students_export = self.export_button(
-            self.students, STUDENT_COLUMNS, "infrequencia_estudantes", "Estudantes"
-        )
-        self.students_note = widgets.HTML()
-        self.students_box = widgets.VBox(
-            [
-                widgets.HTML("<h3>Estudantes</h3>"),
-                self.students_note,
-                self.lista,
-                self.students,
-                self.students_export,
-            ]
+        self.students_note, self.students, self.students_export, self.students_box = (
+            self.student_block(
+                STUDENT_COLUMNS,
+                name="infrequencia_estudantes",
+                sheet="Estudantes",
+                heading="Estudantes",
+                controls=[self.lista],
+                caption="Estudantes infrequentes",
+                sort="freq_pct",
+                empty_text="Nenhum estudante nesta situação.",
+            )
         )
 
     def watch(self, refresh: Any) -> None:
@@ -157,21 +136,15 @@ class Infrequencia(SchoolPanel):
 
     def fill_units(self, view: queries.View) -> None:
         df = self.units(view)
-        if df is None:
-            self.units_box.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in UNIT_COLUMNS]]))
-            return
-        self.units_box.layout.display = None
-        unit = self.children_title()
-        self.chart.figure = charts.bars_by_unit(
-            df,
-            "pct_infrequentes",
-            title=f"Infrequentes (%) {unit}",
-            axis="Infrequentes (%)",
-            percent=True,
-        )
-        self.table.caption = f"Infrequência {unit}"
-        self.table.set_frame(df)
+        self.set_units(self.table, df, "Infrequência", self.units_box)
+        if df is not None:
+            self.chart.figure = charts.bars_by_unit(
+                df,
+                "pct_infrequentes",
+                title=f"Infrequentes (%) {self.children_title()}",
+                axis="Infrequentes (%)",
+                percent=True,
+            )
 
     def units(self, view: queries.View) -> pd.DataFrame | None:
         if view.place.child is None:
@@ -181,11 +154,9 @@ class Infrequencia(SchoolPanel):
             return m.assign(**{c.key: [] for c in UNIT_COLUMNS if c.key not in m.columns})
         f = queries.by_child(self.ds, view, "agg_freq", FREQ)
         m = m.merge(f[["id", "faltas", "aulas"]], on="id", how="left")
-        for c in ("matriculas", "com_frequencia", "infrequentes", "em_risco"):
-            m[c] = m[c].fillna(0).astype(int)
-        com = m["com_frequencia"].where(m["com_frequencia"] > 0)
-        m["pct_infrequentes"] = 100 * m["infrequentes"] / com
-        m["pct_em_risco"] = 100 * m["em_risco"] / com
+        frame.as_counts(m, ("matriculas", "com_frequencia", "infrequentes", "em_risco"))
+        m["pct_infrequentes"] = frame.share(m["infrequentes"], m["com_frequencia"])
+        m["pct_em_risco"] = frame.share(m["em_risco"], m["com_frequencia"])
         aulas = m["aulas"].where(m["aulas"] > 0)
         m["frequencia"] = 100 * (1 - m["faltas"] / aulas)
         return m
@@ -197,23 +168,15 @@ class Infrequencia(SchoolPanel):
             "HAVING sum(a.aulas_dadas) > 0 ORDER BY 1",
             params,
         )
-        labels = [f"{int(b)}º bimestre" for b in df["bimestre"]]
+        labels = [frame.bimestre_label(b) for b in df["bimestre"]]
         values = [100.0 * (1 - r.faltas / r.aulas) for r in df.itertuples()]
         self.by_bimestre.figure = charts.bars(
             labels, values, title="Frequência por bimestre", axis="Frequência (%)", percent=True
         )
 
     def fill_students(self, view: queries.View) -> None:
-        if not at_school(view.place):
-            self.students_box.layout.display = "none"
-            self.students.set_frame(pd.DataFrame(columns=[c.key for c in STUDENT_COLUMNS]))
-            return
-        self.students_box.layout.display = None
-        if not may_list_students(self.viewer):
-            self.students_note.value = ui.message(SO_EQUIPES, "info")
-            for w in (self.lista, self.students, self.students_export):
-                w.layout.display = "none"
-            self.students.set_frame(pd.DataFrame(columns=[c.key for c in STUDENT_COLUMNS]))
+        parts = (self.lista, self.students_export)
+        if not self.students_shown(self.students_box, self.students_note, self.students, *parts):
             return
         lista = ui.choose(self.lista.value, LISTAS, fallback="infrequente")
         flag = "a.infrequente" if lista == "infrequente" else "a.em_risco"
@@ -226,8 +189,6 @@ class Infrequencia(SchoolPanel):
             params,
         )
         self.students_note.value = ""
-        for w in (self.lista, self.students, self.students_export):
-            w.layout.display = None
         self.students.caption = (
             "Estudantes infrequentes (frequência abaixo de 75%)"
             if lista == "infrequente"

@@ -22,10 +22,11 @@ import pandas as pd
 from ...access import Viewer
 from ...dash import fmt, plots, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, queries
-from . import extras_c as ex
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 # agg_lancamento with the turma's etapa group, turno, modalidade and name (aliased ``a``)
@@ -50,32 +51,31 @@ def measures(due: str) -> str:
     )
 
 
-COLUMNS = [
-    Column("label", "Unidade"),
-    Column("pares", "Turmas × componentes (por bimestre)", kind="int"),
+PARES = Column("pares", "Turmas × componentes (por bimestre)", kind="int")
+SHARES = [
     Column("pct_notas", "Notas lançadas (%)", kind="percent"),
     Column("pct_freq", "Frequência lançada (%)", kind="percent"),
     Column("pct_completo", "Lançamentos completos (%)", kind="percent"),
+]
+PROFESSOR = Column("professor", "Professor(a) titular (nº no SIMADE; o arquivo não traz nomes)")
+COLUMNS = [
+    col.UNIDADE,
+    PARES,
+    *SHARES,
     Column("sem_professor", "Turmas × componentes sem professor(a)", kind="int"),
 ]
 PENDING_COLUMNS = [
-    Column("turma", "Turma"),
-    Column("componente", "Componente"),
-    Column("bimestre_nome", "Bimestre"),
+    col.TURMA,
+    col.COMPONENTE,
+    col.BIMESTRE,
     Column("esperadas", "Estudantes", kind="int"),
     Column("notas_lancadas", "Notas lançadas", kind="int"),
     Column("freq_lancadas", "Frequências lançadas", kind="int"),
     Column("falta", "O que falta"),
-    Column("professor", "Professor(a) titular (nº no SIMADE; o arquivo não traz nomes)"),
+    PROFESSOR,
 ]
-TEACHER_COLUMNS = [
-    Column("professor", "Professor(a) titular (nº no SIMADE; o arquivo não traz nomes)"),
-    Column("turmas", "Turmas"),
-    Column("pares", "Turmas × componentes (por bimestre)", kind="int"),
-    Column("pct_notas", "Notas lançadas (%)", kind="percent"),
-    Column("pct_freq", "Frequência lançada (%)", kind="percent"),
-    Column("pct_completo", "Lançamentos completos (%)", kind="percent"),
-]
+TEACHER_COLUMNS = [PROFESSOR, Column("turmas", "Turmas"), PARES, *SHARES]
+COUNTS = ("pares", "notas_ok", "freq_ok", "completos", "sem_professor")
 NO_TEACHER = "Sem professor(a) titular vinculado(a)"
 
 
@@ -99,12 +99,10 @@ def missing_text(row: pd.Series) -> str:
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:
-    for c in ("pares", "notas_ok", "freq_ok", "completos", "sem_professor"):
-        if c in df.columns:
-            df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
-    df["pct_notas"] = ex.share(df["notas_ok"], df["pares"])
-    df["pct_freq"] = ex.share(df["freq_ok"], df["pares"])
-    df["pct_completo"] = ex.share(df["completos"], df["pares"])
+    frame.as_counts(df, [c for c in COUNTS if c in df.columns])
+    df["pct_notas"] = frame.share(df["notas_ok"], df["pares"])
+    df["pct_freq"] = frame.share(df["freq_ok"], df["pares"])
+    df["pct_completo"] = frame.share(df["completos"], df["pares"])
     return df
 
 
@@ -118,37 +116,30 @@ class Lancamentos(SchoolPanel):
         self.cards = [widgets.HTML() for _ in range(4)]
         self.period = widgets.HTML()
         self.progress = Chart(filename="lancamentos_por_bimestre")
-        self.chart = ui.ClickChart(self.open_label, filename="lancamentos_por_unidade")
-        self.table = Table(
+        self.chart, self.table, self.export = self.unit_widgets(
             COLUMNS,
-            caption="Unidades",
+            name="lancamentos",
+            sheet="Lançamentos",
+            chart_file="lancamentos_por_unidade",
             sort="pct_completo",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "lancamentos", "Lançamentos")
         self.pending_note = widgets.HTML()
-        self.pending = Table(
+        self.pending, self.pending_export = self.table_export(
             PENDING_COLUMNS,
+            name="lancamentos_pendentes",
+            sheet="Pendências",
             caption="Turmas × componentes com lançamento pendente",
             sort="turma",
             unit="pendências",
             empty_text="Nenhuma pendência de lançamento nesta seleção.",
         )
-        self.pending_export = self.export_button(
-            self.pending, PENDING_COLUMNS, "lancamentos_pendentes", "Pendências"
-        )
-        self.teachers = Table(
+        self.teachers, self.teachers_export = self.table_export(
             TEACHER_COLUMNS,
+            name="lancamentos_professores",
+            sheet="Professores",
             caption="Lançamentos por professor(a), do menor ao maior",
             sort="pct_completo",
             unit="professores(as)",
-        )
-        self.teachers_export = self.export_button(
-            self.teachers, TEACHER_COLUMNS, "lancamentos_professores", "Professores"
         )
         self.units_box = widgets.VBox([self.chart, self.table, self.export])
         self.school_box = widgets.VBox(
@@ -241,49 +232,47 @@ class Lancamentos(SchoolPanel):
             params,
         )
         labels = [
-            ex.bimestre_label(b) + ("" if d else " (prazo em aberto)")
+            frame.bimestre_label(b) + ("" if d else " (prazo em aberto)")
             for b, d in zip(df["bimestre"], df["devido"], strict=False)
         ]
-        return ex.grouped_bars(
+        return charts.grouped_bars(
             labels,
             [
-                ("Notas", ex.share(df["notas_ok"], df["pares"]).tolist()),
-                ("Frequência", ex.share(df["freq_ok"], df["pares"]).tolist()),
+                ("Notas", frame.share(df["notas_ok"], df["pares"]).tolist()),
+                ("Frequência", frame.share(df["freq_ok"], df["pares"]).tolist()),
             ],
             title="Turmas × componentes com lançamento completo, por bimestre",
             axis="Lançados (%)",
             percent=True,
         )
 
-    def refresh_units(self, view: queries.View) -> None:
-        child = view.place.child
-        ex.display(self.units_box, child is not None)
-        if child is None:
-            self.table.set_frame(ex.empty(COLUMNS, "id"))
-            return
+    def units(self, view: queries.View) -> pd.DataFrame | None:
+        if view.place.child is None:
+            return None
         df = queries.by_child(self.ds, view, LANC, measures(self.due()), with_bimestre=True)
         if df.empty:
-            df = ex.empty(COLUMNS, "id", "notas_ok", "freq_ok", "completos")
-        df = with_shares(df)
-        unit = self.children_title()
-        self.chart.figure = ex.lowest_first(
-            charts.bars_by_unit(
+            df = frame.empty_frame(COLUMNS, "id", "notas_ok", "freq_ok", "completos")
+        return with_shares(df)
+
+    def refresh_units(self, view: queries.View) -> None:
+        df = self.units(view)
+        self.set_units(self.table, df, "Lançamentos", self.units_box)
+        if df is not None:
+            self.chart.figure = charts.bars_by_unit(
                 df[df["pares"] > 0],
                 "pct_completo",
-                title=f"Lançamentos completos {unit} (menores primeiro)",
+                title=f"Lançamentos completos {self.children_title()} (menores primeiro)",
                 axis="Turmas × componentes com notas e frequência (%)",
                 percent=True,
+                lowest_first=True,
             )
-        )
-        self.table.caption = f"Lançamentos {unit}"
-        self.table.set_frame(df)
 
     def refresh_school(self, view: queries.View) -> None:
-        inside = ex.inside_school(self)
-        ex.display(self.school_box, inside)
+        inside = frame.at_school(view.place)
+        frame.show(self.school_box, inside)
         if not inside:
-            self.pending.set_frame(ex.empty(PENDING_COLUMNS))
-            self.teachers.set_frame(ex.empty(TEACHER_COLUMNS))
+            frame.clear(self.pending)
+            frame.clear(self.teachers)
             return
         where, params = view.where("a", with_bimestre=True)
         due = self.due()

@@ -14,25 +14,27 @@ import pandas as pd
 
 from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, contract, queries
 from ..queries import View
-from .frame import SchoolPanel, build_panel, pct, sees_students, set_kpis
+from . import columns as col
+from . import frame
+from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 COLUMNS = [
-    Column("label", "Unidade"),
-    Column("matriculas", "Matrículas ativas", kind="int"),
+    col.UNIDADE,
+    col.MATRICULAS_ATIVAS,
     Column("enturmadas", "Enturmadas", kind="int"),
     Column("nao_enturmadas", "Não enturmadas", kind="int"),
     Column("pct_enturmacao", "Enturmação (%)", kind="percent"),
 ]
 STUDENT_COLUMNS = [
-    Column("nome", "Estudante"),
-    Column("id_matricula", "Matrícula", kind="text"),
+    col.ESTUDANTE,
+    col.MATRICULA,
     Column("etapa_nome", "Etapa"),
-    Column("dt_matricula", "Data da matrícula", kind="date"),
-    Column("dt_nascimento", "Data de nascimento", kind="date"),
+    col.DT_MATRICULA,
+    col.DT_NASCIMENTO,
 ]
 # what the stacked bars split the matrículas by: (option label, column, categories)
 SPLITS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
@@ -44,22 +46,6 @@ SPLITS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
     "turno": ("por turno", "turno", [(t, t) for t in queries.TURNOS]),
 }
 ACTIVE = queries.ACTIVE
-
-
-def students(ds: ScopedDataset, view: View, extra_where: str = "TRUE") -> pd.DataFrame:
-    """Active escolarização matrículas of the view (``alunos`` ``a``) with the student's name
-    and birth date (``estudantes``): only for panels that list students, inside a school."""
-    where, params = view.where("a")
-    df = ds.sql(
-        "SELECT a.id_matricula, a.id_turma, s.nome, s.dt_nascimento, a.etapa, a.dt_matricula, "
-        "a.idade, a.freq_pct, a.situacao FROM alunos a "
-        "JOIN estudantes s ON s.id_matricula = a.id_matricula "
-        f"WHERE {where} AND {ACTIVE} AND ({extra_where}) ORDER BY s.nome COLLATE noaccent.nocase, a.id_matricula",
-        params,
-    )
-    df["etapa_nome"] = [queries.etapa_label(e) for e in df["etapa"]]
-    df["id_matricula"] = df["id_matricula"].astype(str)
-    return df
 
 
 def split_by_child(ds: ScopedDataset, view: View, column: str) -> pd.DataFrame:
@@ -97,9 +83,9 @@ def pivot_split(
         counts = part.groupby("id")["n"].sum() if not part.empty else pd.Series(dtype=float)
         if counts.sum() <= 0:
             continue
-        col = f"c{i}"
-        out[col] = out["id"].map(counts).fillna(0).astype(int)
-        series.append((col, name))
+        key = f"c{i}"
+        out[key] = out["id"].map(counts).fillna(0).astype(int)
+        series.append((key, name))
     return out, series
 
 
@@ -116,32 +102,21 @@ class Matriculas(SchoolPanel):
             description="Dividir:",
             style={"description_width": "initial", "button_width": "auto"},
         )
-        self.chart = ui.ClickChart(self.open_label, filename="matriculas_por_unidade")
+        self.chart, self.table, self.export = self.unit_widgets(
+            COLUMNS, name="matriculas", sheet="Matrículas", chart_file="matriculas_por_unidade"
+        )
         self.trend = Chart(filename="matriculas_por_dia")
         self.trend_note = widgets.HTML()
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+        self.students_title, self.students, self.students_export, self.students_box = (
+            self.student_block(
+                STUDENT_COLUMNS,
+                name="nao_enturmados",
+                sheet="Não enturmados",
+                caption="Estudantes não enturmados",
+                sort="nome",
+                empty_text="Nenhum estudante ativo sem turma.",
+            )
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "matriculas", "Matrículas")
-        self.students_title = widgets.HTML()
-        self.students = Table(
-            STUDENT_COLUMNS,
-            caption="Estudantes não enturmados",
-            sort="nome",
-            unit="estudantes",
-            empty_text="Nenhum estudante ativo sem turma.",
-        )
-        self.students_export = self.export_button(
-            self.students, STUDENT_COLUMNS, "nao_enturmados", "Não enturmados"
-        )
-        self.students_box = widgets.VBox([self.students_title, self.students, self.students_export])
         self.split.observe(ui.guarded(self.notice)(lambda _c: self.refresh()), names="value")
 
     def body(self) -> list[widgets.Widget]:
@@ -179,10 +154,10 @@ class Matriculas(SchoolPanel):
         self.fill_students(view)
 
     def draw_split(self, view: View) -> None:
+        for w in (self.chart, self.split):
+            frame.show(w, view.place.child is not None)
         if view.place.child is None:
-            self.chart.layout.display = self.split.layout.display = "none"
             return
-        self.chart.layout.display = self.split.layout.display = None
         key = ui.choose(self.split.value, list(SPLITS), fallback="grupo")
         label, column, categories = SPLITS[key]
         df, series = pivot_split(split_by_child(self.ds, view, column), categories)
@@ -194,11 +169,10 @@ class Matriculas(SchoolPanel):
         )
 
     def draw_trend(self, view: View) -> None:
+        frame.show(self.trend, view.place.level != "turma")
         if view.place.level == "turma":
-            self.trend.layout.display = "none"
             self.trend_note.value = ""
             return
-        self.trend.layout.display = None
         where, params = view.where("a", levels=("sre", "municipio", "escola"), filters=False)
         df = self.ds.sql(
             "SELECT a.data_ref, sum(a.ativas)::BIGINT AS ativas, "
@@ -226,46 +200,37 @@ class Matriculas(SchoolPanel):
     def units(self, view: View) -> pd.DataFrame:
         m = queries.matriculas_by_child(self.ds, view)
         if m.empty:
-            return pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]])
-        for c in ("matriculas", "enturmadas", "nao_enturmadas"):
-            m[c] = m[c].fillna(0).astype(int)
-        m["pct_enturmacao"] = 100 * m["enturmadas"] / m["matriculas"].where(m["matriculas"] > 0)
+            return frame.empty_frame(COLUMNS, "id")
+        frame.as_counts(m, ("matriculas", "enturmadas", "nao_enturmadas"))
+        m["pct_enturmacao"] = frame.share(m["enturmadas"], m["matriculas"])
         return m
 
     def fill_table(self, view: View) -> None:
-        if view.place.child is None:
-            self.table.layout.display = self.export.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]]))
-            return
-        self.table.layout.display = self.export.layout.display = None
-        self.table.caption = f"Matrículas {self.children_title()}"
-        self.table.set_frame(self.units(view))
+        df = self.units(view) if view.place.child is not None else None
+        self.set_units(self.table, df, "Matrículas", self.table, self.export)
 
     def fill_students(self, view: View) -> None:
-        empty = pd.DataFrame(columns=[c.key for c in STUDENT_COLUMNS])
         level = view.place.level
+        frame.show(self.students_box, level in ("escola", "turma"))
         if level not in ("escola", "turma"):
-            self.students_box.layout.display = "none"
-            self.students.set_frame(empty)
+            frame.clear(self.students)
             return
-        self.students_box.layout.display = None
-        show = level == "escola" and sees_students(self.viewer, view)
-        self.students.layout.display = self.students_export.layout.display = (
-            None if show else "none"
-        )
-        if not sees_students(self.viewer, view):
-            text = "A lista nominal de estudantes é restrita à escola e à sua SRE."
+        listed = level == "escola" and frame.sees_students(self.viewer, view)
+        for w in (self.students, self.students_export):
+            frame.show(w, listed)
+        if not frame.sees_students(self.viewer, view):
+            text = frame.RESTRITA
         elif level == "turma":
             text = (
                 "Estudantes não enturmados não pertencem a uma turma: volte à escola para vê-los."
             )
         else:
             text = ""
-        if not show:
+        if not listed:
             self.students_title.value = ui.message(text)
-            self.students.set_frame(empty)
+            frame.clear(self.students)
             return
-        df = students(self.ds, view, "NOT a.enturmada")
+        df = queries.students(self.ds, view, "NOT a.enturmada")
         self.students_title.value = "<h3>Estudantes ativos sem turma</h3>" + (
             "" if len(df) else ui.message("Nenhum estudante ativo sem turma nesta escola.")
         )

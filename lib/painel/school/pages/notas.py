@@ -14,10 +14,11 @@ import pandas as pd
 from ...access import Viewer
 from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, queries
-from . import extras_c as ex
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 MEASURES = (
@@ -26,22 +27,29 @@ MEASURES = (
 )
 
 COLUMNS = [
-    Column("label", "Unidade"),
-    Column("lancadas", "Notas lançadas", kind="int"),
-    Column("aproveitamento", "Aproveitamento (%)", kind="percent"),
-    Column("pct_notas_abaixo", "Notas abaixo da média (%)", kind="percent"),
+    col.UNIDADE,
+    col.NOTAS_LANCADAS,
+    col.APROVEITAMENTO,
+    col.PCT_NOTAS_ABAIXO,
     Column("com_notas", "Estudantes com notas", kind="int"),
     Column("abaixo_media", "Estudantes abaixo da média", kind="int"),
     Column("pct_abaixo", "Estudantes abaixo da média (%)", kind="percent"),
 ]
 TURMA_COLUMNS = [
-    Column("turma", "Turma"),
-    Column("componente", "Componente"),
-    Column("lancadas", "Notas lançadas", kind="int"),
-    Column("aproveitamento", "Aproveitamento (%)", kind="percent"),
+    col.TURMA,
+    col.COMPONENTE,
+    col.NOTAS_LANCADAS,
+    col.APROVEITAMENTO,
     Column("n_abaixo", "Notas abaixo da média", kind="int"),
-    Column("pct_notas_abaixo", "Notas abaixo da média (%)", kind="percent"),
+    col.PCT_NOTAS_ABAIXO,
 ]
+
+
+def with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Aproveitamento and the share of grades below the average, in place."""
+    df["aproveitamento"] = frame.share(df["soma_notas"], df["soma_distribuidos"])
+    df["pct_notas_abaixo"] = frame.share(df["n_abaixo"], df["lancadas"])
+    return df
 
 
 class Notas(SchoolPanel):
@@ -53,29 +61,19 @@ class Notas(SchoolPanel):
         self.cards = [widgets.HTML() for _ in range(4)]
         self.note = widgets.HTML()
         self.heatmap = Chart(filename="aproveitamento_componente")
-        self.chart = ui.ClickChart(self.open_label, filename="aproveitamento_por_unidade")
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+        self.chart, self.table, self.export = self.unit_widgets(
+            COLUMNS, name="notas", sheet="Aproveitamento", chart_file="aproveitamento_por_unidade"
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "notas", "Aproveitamento")
-        self.turmas = Table(
+        self.turmas, self.turmas_export = self.table_export(
             TURMA_COLUMNS,
+            name="notas_turma_componente",
+            sheet="Turma x componente",
             caption="Aproveitamento por turma e componente",
             sort="turma",
             unit="linhas",
             click_hint="clique em uma linha para ver a turma",
         )
-        self.turmas.on_row_click(ui.guarded(self.notice)(lambda r: self.open_unit(r["id"])))
-        self.turmas_export = self.export_button(
-            self.turmas, TURMA_COLUMNS, "notas_turma_componente", "Turma x componente"
-        )
+        self.opens_units(self.turmas)
         self.units_box = widgets.VBox([self.chart, self.table, self.export])
         self.turmas_box = widgets.VBox([self.turmas, self.turmas_export])
 
@@ -140,27 +138,21 @@ class Notas(SchoolPanel):
         )
         if df.empty:
             return df
-        df["aproveitamento"] = ex.share(df["soma_notas"], df["soma_distribuidos"])
-        df["bimestre"] = df["bimestre"].map(ex.bimestre_label)
+        df["aproveitamento"] = frame.share(df["soma_notas"], df["soma_distribuidos"])
+        df["bimestre"] = df["bimestre"].map(frame.bimestre_label)
         return df
 
     def refresh_units(self, view: queries.View) -> None:
         df = self.units(view)
-        ex.display(self.units_box, df is not None)
-        if df is None:
-            self.table.set_frame(ex.empty(COLUMNS, "id"))
-            return
-        unit = self.children_title()
-        shown = df[df["lancadas"] > 0]
-        self.chart.figure = charts.bars_by_unit(
-            shown,
-            "aproveitamento",
-            title=f"Aproveitamento {unit}",
-            axis="Aproveitamento (%)",
-            percent=True,
-        )
-        self.table.caption = f"Notas e aproveitamento {unit}"
-        self.table.set_frame(df)
+        self.set_units(self.table, df, "Notas e aproveitamento", self.units_box)
+        if df is not None:
+            self.chart.figure = charts.bars_by_unit(
+                df[df["lancadas"] > 0],
+                "aproveitamento",
+                title=f"Aproveitamento {self.children_title()}",
+                axis="Aproveitamento (%)",
+                percent=True,
+            )
 
     def units(self, view: queries.View) -> pd.DataFrame | None:
         if view.place.child is None:
@@ -168,21 +160,19 @@ class Notas(SchoolPanel):
         ds = self.ds
         notas = queries.by_child(ds, view, "agg_notas", MEASURES, with_bimestre=True)
         if notas.empty:
-            return ex.empty(COLUMNS, "id")
+            return frame.empty_frame(COLUMNS, "id")
         m = queries.matriculas_by_child(ds, view)
         df = notas.merge(m[["id", "com_notas", "abaixo_media"]], on="id", how="left")
-        for c in ("lancadas", "n_abaixo", "com_notas", "abaixo_media"):
-            df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
-        df["aproveitamento"] = ex.share(df["soma_notas"], df["soma_distribuidos"])
-        df["pct_notas_abaixo"] = ex.share(df["n_abaixo"], df["lancadas"])
-        df["pct_abaixo"] = ex.share(df["abaixo_media"], df["com_notas"])
+        frame.as_counts(df, ("lancadas", "n_abaixo", "com_notas", "abaixo_media"))
+        with_shares(df)
+        df["pct_abaixo"] = frame.share(df["abaixo_media"], df["com_notas"])
         return df
 
     def refresh_turmas(self, view: queries.View) -> None:
-        inside = ex.inside_school(self)
-        ex.display(self.turmas_box, inside)
+        inside = frame.at_school(view.place)
+        frame.show(self.turmas_box, inside)
         if not inside:
-            self.turmas.set_frame(ex.empty(TURMA_COLUMNS, "id"))
+            frame.clear(self.turmas)
             return
         where, params = view.where("a", with_bimestre=True)
         df = self.ds.sql(
@@ -192,9 +182,7 @@ class Notas(SchoolPanel):
             "GROUP BY ALL ORDER BY turma, componente",
             params,
         )
-        df["aproveitamento"] = ex.share(df["soma_notas"], df["soma_distribuidos"])
-        df["pct_notas_abaixo"] = ex.share(df["n_abaixo"], df["lancadas"])
-        self.turmas.set_frame(df)
+        self.turmas.set_frame(with_shares(df))
 
 
 build = build_panel(Notas)

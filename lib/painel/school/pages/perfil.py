@@ -17,28 +17,20 @@ import pandas as pd
 
 from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, contract, queries
 from ..queries import View
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 SEXO = {1: "Masculino", 2: "Feminino", 0: "Não informado"}
 COR_RACA = {k: v for k, v in contract.TP_COR_RACA.items() if k} | {0: contract.TP_COR_RACA[0]}
 ZONA = {1: "Urbana", 2: "Rural", 0: "Não informada"}
 PCD = {True: "Sim", False: "Não"}
-# the bands of alunos.faixa_idade (etl/model.py), youngest first
-FAIXAS = (
-    "Até 5 anos",
-    "6 a 10 anos",
-    "11 a 14 anos",
-    "15 a 17 anos",
-    "18 a 24 anos",
-    "25 anos ou mais",
-    "Não informada",
-)
 COLUMNS = [
-    Column("label", "Unidade"),
+    col.UNIDADE,
     Column("total", "Matrículas ativas", kind="int"),
     Column("feminino", "Feminino", kind="int"),
     Column("masculino", "Masculino", kind="int"),
@@ -63,14 +55,10 @@ _ROWS = (
 SUMMARY_LEVELS = ("sre", "municipio", "escola")
 
 
-def _inside(view: View) -> bool:
-    return view.place.level in ("escola", "turma")
-
-
 def profile(ds: ScopedDataset, view: View) -> pd.DataFrame:
     """``sexo, cor_raca, faixa_idade, pcd, zona, n`` of the view's active matrículas
     (sexo and zona 0 when not filled)."""
-    if _inside(view):
+    if frame.at_school(view.place):
         where, params = view.where("a", with_turno=False)
         sql = (
             "SELECT coalesce(a.sexo, 0) AS sexo, a.cor_raca, a.faixa_idade, "
@@ -131,17 +119,7 @@ class Perfil(SchoolPanel):
                 widgets.HBox([self.cor, self.faixa], layout=row),
             ]
         )
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
-        )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "perfil", "Perfil")
+        self.table, self.export = self.unit_table(COLUMNS, name="perfil", sheet="Perfil")
 
     def body(self) -> list[widgets.Widget]:
         return [ui.kpi_row(self.cards), self.empty, self.charts, self.table, self.export]
@@ -184,7 +162,8 @@ class Perfil(SchoolPanel):
         self.cor.figure = charts.bars(
             [k for k, _ in cor], [v for _, v in cor], title="Cor/raça", axis="Matrículas"
         )
-        faixa = tally(df, "faixa_idade", {f: f for f in FAIXAS}, missing="Não informada")
+        faixas = {f: f for f in contract.FAIXAS_IDADE}
+        faixa = tally(df, "faixa_idade", faixas, missing=contract.FAIXA_SEM_IDADE)
         self.faixa.figure = charts.bars(
             [k for k, _ in faixa], [v for _, v in faixa], title="Faixa etária", axis="Matrículas"
         )
@@ -205,22 +184,15 @@ class Perfil(SchoolPanel):
                 self.ds, view, "agg_perfil", _SUMMARY, levels=SUMMARY_LEVELS, with_turno=False
             )
         if df.empty:
-            return pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]])
-        for c in ("total", "feminino", "masculino", "pcd", "rural"):
-            df[c] = pd.to_numeric(df[c]).fillna(0).astype(int)
-        whole = df["total"].where(df["total"] > 0)
+            return frame.empty_frame(COLUMNS, "id")
+        frame.as_counts(df, ("total", "feminino", "masculino", "pcd", "rural"))
         for c in ("feminino", "pcd", "rural"):
-            df[f"pct_{c}"] = 100 * df[c] / whole
+            df[f"pct_{c}"] = frame.share(df[c], df["total"])
         return df
 
     def fill_table(self, view: View) -> None:
-        if view.place.child is None:
-            self.table.layout.display = self.export.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]]))
-            return
-        self.table.layout.display = self.export.layout.display = None
-        self.table.caption = f"Perfil {self.children_title()}"
-        self.table.set_frame(self.units(view))
+        df = self.units(view) if view.place.child is not None else None
+        self.set_units(self.table, df, "Perfil", self.table, self.export)
 
 
 build = build_panel(Perfil)

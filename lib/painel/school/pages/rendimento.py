@@ -12,15 +12,18 @@ at risk (names from ``estudantes``); a central user never does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as widgets
 import pandas as pd
 
 from ...access import Viewer
 from ...dash import fmt, ui
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from ...scope import ScopedDataset
 from .. import charts, queries
-from . import extras_c as ex
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, set_kpis
 
 COUNTS = (
@@ -53,7 +56,7 @@ SERIES = [
 IN_PROGRESS = "Ano letivo em andamento: taxas disponíveis após o encerramento."
 
 COLUMNS = [
-    Column("label", "Unidade"),
+    col.UNIDADE,
     Column("matriculas", "Matrículas", kind="int"),
     Column("aprovados", "Aprovados", kind="int"),
     Column("reprovados", "Reprovados", kind="int"),
@@ -66,22 +69,30 @@ COLUMNS = [
     Column("risco_reprovacao", "Em risco de reprovação", kind="int"),
 ]
 RISK_COLUMNS = [
-    Column("nome", "Estudante"),
-    Column("turma", "Turma"),
+    col.ESTUDANTE,
+    col.TURMA,
     Column("aproveitamento_pct", "Aproveitamento (%)", kind="percent"),
-    Column("freq_pct", "Frequência (%)", kind="percent"),
+    col.FREQUENCIA,
     Column("motivo", "Motivo"),
 ]
 
 
 def rates(df: pd.DataFrame) -> pd.DataFrame:
-    for c in COUNTS:
-        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    frame.as_counts(df, COUNTS)
     base = df["aprovados"] + df["reprovados"] + df["abandonos"]
-    df["ta"] = ex.share(df["aprovados"], base)
-    df["tr"] = ex.share(df["reprovados"], base)
-    df["tab"] = ex.share(df["abandonos"], base)
+    df["ta"] = frame.share(df["aprovados"], base)
+    df["tr"] = frame.share(df["reprovados"], base)
+    df["tab"] = frame.share(df["abandonos"], base)
     return df
+
+
+def source(rows: bool) -> tuple[str, str, dict[str, Any]]:
+    """Where the counts come from: the rows of ``alunos`` (inside a school, ``rows``) or the
+    summary ``agg_rendimento``; (table, measures, options of the query). Only the etapa
+    filter applies."""
+    if rows:
+        return "alunos", ROWS, {"with_turno": False, "extra_where": "a.escolarizacao"}
+    return "agg_rendimento", AGG, {"levels": ("sre", "municipio", "escola"), "with_turno": False}
 
 
 def reason(row: pd.Series) -> str:
@@ -103,28 +114,18 @@ class Rendimento(SchoolPanel):
         super().__init__(viewer, ds)
         self.cards = [widgets.HTML() for _ in range(5)]
         self.note = widgets.HTML()
-        self.chart = ui.ClickChart(self.open_label, filename="rendimento_por_unidade")
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+        self.chart, self.table, self.export = self.unit_widgets(
+            COLUMNS, name="rendimento", sheet="Rendimento", chart_file="rendimento_por_unidade"
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "rendimento", "Rendimento")
         self.risk_note = widgets.HTML()
-        self.risk = Table(
+        self.risk, self.risk_export = self.table_export(
             RISK_COLUMNS,
+            name="estudantes_em_risco",
+            sheet="Estudantes em risco",
             caption="Estudantes em risco de reprovação",
             sort="nome",
             unit="estudantes",
             empty_text="Nenhum estudante em risco de reprovação nesta seleção.",
-        )
-        self.risk_export = self.export_button(
-            self.risk, RISK_COLUMNS, "estudantes_em_risco", "Estudantes em risco"
         )
         self.units_box = widgets.VBox([self.chart, self.table, self.export])
         self.risk_box = widgets.VBox([self.risk, self.risk_export])
@@ -140,18 +141,8 @@ class Rendimento(SchoolPanel):
 
     # ---- data ---------------------------------------------------------------------------------
     def overall(self, view: queries.View) -> dict[str, object]:
-        if ex.inside_school(self):
-            return queries.totals(
-                self.ds, view, "alunos", ROWS, with_turno=False, extra_where="a.escolarizacao"
-            )
-        return queries.totals(
-            self.ds,
-            view,
-            "agg_rendimento",
-            AGG,
-            levels=("sre", "municipio", "escola"),
-            with_turno=False,
-        )
+        table, measures, options = source(frame.at_school(view.place))
+        return queries.totals(self.ds, view, table, measures, **options)
 
     def refresh(self) -> None:
         view = self.view
@@ -195,46 +186,29 @@ class Rendimento(SchoolPanel):
         self.refresh_units(view)
         self.refresh_risk(view)
 
-    def units(self, view: queries.View) -> pd.DataFrame:
-        if view.place.child == "turma":
-            df = queries.by_child(
-                self.ds, view, "alunos", ROWS, with_turno=False, extra_where="a.escolarizacao"
-            )
-        else:
-            df = queries.by_child(
-                self.ds,
-                view,
-                "agg_rendimento",
-                AGG,
-                levels=("sre", "municipio", "escola"),
-                with_turno=False,
-            )
-        if df.empty:
-            return ex.empty(COLUMNS, "id")
-        return rates(df)
+    def units(self, view: queries.View) -> pd.DataFrame | None:
+        if view.place.child is None:
+            return None
+        table, measures, options = source(view.place.child == "turma")
+        df = queries.by_child(self.ds, view, table, measures, **options)
+        return frame.empty_frame(COLUMNS, "id") if df.empty else rates(df)
 
     def refresh_units(self, view: queries.View) -> None:
-        child = view.place.child
-        ex.display(self.units_box, child is not None)
-        if child is None:
-            self.table.set_frame(ex.empty(COLUMNS, "id"))
-            return
         df = self.units(view)
-        unit = self.children_title()
-        self.chart.figure = charts.stacked_by_unit(
-            df[df["matriculas"] > 0] if len(df) else df,
-            SERIES,
-            title=f"Situação das matrículas {unit}",
-            axis="% das matrículas (sem transferidos e falecidos)",
-            percent=True,
-        )
-        self.table.caption = f"Rendimento {unit}"
-        self.table.set_frame(df)
+        self.set_units(self.table, df, "Rendimento", self.units_box)
+        if df is not None:
+            self.chart.figure = charts.stacked_by_unit(
+                df[df["matriculas"] > 0] if len(df) else df,
+                SERIES,
+                title=f"Situação das matrículas {self.children_title()}",
+                axis="% das matrículas (sem transferidos e falecidos)",
+                percent=True,
+            )
 
     def refresh_risk(self, view: queries.View) -> None:
-        inside = ex.inside_school(self)
-        names = ex.students_visible(self)
-        ex.display(self.risk_box, names)
+        inside = frame.at_school(view.place)
+        names = frame.sees_students(self.viewer, view)
+        frame.show(self.risk_box, names)
         if inside and not names:
             self.risk_note.value = ui.message(
                 "A lista de estudantes em risco fica disponível para a SRE e para a escola."
@@ -242,7 +216,7 @@ class Rendimento(SchoolPanel):
         else:
             self.risk_note.value = ""
         if not names:
-            self.risk.set_frame(ex.empty(RISK_COLUMNS))
+            frame.clear(self.risk)
             return
         where, params = view.where("a", with_turno=False)
         df = self.ds.sql(

@@ -19,11 +19,12 @@ import pandas as pd
 
 from ...dash import fmt, ui
 from ...dash.chart import Chart
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from .. import charts, queries
 from ..queries import View
-from .frame import SchoolPanel, build_panel, sees_students, set_kpis
-from .matriculas import students
+from . import columns as col
+from . import frame
+from .frame import SchoolPanel, build_panel, set_kpis
 
 # occupancy = ativos ÷ capacidade (%): (column, label, lower bound inclusive, upper bound)
 BANDS = [
@@ -49,7 +50,7 @@ def _band_sql(lo: float | None, hi: float | None) -> str:
 
 
 BAND_SQL = ", ".join(
-    f"count(*) FILTER (WHERE {_band_sql(lo, hi)})::BIGINT AS {col}" for col, _, lo, hi in BANDS
+    f"count(*) FILTER (WHERE {_band_sql(lo, hi)})::BIGINT AS {key}" for key, _, lo, hi in BANDS
 )
 MEASURES = (
     "count(*) FILTER (WHERE a.ativos > 0)::BIGINT AS turmas, "
@@ -60,10 +61,10 @@ MEASURES = (
 )
 
 UNIT_COLUMNS = [
-    Column("label", "Unidade"),
+    col.UNIDADE,
     Column("turmas", "Turmas com alunos", kind="int"),
     Column("alunos", "Alunos enturmados", kind="int"),
-    Column("atu", "Alunos por turma", kind="decimal"),
+    col.ALUNOS_POR_TURMA,
     Column("acima", "Turmas acima da capacidade", kind="int"),
     Column("vagas", "Vagas ociosas", kind="int"),
 ]
@@ -77,12 +78,12 @@ TURMA_COLUMNS = [
     Column("vagas", "Vagas ociosas", kind="int"),
 ]
 STUDENT_COLUMNS = [
-    Column("nome", "Estudante"),
-    Column("id_matricula", "Matrícula"),
-    Column("dt_nascimento", "Data de nascimento", kind="date"),
+    col.ESTUDANTE,
+    col.MATRICULA,
+    col.DT_NASCIMENTO,
     Column("idade", "Idade", kind="int"),
-    Column("dt_matricula", "Data da matrícula", kind="date"),
-    Column("freq_pct", "Frequência (%)", kind="percent"),
+    col.DT_MATRICULA,
+    col.FREQUENCIA,
 ]
 
 
@@ -94,43 +95,32 @@ class Turmas(SchoolPanel):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.cards = [widgets.HTML() for _ in range(4)]
         self.bands = Chart(filename="turmas_por_ocupacao")
-        self.chart = ui.ClickChart(self.open_label, filename="ocupacao_por_unidade")
-        guarded = ui.guarded(self.notice)
-        self.table = Table(
-            UNIT_COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+        self.chart, self.table, self.export = self.unit_widgets(
+            UNIT_COLUMNS, name="turmas", sheet="Turmas", chart_file="ocupacao_por_unidade"
         )
-        self.table.on_row_click(guarded(lambda r: self.open_unit(r["id"], r["label"])))
-        self.export = self.export_button(self.table, UNIT_COLUMNS, "turmas", "Turmas")
-        self.turmas = Table(
+        self.turmas, self.turmas_export = self.table_export(
             TURMA_COLUMNS,
+            name="turmas_da_escola",
+            sheet="Turmas",
             caption="Turmas da escola",
             sort="label",
             unit="turmas",
             click_hint="clique em uma turma para ver seus estudantes",
             empty_text="Nenhuma turma de escolarização nesta seleção.",
         )
-        self.turmas.on_row_click(guarded(lambda r: self.open_unit(r["id"], r["label"])))
-        self.turmas_export = self.export_button(
-            self.turmas, TURMA_COLUMNS, "turmas_da_escola", "Turmas"
-        )
-        self.students_title = widgets.HTML()
-        self.students = Table(
-            STUDENT_COLUMNS,
-            caption="Estudantes ativos da turma",
-            sort="nome",
-            unit="estudantes",
-            empty_text="Nenhum estudante ativo nesta turma.",
-        )
-        self.students_export = self.export_button(
-            self.students, STUDENT_COLUMNS, "estudantes_da_turma", "Estudantes"
+        self.opens_units(self.turmas)
+        self.students_title, self.students, self.students_export, self.turma_box = (
+            self.student_block(
+                STUDENT_COLUMNS,
+                name="estudantes_da_turma",
+                sheet="Estudantes",
+                caption="Estudantes ativos da turma",
+                sort="nome",
+                empty_text="Nenhum estudante ativo nesta turma.",
+            )
         )
         self.above = widgets.VBox([self.chart, self.table, self.export])
         self.inside = widgets.VBox([self.turmas, self.turmas_export])
-        self.turma_box = widgets.VBox([self.students_title, self.students, self.students_export])
 
     def body(self) -> list[widgets.Widget]:
         return [ui.kpi_row(self.cards), self.bands, self.above, self.inside, self.turma_box]
@@ -155,14 +145,14 @@ class Turmas(SchoolPanel):
         total = t.get("todas") or 0
         self.bands.figure = charts.bars(
             [label for _, label, _, _ in BANDS] if total else [],
-            [int(t.get(col) or 0) for col, _, _, _ in BANDS] if total else [],
+            [int(t.get(key) or 0) for key, _, _, _ in BANDS] if total else [],
             title="Turmas por ocupação (alunos ativos ÷ capacidade)",
             axis="Turmas",
         )
         level = view.place.level
-        self.above.layout.display = None if level in ("estado", "sre", "municipio") else "none"
-        self.inside.layout.display = None if level == "escola" else "none"
-        self.turma_box.layout.display = None if level == "turma" else "none"
+        frame.show(self.above, level in ("estado", "sre", "municipio"))
+        frame.show(self.inside, level == "escola")
+        frame.show(self.turma_box, level == "turma")
         if level in ("estado", "sre", "municipio"):
             self.fill_units(view)
         elif level == "escola":
@@ -173,24 +163,20 @@ class Turmas(SchoolPanel):
     def units(self, view: View) -> pd.DataFrame:
         df = queries.by_child(self.ds, view, "turmas", MEASURES, extra_where=ESCOLARIZACAO)
         if df.empty:
-            return pd.DataFrame(columns=["id", *[c.key for c in UNIT_COLUMNS]])
-        counts = ["turmas", "alunos", "acima", "vagas", "todas", *[b[0] for b in BANDS]]
-        for c in counts:
-            df[c] = pd.to_numeric(df[c]).fillna(0).astype(int)
+            return frame.empty_frame(UNIT_COLUMNS, "id")
+        frame.as_counts(df, ["turmas", "alunos", "acima", "vagas", "todas", *[b[0] for b in BANDS]])
         df["atu"] = df["alunos"] / df["turmas"].where(df["turmas"] > 0)
         return df
 
     def fill_units(self, view: View) -> None:
         df = self.units(view)
-        unit = self.children_title()
         self.chart.figure = charts.stacked_by_unit(
             df if df["todas"].sum() else df.iloc[0:0],  # no turma: the chart says so
-            [(col, label) for col, label, _, _ in BANDS],
-            title=f"Turmas por ocupação {unit}",
+            [(key, label) for key, label, _, _ in BANDS],
+            title=f"Turmas por ocupação {self.children_title()}",
             axis="Turmas",
         )
-        self.table.caption = f"Turmas {unit}"
-        self.table.set_frame(df)
+        self.set_units(self.table, df, "Turmas")
 
     def fill_turmas(self, view: View) -> None:
         where, params = view.where("a")
@@ -205,15 +191,14 @@ class Turmas(SchoolPanel):
         self.turmas.set_frame(df)
 
     def fill_students(self, view: View) -> None:
-        if not sees_students(self.viewer, view):
-            self.students_title.value = ui.message(
-                "A lista nominal de estudantes é restrita à escola e à sua SRE."
-            )
-            self.students.layout.display = self.students_export.layout.display = "none"
-            self.students.set_frame(pd.DataFrame(columns=[c.key for c in STUDENT_COLUMNS]))
+        listed = frame.sees_students(self.viewer, view)
+        for w in (self.students, self.students_export):
+            frame.show(w, listed)
+        if not listed:
+            self.students_title.value = ui.message(frame.RESTRITA)
+            frame.clear(self.students)
             return
-        self.students.layout.display = self.students_export.layout.display = None
-        df = students(self.ds, view)
+        df = queries.students(self.ds, view)
         self.students_title.value = (
             f"<h3>Estudantes ativos — {html.escape(self.place_label())}</h3>"
             + ("" if len(df) else ui.message("Nenhum estudante ativo nesta turma."))

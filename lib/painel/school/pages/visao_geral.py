@@ -6,18 +6,20 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ...dash import fmt, ui
-from ...dash.table import Column, Table
+from ...dash.table import Column
 from .. import charts, queries
+from . import columns as col
+from . import frame
 from .frame import SchoolPanel, build_panel, pct, set_kpis
 
 COLUMNS = [
-    Column("label", "Unidade"),
+    col.UNIDADE,
     Column("escolas", "Escolas", kind="int"),
     Column("turmas", "Turmas", kind="int"),
     Column("matriculas", "Matrículas", kind="int"),
-    Column("atu", "Alunos por turma", kind="decimal"),
-    Column("pct_infrequentes", "Infrequentes (%)", kind="percent"),
-    Column("tdi", "Distorção idade-série (%)", kind="percent"),
+    col.ALUNOS_POR_TURMA,
+    col.PCT_INFREQUENTES,
+    col.TDI,
     Column("inconsistencias", "Inconsistências", kind="int"),
 ]
 
@@ -28,18 +30,9 @@ class VisaoGeral(SchoolPanel):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.cards = [widgets.HTML() for _ in range(7)]
-        self.chart = ui.ClickChart(self.open_label, filename="matriculas_por_unidade")
-        self.table = Table(
-            COLUMNS,
-            caption="Unidades",
-            sort="label",
-            unit="unidades",
-            click_hint="clique em uma linha para ver a unidade",
+        self.chart, self.table, self.export = self.unit_widgets(
+            COLUMNS, name="visao_geral", sheet="Visão geral", chart_file="matriculas_por_unidade"
         )
-        self.table.on_row_click(
-            ui.guarded(self.notice)(lambda r: self.open_unit(r["id"], r["label"]))
-        )
-        self.export = self.export_button(self.table, COLUMNS, "visao_geral", "Visão geral")
 
     def body(self) -> list[widgets.Widget]:
         return [ui.kpi_row(self.cards), self.chart, self.table, self.export]
@@ -91,17 +84,14 @@ class VisaoGeral(SchoolPanel):
             ],
         )
         df = self.units(view)
-        unit = self.children_title()
-        if df is None:
-            self.chart.layout.display = "none"
-            self.table.set_frame(pd.DataFrame(columns=["id", *[c.key for c in COLUMNS]]))
-            return
-        self.chart.layout.display = None
-        self.chart.figure = charts.bars_by_unit(
-            df, "matriculas", title=f"Matrículas ativas {unit}", axis="Matrículas"
-        )
-        self.table.caption = f"Indicadores {unit}"
-        self.table.set_frame(df)
+        self.set_units(self.table, df, "Indicadores", self.chart)
+        if df is not None:
+            self.chart.figure = charts.bars_by_unit(
+                df,
+                "matriculas",
+                title=f"Matrículas ativas {self.children_title()}",
+                axis="Matrículas",
+            )
 
     def units(self, view: queries.View) -> pd.DataFrame | None:
         if view.place.child is None:
@@ -134,13 +124,9 @@ class VisaoGeral(SchoolPanel):
             ds, view, "inconsistencias", "count(*) AS inconsistencias", filters=False
         )
         m = m.merge(inc[["id", "inconsistencias"]], on="id", how="left")
-        m["pct_infrequentes"] = (
-            100 * m["infrequentes"] / m["com_frequencia"].where(m["com_frequencia"] > 0)
-        )
-        m["tdi"] = 100 * m["distorcidas"] / m["base_tdi"].where(m["base_tdi"] > 0)
-        for c in ("escolas", "turmas", "matriculas", "inconsistencias"):
-            m[c] = m[c].fillna(0).astype(int)
-        return m
+        m["pct_infrequentes"] = frame.share(m["infrequentes"], m["com_frequencia"])
+        m["tdi"] = frame.share(m["distorcidas"], m["base_tdi"])
+        return frame.as_counts(m, ("escolas", "turmas", "matriculas", "inconsistencias"))
 
 
 build = build_panel(VisaoGeral)
