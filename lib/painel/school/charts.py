@@ -68,6 +68,7 @@ def bars_by_unit(
         "y": plots.plain(data["label"]),
         "text": text,
         "textposition": "auto",
+        "textangle": 0,
         "marker": {"color": color},
         "hovertemplate": "%{y}: %{text}<extra></extra>",
     }
@@ -177,6 +178,7 @@ def bars(
         "type": "bar",
         "text": text,
         "textposition": "auto",
+        "textangle": 0,
         "marker": {"color": BLUE},
     }
     if horizontal:
@@ -220,6 +222,7 @@ def grouped_bars(
                 "y": plots.plain(values),
                 "text": text,
                 "textposition": "auto",
+                "textangle": 0,
                 "marker": {"color": PALETTE[i % len(PALETTE)]},
                 "hovertemplate": f"%{{x}} — {name}: %{{text}}<extra></extra>",
             }
