@@ -28,6 +28,17 @@ EMPTY = {
 }
 
 
+def unit_axis(labels: Any, limit: int = 26) -> dict[str, Any]:
+    """The category axis of horizontal bars: long names shortened on the axis (a phone keeps
+    room for the bars); the bar itself, its hover and a click keep the whole name."""
+    names = [str(v) for v in plots.plain(labels)]
+    short = [n if len(n) <= limit else n[: limit - 1].rstrip() + "…" for n in names]
+    axis: dict[str, Any] = {"automargin": True, "type": "category"}
+    if short != names:
+        axis.update(tickmode="array", tickvals=names, ticktext=short)
+    return axis
+
+
 def _height(n: int, per: int = 26, low: int = 260, high: int = 1400) -> int:
     return max(low, min(high, 90 + per * n))
 
@@ -54,7 +65,7 @@ def bars_by_unit(
         "height": _height(len(data)),
         "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
         "xaxis": {"title": {"text": axis}, **({"ticksuffix": "%"} if percent else {})},
-        "yaxis": {"automargin": True, "type": "category"},
+        "yaxis": unit_axis(data["label"]),
         "showlegend": False,
     }
     if lowest_first:
@@ -115,7 +126,7 @@ def stacked_by_unit(
             "title": {"text": axis},
             **({"ticksuffix": "%", "range": [0, 100]} if percent else {}),
         },
-        "yaxis": {"automargin": True, "type": "category"},
+        "yaxis": unit_axis(data["label"]),
         "legend": {"orientation": "h", "y": -0.15},
     }
     if data.empty:
@@ -188,7 +199,7 @@ def bars(
         trace.update(x=list(labels), y=plots.plain(values))
         trace["hovertemplate"] = "%{x}: %{text}<extra></extra>"
     value_axis = {"title": {"text": axis}, **({"ticksuffix": "%"} if percent else {})}
-    cat_axis = {"automargin": True, "type": "category"}
+    cat_axis = unit_axis(labels) if horizontal else {"automargin": True, "type": "category"}
     layout: dict[str, Any] = {
         "title": title,
         "height": _height(len(labels)) if horizontal else 340,
