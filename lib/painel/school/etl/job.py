@@ -138,7 +138,10 @@ class Job:
                     con.execute("DETACH prev")
             with contextlib.suppress(FileNotFoundError):
                 raw_db.unlink()
-            shutil.rmtree(work, ignore_errors=True)
+            # the scratch CSVs go; DuckDB's temp_directory stays until the build's connection
+            # closes (its CHECKPOINT at the publish removes its own spill files there); the
+            # next run clears what is left
+            shutil.rmtree(work / "csv", ignore_errors=True)
 
     def _load(self, con: Any, has_prev: bool) -> None:
         scratch = self.work_dir / "csv"
