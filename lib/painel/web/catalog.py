@@ -26,6 +26,7 @@ class Dashboard:
     title: str
     description: str
     roles: frozenset[str]
+    order: int = 1000  # metadata "order": where the landing page lists it (then by title)
 
     def allows(self, role: str) -> bool:
         return role in self.roles
@@ -46,11 +47,15 @@ def read_dashboard(root: Path, file: Path) -> Dashboard:
         raise CatalogError(
             f"{rel}: unknown roles {unknown} in metadata (roles: {', '.join(known)})"
         )
+    order = meta.get("order", 1000)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise CatalogError(f"{rel}: metadata 'order' must be a whole number (got {order!r})")
     return Dashboard(
         rel,
         str(meta.get("title") or file.stem),
         str(meta.get("description", "")),
         frozenset(wanted),
+        order,
     )
 
 
@@ -80,7 +85,7 @@ class Catalog:
                 cached = self._cache[file]
             if cached[1] is not None:
                 found.append(cached[1])
-        return sorted(found, key=lambda d: d.title)
+        return sorted(found, key=lambda d: (d.order, d.title))
 
     def get(self, path: str) -> Dashboard | None:
         for d in self.dashboards():
