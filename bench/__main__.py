@@ -29,8 +29,6 @@ import duckdb  # noqa: E402
 import psutil  # noqa: E402
 
 from painel.auth import Grant, Viewer  # noqa: E402
-from painel.demo import etl as demo  # noqa: E402
-from painel.demo import source  # noqa: E402
 from painel.scope import ScopedDataset  # noqa: E402
 from painel.store import Store  # noqa: E402
 from painel_testing import login, prepare_demo_home, start_server  # noqa: E402
@@ -41,30 +39,36 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+PUBLISH_SQL = (
+    "CREATE TABLE t AS SELECT range AS id, range % 1000 AS school_id, range % 47 AS sre_id, "
+    "(range * 7919) % 1000 AS n, 'escola ' || (range % 1000) AS name FROM range(36000)"
+)
+PUBLISH_TABLES = {"t": {"school": "school_id", "sre": "sre_id"}}
+
+
 def bench_publish(work: Path, repeats: int = 5) -> dict[str, Any]:
-    src = work / "src"
-    source.generate(src, months=12, schools_per_regional=250)  # 1,000 schools, 36,000 rows
+    """Store.build + checks + publish of a 36,000-row table against the same SQL written
+    straight to a DuckDB file."""
+    from painel import checks
+
     direct, published = [], []
     for i in range(repeats):
         t0 = time.perf_counter()
         store = Store(work / f"store-{i}")
-        build = store.build(demo.DATASET, demo.TABLES)
-        demo.load(build, src)
+        build = store.build("bench", PUBLISH_TABLES)
+        build.con.execute(PUBLISH_SQL)
+        build.check(
+            checks.not_empty("t"),
+            checks.unique("t", ["id"]),
+            checks.not_null("t", ["school_id", "sre_id"]),
+        )
         build.publish()
         published.append(time.perf_counter() - t0)
 
-        # the same work written straight to a file: same loader SQL, no checks, no publish
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # the same work straight to a file: no checks, no publish
         path = work / f"direct-{i}.duckdb"
         con = duckdb.connect(str(path))
-
-        class Plain:  # the loader only needs .con, .check and .source_extracted_at
-            pass
-
-        plain = Plain()
-        plain.con = con  # type: ignore[attr-defined]
-        plain.check = lambda *c: None  # type: ignore[attr-defined]
-        demo.load(plain, src)  # type: ignore[arg-type]
+        con.execute(PUBLISH_SQL)
         con.execute("CHECKPOINT")
         con.close()
         direct.append(time.perf_counter() - t0)
@@ -74,28 +78,27 @@ def bench_publish(work: Path, repeats: int = 5) -> dict[str, Any]:
 
 def bench_scoped_query(work: Path, n: int = 200) -> dict[str, Any]:
     store = Store(work / "store-0")
-    viewer = Viewer("bench", "staff", frozenset({Grant.parse("demo:regional:2")}))
+    viewer = Viewer("bench", "school_sre", frozenset({Grant.parse("bench:sre:2")}))
     first = []
     for _ in range(20):
         t0 = time.perf_counter()
-        ds = ScopedDataset(viewer, "demo", store)
-        ds.sql("SELECT count(*) FROM enrolment_by_stage")
+        ds = ScopedDataset(viewer, "bench", store)
+        ds.sql("SELECT count(*) FROM t")
         first.append(time.perf_counter() - t0)
         ds.close()
-    ds = ScopedDataset(viewer, "demo", store)
+    ds = ScopedDataset(viewer, "bench", store)
     warm = []
     for i in range(n):
         t0 = time.perf_counter()
         ds.sql(
-            "SELECT month, stage, sum(students) FROM enrolment_by_stage WHERE $1 IS NULL OR school_id = $1 "
-            "GROUP BY ALL",
-            [None if i % 2 else 31_002_001],
+            "SELECT school_id, sum(n) FROM t WHERE $1 IS NULL OR school_id = $1 GROUP BY ALL",
+            [None if i % 2 else 96],
         )
         warm.append(time.perf_counter() - t0)
     ro = []
     for _ in range(20):
         t0 = time.perf_counter()
-        con = duckdb.connect(str(store.current_path("demo")), read_only=True)
+        con = duckdb.connect(str(store.current_path("bench")), read_only=True)
         con.execute("SELECT 1").fetchone()
         con.close()
         ro.append(time.perf_counter() - t0)
@@ -115,14 +118,14 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
     for mode, preheat in (("cold", False), ("preheated", True)):
         server = start_server(home, preheat=preheat)
         try:
-            s = login(server, "sre.metro")
+            s = login(server, "sre.metropolitana")
             times = []
             for _ in range(renders):
                 if preheat:  # let the pool refill (fill_delay + kernel start), then pre-run
                     server.wait_pools_ready(30)
                     time.sleep(1.0)
                 t0 = time.perf_counter()
-                r = s.get(server.base + "/voila/render/matriculas.ipynb", timeout=120)
+                r = s.get(server.base + "/voila/render/rede_visao_geral.ipynb", timeout=120)
                 times.append(time.perf_counter() - t0)
                 assert r.status_code == 200 and "kernelId" in r.text
             out[f"{mode}_render_s_p50"] = statistics.median(times)

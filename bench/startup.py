@@ -30,7 +30,7 @@ t0 = time.perf_counter()
 exec(sys.argv[1])
 dt = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-mods = {m: m in sys.modules for m in ("pandas", "duckdb", "argon2", "plotly", "painel.progress", "painel.demo")}
+mods = {m: m in sys.modules for m in ("pandas", "duckdb", "argon2", "plotly", "painel.progress", "painel.school")}
 print(json.dumps({"s": dt, "rss_mb": rss, "loaded": mods}))
 """
 

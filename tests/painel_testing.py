@@ -31,10 +31,12 @@ CLI_TIMEOUT = 120  # one papermill run takes a few seconds; this only bounds a h
 DEMO_PASSWORDS = {
     "admin": "demo-admin",
     "analista": "demo-analista",
-    "sre.metro": "demo-sre-metro",
-    "sre.jf": "demo-sre-jf",
-    "escola.31003001": "demo-escola",
+    "central": "demo-central",
+    "sre.metropolitana": "demo-sre-metropolitana",
+    "sre.uberlandia": "demo-sre-uberlandia",
+    "escola.31212401": "demo-escola-dom-pedro",
 }
+DEMO_PANEL = "rede_visao_geral.ipynb"  # a panel every demo login may open
 
 
 def free_port() -> int:
@@ -232,18 +234,32 @@ def painel(
 
 
 def seed_demo(home: Path) -> str:
-    """Publish a demo version in-process (no papermill), as the demo notebook would."""
-    from painel.demo import etl as demo
-    from painel.demo import source
+    """Publish the school demo's newest dump (scale 0.01) in-process (no papermill, no FTP):
+    the data the demo logins (SREs 22 and 45, school 31212401) have rows in."""
+    from painel.config import Paths
     from painel.runctx import RunContext
-    from painel.store import Store
+    from painel.school import demo
+    from painel.school.etl import job as school
 
-    src = source.generate(home / "sources" / "demo")
-    build = Store(home / "store").build(
-        demo.DATASET, demo.TABLES, run=RunContext(run_id="seed-demo", job="seed")
-    )
-    demo.load(build, src.parent)
-    return build.publish()
+    saved = os.environ.get("PAINEL_HOME")
+    os.environ["PAINEL_HOME"] = str(home)
+    try:
+        paths = Paths.from_env().ensure()
+        demo.write_dumps(paths, history=False)
+        job = school.prepare(
+            paths,
+            {"source": "local", "directory": str(demo.folder(paths)), "stable_wait_s": 0.0},
+            log=lambda _line: None,
+        )
+        job.run = RunContext(run_id="seed-demo", job="seed")
+        build = school.new_build(job)
+        job.build(build)
+        return job.publish(build)
+    finally:
+        if saved is None:
+            os.environ.pop("PAINEL_HOME", None)
+        else:
+            os.environ["PAINEL_HOME"] = saved
 
 
 def seed_fixture(home: Path, rows: int = 3, dataset: str = "fixture") -> str:
@@ -320,7 +336,7 @@ def progress_demo(
             home, "demo", "progress-history", "--weeks", str(weeks), project=project, timeout=240
         )
         if enrolment:
-            painel(home, "etl", "run", "demo_enrolment", project=project, timeout=180)
+            seed_demo(home)  # the school panels' data (rede_visao_geral)
         server = start_server(
             home, project=project, env={"CADEMI_API_KEY": demo.KEY}, config=config
         )
@@ -333,8 +349,20 @@ def progress_demo(
 
 
 def prepare_demo_home(home: Path) -> None:
-    painel(home, "demo", "prepare", "--no-data")
-    painel(home, "etl", "run", "demo_enrolment", timeout=180)
+    painel(home, "demo", "prepare", "--no-data")  # the demo logins, the newest school dump
+    painel(
+        home,
+        "etl",
+        "run",
+        "school",
+        "-p",
+        "source=local",
+        "-p",
+        "directory=sources/school",
+        "-p",
+        "stable_wait_s=0",
+        timeout=180,
+    )
     painel(
         home,
         "users",

@@ -7,7 +7,7 @@ Everything painel writes hangs off one data directory, ``PAINEL_HOME`` (default 
     <home>/runs/<job>/            executed ETL notebooks, one per run
     <home>/locks/                 cross-process locks (one run per job at a time)
     <home>/secrets/               the server's cookie secret (mode 0600)
-    <home>/sources/               demo source extracts (make demo)
+    <home>/sources/               demo sources (make demo: the school dumps the demo FTP server serves)
     <home>/profile                a parameter profile this data directory uses (``demo``), if any
 
 Everything painel reads as code or configuration hangs off the project directory, the

@@ -9,8 +9,8 @@
       timeout_s: 3600                # a run taking longer is killed (and counts as failed)
       catch_up: true                 # fire times missed while no scheduler ran -> one run
     jobs:
-      demo_enrolment:
-        cron: "0 6 * * *"
+      school:
+        cron: "0 5 * * *"
 
 How a due job runs exactly once, however many schedulers run:
 

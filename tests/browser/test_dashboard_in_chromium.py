@@ -1,4 +1,4 @@
-"""Debian chromium, driven by Playwright: log in, open the scoped dashboard, filter, log out."""
+"""Debian chromium, driven by Playwright: log in, open a scoped panel, drill down, log out."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from painel_testing import Server, browser_login
 pytestmark = [pytest.mark.timeout(240)]
 
 
-def chart_title(page: object) -> str:
-    return page.locator(".js-plotly-plot .gtitle").first.text_content(timeout=60_000) or ""  # type: ignore[attr-defined]
+def first_column(page: object) -> list[str]:
+    cells = page.locator(".painel-tbl tbody tr td:first-child").all_inner_texts()  # type: ignore[attr-defined]
+    return [c.strip() for c in cells]
 
 
-def test_login_filter_chart_and_logout(server: Server, browser: object, tmp_path: Path) -> None:
+def test_login_drill_and_logout(server: Server, browser: object, tmp_path: Path) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)
-    page.goto(server.base + "/voila/render/matriculas.ipynb")
+    page.goto(server.base + "/voila/render/rede_visao_geral.ipynb")
     assert "/login" in page.url
 
     page.fill("#username", "admin")
@@ -28,24 +29,22 @@ def test_login_filter_chart_and_logout(server: Server, browser: object, tmp_path
 
     page.fill("#password", "demo-admin")
     page.click("#login-submit")
-    page.wait_for_url("**/voila/render/matriculas.ipynb")
+    page.wait_for_url("**/voila/render/rede_visao_geral.ipynb")
 
-    page.wait_for_selector(".js-plotly-plot .gtitle")
-    assert "Todas as minhas regionais" in chart_title(page)
-    table = page.locator("table.painel-table").first
-    assert "31002" in table.inner_text() and "31001" in table.inner_text()
+    page.wait_for_selector(".painel-tbl tbody tr")
+    units = first_column(page)
+    assert "SRE Metropolitana A" in units and "SRE Uberlândia" in units
     page.screenshot(path=str(tmp_path / "before.png"), full_page=True)
 
-    page.locator("select").first.select_option(label="Juiz de Fora")
+    page.locator(".painel-tbl tbody tr", has_text="SRE Uberlândia").click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(e => e.textContent.includes('Juiz de Fora'))"
+        "() => document.querySelector('.painel-drill').innerText.includes('SRE Uberlândia')"
     )
-    assert "Juiz de Fora" in chart_title(page)
     page.wait_for_function(
-        "() => { const t = document.querySelector('table.painel-table'); return t && !t.innerText.includes('31001'); }"
+        "() => ![...document.querySelectorAll('.painel-tbl tbody tr td:first-child')]"
+        ".some(td => td.textContent.startsWith('SRE '))"
     )
-    text = page.locator("table.painel-table").first.inner_text()
-    assert "31002" in text and "31001" not in text
+    assert "SRE Metropolitana A" not in first_column(page)
     page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
 
     page.click("#painel-logout")
@@ -55,17 +54,14 @@ def test_login_filter_chart_and_logout(server: Server, browser: object, tmp_path
     page.close()
 
 
-def test_staff_sees_only_their_region_in_the_browser(server: Server, browser: object) -> None:
+def test_an_sre_user_sees_only_its_region_in_the_browser(server: Server, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)
-    browser_login(page, server, "sre.jf", "demo-sre-jf")
+    browser_login(page, server, "sre.uberlandia", "demo-sre-uberlandia")
     assert "Atualização dos dados" not in page.content()
-    page.click("text=Matrículas (demo)")
-    page.wait_for_selector("table.painel-table")
-    options = [
-        o.replace("\xa0", " ")
-        for o in page.locator("select").first.locator("option").all_inner_texts()
-    ]
-    assert options == ["Todas as minhas regionais", "Juiz de Fora"]
-    assert "31001" not in page.locator("table.painel-table").first.inner_text()
+    page.click("text=Visão Geral da Rede")
+    page.wait_for_selector(".painel-tbl tbody tr")
+    assert "SRE Uberlândia" in page.locator(".painel-drill").first.inner_text()
+    body = page.inner_text("body")
+    assert "Metropolitana" not in body and "Dom Pedro II" not in body
     page.close()

@@ -21,9 +21,9 @@ def test_user_lifecycle(tmp_path: Path) -> None:
         "add",
         "maria",
         "--role",
-        "staff",
+        "school_sre",
         "--grant",
-        "school:regional:12",
+        "school:sre:12",
         "--grant",
         "school:school:31000001",
         "--display-name",
@@ -31,13 +31,13 @@ def test_user_lifecycle(tmp_path: Path) -> None:
         "--password-stdin",
         stdin="first-pass-123\n",
     ).stdout
-    assert "maria added with role staff" in out
+    assert "maria added with role school_sre" in out
     listing = painel(home, "users", "list").stdout
     line = next(ln for ln in listing.splitlines() if ln.startswith("maria"))
     assert (
-        "staff" in line
+        "school_sre" in line
         and "active" in line
-        and "school:regional:12" in line
+        and "school:sre:12" in line
         and "school:school:31000001" in line
     )
 
@@ -47,10 +47,10 @@ def test_user_lifecycle(tmp_path: Path) -> None:
     assert users.authenticate("maria", "first-pass-123") is None
     assert users.authenticate("maria", "second-pass-456") is not None
 
-    painel(home, "users", "grant", "maria", "school:regional:13")
-    painel(home, "users", "revoke", "maria", "school:regional:12")
+    painel(home, "users", "grant", "maria", "school:sre:13")
+    painel(home, "users", "revoke", "maria", "school:sre:12")
     grants = {str(g) for g in users.viewer("maria").grants}
-    assert grants == {"school:regional:13", "school:school:31000001"}
+    assert grants == {"school:sre:13", "school:school:31000001"}
 
     painel(home, "users", "disable", "maria")
     assert "disabled" in next(
@@ -70,21 +70,30 @@ def test_user_lifecycle(tmp_path: Path) -> None:
             "invalid choice: 'chief'",
         ),
         (
-            ["users", "add", "x.y", "--role", "staff", "--grant", "school:12", "--password-stdin"],
+            [
+                "users",
+                "add",
+                "x.y",
+                "--role",
+                "school_sre",
+                "--grant",
+                "school:12",
+                "--password-stdin",
+            ],
             "long-enough-pass\n",
             "grant 'school:12'",
         ),
         (
-            ["users", "add", "x.y", "--role", "staff", "--password-stdin"],
+            ["users", "add", "x.y", "--role", "school_sre", "--password-stdin"],
             "short\n",
             "password too short",
         ),
         (
-            ["users", "add", "Bad Name", "--role", "staff", "--password-stdin"],
+            ["users", "add", "Bad Name", "--role", "school_sre", "--password-stdin"],
             "long-enough-pass\n",
             "invalid username",
         ),
-        (["users", "add", "x.y", "--role", "staff"], "", "use --password-stdin"),
+        (["users", "add", "x.y", "--role", "school_sre"], "", "use --password-stdin"),
         (
             ["users", "passwd", "ghost", "--password-stdin"],
             "long-enough-pass\n",
@@ -103,8 +112,8 @@ def test_user_commands_reject_bad_input(
 
 def test_etl_list_shows_jobs_schedules_and_parameters(tmp_path: Path) -> None:
     out = painel(tmp_path / "home", "etl", "list").stdout
-    assert "demo_enrolment  [cron '30 5 * * *' (America/Sao_Paulo)]" in out
-    assert "source_dir: str = 'sources/demo'" in out and "min_students: int = 0" in out
+    assert "school  [cron '0 5 * * *' (America/Sao_Paulo)]" in out
+    assert "dias_busca_ativa: int = 15" in out and "source: str = 'local'" in out
 
 
 def test_help_texts_describe_the_commands(tmp_path: Path) -> None:

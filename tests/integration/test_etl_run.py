@@ -19,8 +19,10 @@ from typing import Any
 import duckdb
 import nbformat
 import pytest
+import yaml
 
-from painel.demo import etl as demo
+from painel import school
+from painel_testing import REPO
 
 PUBLISHED = re.compile(r"published (\w+)@(\S+)$", re.M)
 RUN_ID = re.compile(r"^run (\S+) of ", re.M)
@@ -41,6 +43,26 @@ def rows(path: str | Path, table: str) -> int:
 
 
 # ---- the demo job, once per module ---------------------------------------------------------
+# the school job on the dump `painel demo prepare --no-data` writes, read from its folder
+# (the demo's parameters fetch it from the demo FTP server, which these tests do not start)
+LOCAL = ("-p", "source=local", "-p", "directory=sources/school", "-p", "stable_wait_s=0")
+MERGED = {  # what the run records: -p over parameters/demo/school.yaml over parameters/school.yaml
+    **yaml.safe_load((REPO / "parameters" / "school.yaml").read_text(encoding="utf-8")),
+    **yaml.safe_load((REPO / "parameters" / "demo" / "school.yaml").read_text(encoding="utf-8")),
+    "source": "local",
+    "directory": "sources/school",
+    "stable_wait_s": 0.0,
+}
+
+
+def recorded_as_merged(recorded: dict[str, Any]) -> bool:
+    """Every parameter of the job is recorded; those the files and -p set have their values
+    (the others keep the notebook's defaults)."""
+    from painel.school.etl.job import PARAMETERS
+
+    return set(recorded) == set(PARAMETERS) and all(recorded[k] == v for k, v in MERGED.items())
+
+
 @dataclass
 class DemoRun:
     cli: Any
@@ -54,7 +76,7 @@ class DemoRun:
 def demo_run(tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., Any]) -> DemoRun:
     cli = new_cli(tmp_path_factory.mktemp("demo") / "home")
     prepare = cli.run("demo", "prepare", "--no-data")
-    result = cli.run("etl", "run", "demo_enrolment")
+    result = cli.run("etl", "run", "school", *LOCAL)
     run_id = RUN_ID.search(result.stdout)
     version = PUBLISHED.search(result.stdout)
     return DemoRun(
@@ -66,27 +88,27 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, new_cli: Callable[..., An
 def test_demo_prepare_then_run_publishes_demo(demo_run: DemoRun) -> None:
     cli = demo_run.cli
     assert demo_run.prepare.returncode == 0, demo_run.prepare.stderr
-    assert (cli.home / "sources" / "demo" / "matriculas.csv").is_file()
+    assert list((cli.home / "sources" / "school").glob("simade_*.zip"))
     assert demo_run.result.returncode == 0, demo_run.result.stderr
-    assert "of demo_enrolment succeeded" in demo_run.result.stdout
-    assert PUBLISHED.findall(demo_run.result.stdout) == [("demo", demo_run.version)]
-    assert cli.current("demo") == demo_run.version
-    assert (cli.home / "runs" / "demo_enrolment" / f"{demo_run.run_id}.ipynb").is_file()
-    assert cli.store.published_by(demo_run.run_id) == [f"demo@{demo_run.version}"]
+    assert "of school succeeded" in demo_run.result.stdout
+    assert PUBLISHED.findall(demo_run.result.stdout) == [("school", demo_run.version)]
+    assert cli.current("school") == demo_run.version
+    assert (cli.home / "runs" / "school" / f"{demo_run.run_id}.ipynb").is_file()
+    assert cli.store.published_by(demo_run.run_id) == [f"school@{demo_run.version}"]
 
 
 @pytest.mark.slow
 def test_manifest_of_the_published_demo_version(demo_run: DemoRun) -> None:
-    m = demo_run.cli.store.manifest("demo")
+    m = demo_run.cli.store.manifest("school")
     assert m["version"] == demo_run.version
     assert m["run_id"] == demo_run.run_id
-    assert m["job"] == "demo_enrolment"
-    assert m["notebook"] == "notebooks/etl/demo_enrolment.ipynb"
-    # parameters/demo_enrolment.yaml merged over the notebook's defaults
-    assert m["parameters"] == {"source_dir": "sources/demo", "min_students": 0}
+    assert m["job"] == "school"
+    assert m["notebook"] == "notebooks/etl/school.ipynb"
+    # -p over parameters/demo/school.yaml (the demo profile) over parameters/school.yaml
+    assert recorded_as_merged(m["parameters"])
     assert m["source_extracted_at"]
-    assert set(m["row_counts"]) == set(demo.TABLES)
-    assert all(n > 0 for n in m["row_counts"].values())
+    assert set(m["row_counts"]) == set(school.TABLES)
+    assert m["row_counts"]["alunos"] > 0 and m["row_counts"]["escolas"] > 0
     assert m["checks"] and all(c["passed"] for c in m["checks"])
 
 
@@ -96,104 +118,104 @@ def test_runs_shows_the_run_and_its_version(demo_run: DemoRun) -> None:
     table = cli.run("runs")
     assert table.returncode == 0, table.stderr
     [line] = [ln for ln in table.stdout.splitlines() if demo_run.run_id in ln]
-    assert "demo_enrolment" in line and "succeeded" in line
-    assert f"demo@{demo_run.version}" in line
+    assert "school" in line and "succeeded" in line
+    assert f"school@{demo_run.version}" in line
 
-    per_job = cli.run("runs", "demo_enrolment")
+    per_job = cli.run("runs", "school")
     assert (
-        f"latest notebook: {cli.home / 'runs' / 'demo_enrolment' / demo_run.run_id}.ipynb"
-        in per_job.stdout
+        f"latest notebook: {cli.home / 'runs' / 'school' / demo_run.run_id}.ipynb" in per_job.stdout
     )
 
     [run] = [r for r in cli.runs() if r["run_id"] == demo_run.run_id]
     assert run["status"] == "succeeded"
     assert run["error"] is None
-    assert json.loads(run["published"]) == [f"demo@{demo_run.version}"]
-    assert json.loads(run["parameters"]) == {"source_dir": "sources/demo", "min_students": 0}
+    assert json.loads(run["published"]) == [f"school@{demo_run.version}"]
+    assert recorded_as_merged(json.loads(run["parameters"]))
     assert Path(run["notebook_out"]).is_file()
 
 
 @pytest.mark.slow
 def test_store_path_prints_a_duckdb_file_that_opens_read_only(demo_run: DemoRun) -> None:
     cli = demo_run.cli
-    result = cli.run("store", "path", "demo")
+    result = cli.run("store", "path", "school")
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.is_file() and path.suffix == ".duckdb"
     assert path.stem == demo_run.version
-    assert path.parent == cli.home / "store" / "demo" / "versions"
+    assert path.parent == cli.home / "store" / "school" / "versions"
     with duckdb.connect(str(path), read_only=True) as con:
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        assert tables == set(demo.TABLES)
+        assert tables == set(school.TABLES)
         counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
         with pytest.raises(duckdb.Error):
-            con.execute("DELETE FROM schools")
-    assert counts == cli.store.manifest("demo")["row_counts"]
+            con.execute("DELETE FROM escolas")
+    assert counts == cli.store.manifest("school")["row_counts"]
 
-    status = cli.run("store", "status", "demo")
+    status = cli.run("store", "status", "school")
     assert status.returncode == 0, status.stderr
-    assert f"demo: current {demo_run.version}" in status.stdout
+    assert f"school: current {demo_run.version}" in status.stdout
     assert f"by run {demo_run.run_id}" in status.stdout
 
 
 @pytest.mark.slow
 def test_rollback_after_two_runs(cli: Any) -> None:
     assert cli.run("demo", "prepare", "--no-data").returncode == 0
-    _, v1 = run_ok(cli, "demo_enrolment")
-    _, v2 = run_ok(cli, "demo_enrolment")
-    assert v1 != v2 and cli.current("demo") == v2
+    _, v1 = run_ok(cli, "school", *LOCAL)
+    day = cli.store.manifest("school")["notes"]["dump_date"]
+    _, v2 = run_ok(cli, "school", *LOCAL, "-p", f"dump_date={day}", "-p", "reload=true")
+    assert v1 != v2 and cli.current("school") == v2
 
-    back = cli.run("store", "rollback", "demo")
+    back = cli.run("store", "rollback", "school")
     assert back.returncode == 0, back.stderr
-    assert back.stdout.strip() == f"demo: current version {v2} -> {v1}"
-    assert cli.current("demo") == v1
-    assert Path(cli.run("store", "path", "demo").stdout.strip()).stem == v1
-    assert cli.store.history("demo")[-1]["action"] == "rollback"
+    assert back.stdout.strip() == f"school: current version {v2} -> {v1}"
+    assert cli.current("school") == v1
+    assert Path(cli.run("store", "path", "school").stdout.strip()).stem == v1
+    assert cli.store.history("school")[-1]["action"] == "rollback"
 
-    again = cli.run("store", "rollback", "demo")
+    again = cli.run("store", "rollback", "school")
     assert again.returncode == 2
     message = cli.one_line_error(again.stderr)
-    assert "'demo' has no earlier published version to roll back to" in message
-    assert cli.current("demo") == v1
+    assert "'school' has no earlier published version to roll back to" in message
+    assert cli.current("school") == v1
 
-    forward = cli.run("store", "rollback", "demo", "--to", v2)
+    forward = cli.run("store", "rollback", "school", "--to", v2)
     assert forward.returncode == 0, forward.stderr
-    assert cli.current("demo") == v2
+    assert cli.current("school") == v2
 
-    unknown = cli.run("store", "rollback", "demo", "--to", "20990101T000000000000Z-0000")
+    unknown = cli.run("store", "rollback", "school", "--to", "20990101T000000000000Z-0000")
     assert unknown.returncode == 2
     assert "has no version '20990101T000000000000Z-0000'" in cli.one_line_error(unknown.stderr)
-    assert cli.current("demo") == v2
+    assert cli.current("school") == v2
 
 
 # ---- bad input: exit 2, one line naming the culprit, nothing changed ----------------------------
 BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     "unknown job": (
         lambda tmp: ["etl", "run", "no_such_job"],
-        ["unknown job 'no_such_job'", "known jobs: demo_enrolment"],
+        ["unknown job 'no_such_job'", "known jobs: progress, school"],
     ),
     "unknown -p name": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-p", "min_studnets=3"],
-        ["unknown parameter 'min_studnets' for job 'demo_enrolment'", "min_students"],
+        lambda tmp: ["etl", "run", "school", "-p", "dias_busca_ativaa=3"],
+        ["unknown parameter 'dias_busca_ativaa' for job 'school'", "dias_busca_ativa"],
     ),
     "ill-typed -p value": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-p", "min_students=abc"],
-        ["parameter 'min_students' (-p) must be an integer, got 'abc'"],
+        lambda tmp: ["etl", "run", "school", "-p", "dias_busca_ativa=abc"],
+        ["parameter 'dias_busca_ativa' (-p) must be an integer, got 'abc'"],
     ),
     "-p without =": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-p", "min_students"],
-        ["-p 'min_students': expected NAME=VALUE"],
+        lambda tmp: ["etl", "run", "school", "-p", "dias_busca_ativa"],
+        ["-p 'dias_busca_ativa': expected NAME=VALUE"],
     ),
     "broken YAML with -f": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-f", str(tmp / "broken.yaml")],
+        lambda tmp: ["etl", "run", "school", "-f", str(tmp / "broken.yaml")],
         ["broken.yaml line 2: broken YAML"],
     ),
     "ill-typed value in -f": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-f", str(tmp / "typed.yaml")],
-        ["parameter 'min_students' (-f ", "typed.yaml) must be an integer, got 'lots'"],
+        lambda tmp: ["etl", "run", "school", "-f", str(tmp / "typed.yaml")],
+        ["parameter 'dias_busca_ativa' (-f ", "typed.yaml) must be an integer, got 'lots'"],
     ),
     "missing -f file": (
-        lambda tmp: ["etl", "run", "demo_enrolment", "-f", str(tmp / "nowhere.yaml")],
+        lambda tmp: ["etl", "run", "school", "-f", str(tmp / "nowhere.yaml")],
         ["parameter file not found: ", "nowhere.yaml"],
     ),
 }
@@ -203,8 +225,8 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
 def seeded(cli: Any, tmp_path: Path) -> tuple[Any, str]:
     """The real project with one demo version published (in-process, no notebook run)."""
     version = cli.seed_demo()
-    (tmp_path / "broken.yaml").write_text("min_students: 0\nsource_dir: sources: demo\n")
-    (tmp_path / "typed.yaml").write_text("min_students: lots\n")
+    (tmp_path / "broken.yaml").write_text("dias_busca_ativa: 15\ndirectory: sources: school\n")
+    (tmp_path / "typed.yaml").write_text("dias_busca_ativa: lots\n")
     return cli, version
 
 
@@ -223,11 +245,11 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
         assert part in message
     if case == "broken YAML with -f":
         assert str(tmp_path / "broken.yaml") in message
-    assert cli.current("demo") == version
-    assert [v.version for v in cli.store.versions("demo")] == [version]
+    assert cli.current("school") == version
+    assert [v.version for v in cli.store.versions("school")] == [version]
     assert cli.recorded_runs() == []  # rejected before a run was recorded
-    assert not (cli.home / "runs" / "demo_enrolment").exists() or not any(
-        (cli.home / "runs" / "demo_enrolment").iterdir()
+    assert not (cli.home / "runs" / "school").exists() or not any(
+        (cli.home / "runs" / "school").iterdir()
     )
 
 
@@ -241,10 +263,10 @@ def test_store_commands_on_bad_datasets_exit_2(seeded: tuple[Any, str]) -> None:
     invalid = cli.run("store", "path", "../etc")
     assert invalid.returncode == 2
     assert "invalid dataset name '../etc'" in cli.one_line_error(invalid.stderr)
-    only_one = cli.run("store", "rollback", "demo")
+    only_one = cli.run("store", "rollback", "school")
     assert only_one.returncode == 2
     assert "no earlier published version" in cli.one_line_error(only_one.stderr)
-    assert cli.current("demo") == version
+    assert cli.current("school") == version
 
 
 # ---- runs that start and fail: exit 1 -----------------------------------------------------------
@@ -253,29 +275,39 @@ def test_missing_source_fails_the_run(seeded: tuple[Any, str], tmp_path: Path) -
     cli, version = seeded
     empty = tmp_path / "empty_source"
     empty.mkdir()
-    result = cli.run("etl", "run", "demo_enrolment", "-p", f"source_dir={empty}")
+    result = cli.run(
+        "etl",
+        "run",
+        "school",
+        "-p",
+        "source=local",
+        "-p",
+        f"directory={empty}",
+        "-p",
+        "stable_wait_s=0",
+    )
     assert result.returncode == 1, result.stderr
     message = cli.one_line_error(result.stderr)
-    assert message.startswith("painel: etl run demo_enrolment failed (run ")
-    assert f"SourceError: source extract not found: {empty / 'matriculas.csv'}" in message
+    assert message.startswith("painel: etl run school failed (run ")
+    assert f"SchoolJobError: no dump at {empty}" in message
 
     [run] = cli.runs()
     assert run["status"] == "failed"
-    assert run["job"] == "demo_enrolment"
-    assert f"{empty / 'matriculas.csv'}" in run["error"]
+    assert run["job"] == "school"
+    assert f"no dump at {empty}" in run["error"]
     assert json.loads(run["published"]) == []
     assert run["finished_at"]
     archived = Path(run["notebook_out"])
-    assert archived.is_file() and archived.parent == cli.home / "runs" / "demo_enrolment"
+    assert archived.is_file() and archived.parent == cli.home / "runs" / "school"
     assert f"notebook: {archived}" in message
     nb = nbformat.read(archived, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert [e["ename"] for e in errors] == ["SourceError"]
+    assert [e["ename"] for e in errors] == ["SchoolJobError"]
 
-    assert cli.current("demo") == version
-    assert [v.version for v in cli.store.versions("demo")] == [version]
+    assert cli.current("school") == version
+    assert [v.version for v in cli.store.versions("school")] == [version]
     table = cli.run("runs").stdout
-    assert "failed" in table and "source extract not found" in table
+    assert "failed" in table and "no dump at" in table
 
 
 @pytest.mark.slow

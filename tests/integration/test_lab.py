@@ -60,15 +60,14 @@ def widget_text(nb: nbformat.NotebookNode) -> str:
 
 def test_a_dashboard_renders_inline_as_each_chosen_identity(home: Path) -> None:
     paths = Paths.from_env(home)
-    notebook = REPO / "notebooks" / "dashboards" / "matriculas.ipynb"
+    notebook = REPO / "notebooks" / "dashboards" / "rede_visao_geral.ipynb"
     seen: dict[str, str] = {}
-    for user in ("sre.metro", "sre.jf"):
+    for user in ("sre.metropolitana", "sre.uberlandia"):
         nb = run_notebook(notebook, lab_environment(paths, user))
         seen[user] = widget_text(nb)
-    assert (
-        "SRE Metropolitana A" in seen["sre.metro"] and "SRE Juiz de Fora" not in seen["sre.metro"]
-    )
-    assert "SRE Juiz de Fora" in seen["sre.jf"] and "SRE Metropolitana A" not in seen["sre.jf"]
+    metro, ub = seen["sre.metropolitana"], seen["sre.uberlandia"]
+    assert "SRE Metropolitana A" in metro and "SRE Uberlândia" not in metro
+    assert "SRE Uberlândia" in ub and "SRE Metropolitana A" not in ub
 
 
 def test_an_unknown_identity_is_refused_by_name(home: Path) -> None:
@@ -79,24 +78,30 @@ def test_an_unknown_identity_is_refused_by_name(home: Path) -> None:
 
 
 def test_an_etl_notebook_in_the_lab_writes_to_the_scratch_store(home: Path) -> None:
+    from datetime import timedelta
+
+    from painel.school import demo
+    from painel.school.generate import generate
     from painel.store import Store
 
     paths = Paths.from_env(home)
-    published = Store(paths.store).current_version("demo")
+    published = Store(paths.store).current_version("school")
     assert published
+    # the next day's dump beside the published one: the notebook's defaults read this folder
+    _, day = demo.demo_day()
+    generate(demo.folder(paths), scale=demo.SCALE, day=day + timedelta(days=1), seed=demo.SEED)
     env = lab_environment(paths, "analista")
-    env["PAINEL_PROFILE"] = "demo"
-    run_notebook(REPO / "notebooks" / "etl" / "demo_enrolment.ipynb", env)
-    assert Store(paths.store).current_version("demo") == published  # users see the same data
+    run_notebook(REPO / "notebooks" / "etl" / "school.ipynb", env)
+    assert Store(paths.store).current_version("school") == published  # users see the same data
     scratch = Store(scratch_store(paths))
-    assert scratch.current_version("demo") not in (None, published)
+    assert scratch.current_version("school") not in (None, published)
 
 
 def test_painel_lab_starts_jupyterlab_on_the_project(home: Path) -> None:
     port = free_port()
-    dry = painel(home, "lab", "--as", "sre.jf", "--port", str(port), "--dry-run")
+    dry = painel(home, "lab", "--as", "sre.uberlandia", "--port", str(port), "--dry-run")
     assert "jupyter lab" in dry.stdout and f"--ServerApp.root_dir={REPO}" in dry.stdout
-    assert "dashboards render as sre.jf" in dry.stderr
+    assert "dashboards render as sre.uberlandia" in dry.stderr
     refused = painel(home, "lab", "--as", "nobody", "--dry-run", check=False)
     assert refused.returncode == 2 and "--as nobody" in refused.stderr
 

@@ -37,7 +37,7 @@ def served(tmp_path, monkeypatch) -> Users:
     op = OpState(tmp_path / "painel.sqlite")
     op.migrate()
     users = Users(op)
-    users.add("maria", PASSWORD, "staff", grants=["demo:regional:1", "demo:regional:2"])
+    users.add("maria", PASSWORD, "school_sre", grants=["demo:regional:1", "demo:regional:2"])
     assert identity.current_viewer().username == "maria"
     return users
 

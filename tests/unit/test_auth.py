@@ -32,7 +32,7 @@ def op(tmp_path) -> OpState:
 @pytest.fixture
 def users(op) -> Users:
     u = Users(op)
-    u.add("maria", PASSWORD, "staff", grants=["demo:regional:1"], display_name="Maria")
+    u.add("maria", PASSWORD, "school_sre", grants=["demo:regional:1"], display_name="Maria")
     return u
 
 
@@ -61,14 +61,14 @@ class FakeClock:
 )
 def test_add_rejects_bad_username(op, name):
     with pytest.raises(AuthError, match="invalid username"):
-        Users(op).add(name, PASSWORD, "staff")
+        Users(op).add(name, PASSWORD, "school_sre")
     with op.connect() as con:
         assert con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("name", ["ab", "maria.silva", "m_s-1", "ana@sre.mg", "0x"])
 def test_add_accepts_good_username(op, name):
-    Users(op).add(name, PASSWORD, "staff")
+    Users(op).add(name, PASSWORD, "school_sre")
     assert Users(op).viewer(name).username == name
 
 
@@ -81,19 +81,19 @@ def test_add_rejects_unknown_role_naming_it(op):
 
 def test_add_rejects_short_password(op):
     with pytest.raises(AuthError, match="too short"):
-        Users(op).add("maria", "x" * (auth.MIN_PASSWORD - 1), "staff")
-    Users(op).add("maria", "x" * auth.MIN_PASSWORD, "staff")
+        Users(op).add("maria", "x" * (auth.MIN_PASSWORD - 1), "school_sre")
+    Users(op).add("maria", "x" * auth.MIN_PASSWORD, "school_sre")
 
 
 def test_add_rejects_duplicate(users):
     with pytest.raises(AuthError, match="'maria' already exists"):
         users.add("maria", "another password", "admin")
-    assert users.viewer("maria").role == "staff"
+    assert users.viewer("maria").role == "school_sre"
 
 
 def test_add_rejects_bad_grant_and_stores_nothing(op):
     with pytest.raises(AuthError, match="grant"):
-        Users(op).add("maria", PASSWORD, "staff", grants=["demo:regional:1", "nonsense"])
+        Users(op).add("maria", PASSWORD, "school_sre", grants=["demo:regional:1", "nonsense"])
     with op.connect() as con:
         assert con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM grants").fetchone()[0] == 0
@@ -122,7 +122,7 @@ def test_list_hides_hashes_and_shows_grants(users):
 def test_authenticate_right_password(users):
     v = users.authenticate("maria", PASSWORD)
     assert isinstance(v, Viewer)
-    assert v.username == "maria" and v.role == "staff" and v.display_name == "Maria"
+    assert v.username == "maria" and v.role == "school_sre" and v.display_name == "Maria"
     assert v.grants == frozenset({Grant("demo", "regional", "1")})
 
 
@@ -154,7 +154,7 @@ def test_authenticate_unknown_user(users, op):
 def test_success_forgives_that_clients_failures_on_that_account(users, op):
     for _ in range(auth.CLIENT_FREE_FAILURES - 2):
         assert users.authenticate("maria", "wrong password", remote_ip="10.0.0.1") is None
-    users.add("jose", PASSWORD, "staff")
+    users.add("jose", PASSWORD, "school_sre")
     assert users.authenticate("maria", "wrong password", remote_ip="10.0.0.2") is None
     assert users.authenticate("jose", "wrong password", remote_ip="10.0.0.1") is None
     assert users.authenticate("maria", PASSWORD, remote_ip="10.0.0.1") is not None
@@ -181,7 +181,7 @@ def test_one_client_spraying_usernames_must_wait(op):
     """Before: failures were counted per username only, so 20 usernames x 10 tries a window."""
     clock = FakeClock()
     users = Users(op, clock=clock)
-    users.add("maria", PASSWORD, "staff")
+    users.add("maria", PASSWORD, "school_sre")
     attacker = "198.51.100.7"
     for i in range(auth.CLIENT_FREE_FAILURES):
         assert users.authenticate(f"user{i}", "guess", remote_ip=attacker) is None
@@ -238,7 +238,7 @@ def test_a_guessed_account_still_admits_its_owner(op):
     if auth.CLEAN_CLIENT_FAILURES > 1:
         assert users.authenticate("admin", PASSWORD, remote_ip="203.0.113.11") is not None
     # the guessers' other accounts are not locked for them (the client limit still applies)
-    users.add("jose", PASSWORD, "staff")
+    users.add("jose", PASSWORD, "school_sre")
     assert users.authenticate("jose", PASSWORD, remote_ip=attackers[0]) is not None
     # when the window has passed, the account takes anyone again
     clock.advance(auth.FAILURE_WINDOW)
@@ -399,7 +399,7 @@ def test_trusted_proxies_must_be_addresses_or_networks():
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        ("/voila/render/matriculas.ipynb", "/voila/render/matriculas.ipynb"),
+        ("/voila/render/rede_visao_geral.ipynb", "/voila/render/rede_visao_geral.ipynb"),
         ("/voila/render/matr%C3%ADculas.ipynb?x=1", "/voila/render/matr%C3%ADculas.ipynb?x=1"),
         ("", "/"),
         (None, "/"),
@@ -506,7 +506,7 @@ def test_viewer_sees_all_and_ids():
     assert star.sees_all("demo")
     v = Viewer(
         "maria",
-        "staff",
+        "school_sre",
         frozenset(
             Grant.parse(g)
             for g in [
@@ -526,7 +526,7 @@ def test_viewer_sees_all_and_ids():
     assert v.ids("demo", "class") == []
     assert v.ids("nope", "regional") == []
     assert v.label() == "maria"
-    assert Viewer("maria", "staff", display_name="Maria S.").label() == "Maria S."
+    assert Viewer("maria", "school_sre", display_name="Maria S.").label() == "Maria S."
 
 
 def test_viewer_unknown_role():
@@ -661,7 +661,7 @@ def test_session_refused_when_disabled_flag_set_directly(users, op):
 def test_session_ends_when_password_changed(users, op):
     sessions = Sessions(op)
     sid = sessions.create("maria")
-    users.add("jose", PASSWORD, "staff")
+    users.add("jose", PASSWORD, "school_sre")
     other = sessions.create("jose")
     users.set_password("maria", "another long secret")
     assert sessions.lookup(sid) is None

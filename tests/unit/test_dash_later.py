@@ -30,7 +30,7 @@ def users(tmp_path, monkeypatch) -> Users:
     op = OpState(tmp_path / "painel.sqlite")
     op.migrate()
     users = Users(op)
-    users.add("maria", "correct horse battery", "staff", grants=["demo:regional:1"])
+    users.add("maria", "correct horse battery", "school_sre", grants=["demo:regional:1"])
     return users
 
 

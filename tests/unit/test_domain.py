@@ -41,7 +41,7 @@ def fake_domains(monkeypatch):
 
 def test_installed_domains_are_found_through_the_entry_point_group():
     names = [d.name for d in domain.domains()]
-    assert {"demo", "progress"} <= set(names)
+    assert {"progress", "school"} <= set(names)
     assert domain.dataset_tables("progress")["progress_weekly"] == {"class": "tag_id"}
     assert domain.dataset_title("progress") == "Progresso de aprendizagem"
     assert domain.dataset_title("not_declared") == "not_declared"
@@ -50,7 +50,7 @@ def test_installed_domains_are_found_through_the_entry_point_group():
 def test_core_keeps_admin_and_analyst_and_domains_add_theirs():
     assert set(CORE_ROLES) == {"admin", "analyst"}
     known = roles()
-    assert {"admin", "analyst", "staff", "coordinator", "tutor"} <= set(known)
+    assert {"admin", "analyst", "school_sre", "coordinator", "tutor"} <= set(known)
     with pytest.raises(UnknownRole):
         Viewer("x", "auditor")  # no installed domain declares it: fail closed
 
@@ -90,9 +90,10 @@ def test_a_broken_plugin_names_itself_on_the_command_line(fake_domains, monkeypa
 
 def test_a_role_several_domains_share_is_one_role(fake_domains):
     fake_domains(
-        a=Domain("a", "A", roles={"staff": "first"}), b=Domain("b", "B", roles={"staff": "second"})
+        a=Domain("a", "A", roles={"school_sre": "first"}),
+        b=Domain("b", "B", roles={"school_sre": "second"}),
     )
-    assert roles()["staff"] == "first"
+    assert roles()["school_sre"] == "first"
 
 
 def _domain_packages() -> set[str]:
@@ -101,7 +102,7 @@ def _domain_packages() -> set[str]:
 
 def test_no_core_module_imports_a_domain_package():
     packages = _domain_packages()
-    assert "painel.progress" in packages and "painel.demo" in packages
+    assert "painel.progress" in packages and "painel.school" in packages
     offenders = []
     for path in LIB.rglob("*.py"):
         module = "painel." + ".".join(path.relative_to(LIB).with_suffix("").parts)

@@ -89,12 +89,15 @@ def test_optional_and_required(schema: dict[str, Param]) -> None:
     assert not schema["min_rows"].optional and not schema["min_rows"].required
 
 
-def test_the_demo_notebook_declares_its_parameters() -> None:
-    schema = notebook_parameters(REPO / "notebooks" / "etl" / "demo_enrolment.ipynb")
-    assert set(schema) == {"source_dir", "min_students"}
-    assert schema["source_dir"].type_src == "str"
-    assert schema["min_students"].type_src == "int"
-    assert schema["min_students"].default == 0
+def test_the_school_notebook_declares_its_parameters() -> None:
+    from painel.school.etl.job import PARAMETERS
+
+    schema = notebook_parameters(REPO / "notebooks" / "etl" / "school.ipynb")
+    assert set(schema) == set(PARAMETERS)  # the job reads exactly what the notebook declares
+    assert schema["directory"].type_src == "str"
+    assert schema["dias_busca_ativa"].type_src == "int"
+    assert schema["dias_busca_ativa"].default == 15
+    assert schema["capacidade_padrao"].type_src == "dict"
     assert all(p.help for p in schema.values())
 
 

@@ -128,7 +128,7 @@ def test_project_schedule_file_loads(paths):
     """The checked-in parameters/schedule.yaml is valid against its own jobs."""
     real = Paths(home=paths.home, project=Path(__file__).resolve().parents[2])
     jobs = load_schedule(real)
-    assert [j.name for j in jobs] == ["demo_enrolment", "school", "progress"]
+    assert [j.name for j in jobs] == ["school", "progress"]
     assert all(j.timezone == SP for j in jobs)
     progress = jobs[1]
     assert progress.cron == "0 6 * * 1"  # weekly, Mondays

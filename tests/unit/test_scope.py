@@ -57,7 +57,7 @@ def store(tmp_path):
     return s
 
 
-def viewer(role: str = "staff", *grants: str) -> Viewer:
+def viewer(role: str = "school_sre", *grants: str) -> Viewer:
     return Viewer("someone", role, frozenset(Grant.parse(g) for g in grants))
 
 
@@ -100,7 +100,7 @@ def test_admin_sees_every_row(store, opened):
 
 
 def test_dataset_wildcard_grant_sees_every_row_of_that_dataset(store, opened):
-    ds = opened(viewer("staff", f"{DS}:*"), store)
+    ds = opened(viewer("school_sre", f"{DS}:*"), store)
     assert schools(ds) == sorted(s for _, s, _ in ENROLMENT)
     assert count(ds, "units") == len(UNITS)
 
@@ -111,7 +111,7 @@ def test_global_wildcard_grant_sees_every_row(store, opened):
 
 
 def test_regional_grant_sees_only_that_regional(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1"), store)
     assert regionals(ds) == [1, 1]
     assert schools(ds) == [1001, 1002]
     # filtering is in the view: aggregates only ever see the granted rows
@@ -120,17 +120,17 @@ def test_regional_grant_sees_only_that_regional(store, opened):
 
 
 def test_regional_and_school_grants_are_ored(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:1", f"{DS}:school:3001"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1", f"{DS}:school:3001"), store)
     assert schools(ds) == [1001, 1002, 3001]
 
 
 def test_two_regional_grants(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:1", f"{DS}:regional:2"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1", f"{DS}:regional:2"), store)
     assert schools(ds) == [1001, 1002, 2001, 2002]
 
 
 def test_no_grant_sees_zero_rows_without_error(store, opened):
-    ds = opened(viewer("staff"), store)
+    ds = opened(viewer("school_sre"), store)
     df = ds.sql("SELECT * FROM enrolment")
     assert len(df) == 0
     assert list(df.columns) == ["regional_id", "school_id", "students"]
@@ -138,34 +138,34 @@ def test_no_grant_sees_zero_rows_without_error(store, opened):
 
 
 def test_public_table_is_visible_without_grant(store, opened):
-    ds = opened(viewer("staff"), store)
+    ds = opened(viewer("school_sre"), store)
     assert count(ds, "regions") == len(REGIONS)
 
 
 def test_grant_on_another_dataset_sees_zero_rows(store, opened):
-    ds = opened(viewer("staff", "other:regional:1", "other:*"), store)
+    ds = opened(viewer("school_sre", "other:regional:1", "other:*"), store)
     assert count(ds, "enrolment") == 0
     assert count(ds, "units") == 0
 
 
 def test_grant_kind_unknown_to_the_table_sees_zero_rows(store, opened):
     # 'unit' is a kind of the units table, not of enrolment; 'class' of neither
-    ds = opened(viewer("staff", f"{DS}:class:1", f"{DS}:unit:1"), store)
+    ds = opened(viewer("school_sre", f"{DS}:class:1", f"{DS}:unit:1"), store)
     assert count(ds, "enrolment") == 0
 
 
 def test_non_numeric_id_against_integer_column_sees_zero_rows(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:abc"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:abc"), store)
     assert count(ds, "enrolment") == 0
 
 
 def test_non_numeric_id_does_not_hide_the_other_grants(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:abc", f"{DS}:regional:2"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:abc", f"{DS}:regional:2"), store)
     assert schools(ds) == [2001, 2002]
 
 
 def test_varchar_scope_matches_ids_exactly(store, opened):
-    ds = opened(viewer("staff", f"{DS}:unit:B2"), store)
+    ds = opened(viewer("school_sre", f"{DS}:unit:B2"), store)
     assert ds.sql("SELECT unit_code FROM units")["unit_code"].tolist() == ["B2"]
 
 
@@ -181,26 +181,26 @@ def test_quote_in_id_against_varchar_column_is_not_sql_injection(store, opened, 
     # Grant.parse refuses such ids; the query layer must be safe even if one gets through.
     with pytest.raises(Exception, match="id must be"):
         Grant.parse(f"{DS}:unit:{evil}")
-    ds = opened(raw_viewer("staff", Grant(DS, "unit", evil)), store)
+    ds = opened(raw_viewer("school_sre", Grant(DS, "unit", evil)), store)
     assert count(ds, "units") == 0
     assert count(ds, "enrolment") == 0
 
 
 def test_quote_in_id_is_matched_literally(store, opened):
-    ds = opened(raw_viewer("staff", Grant(DS, "unit", "O'Brien")), store)
+    ds = opened(raw_viewer("school_sre", Grant(DS, "unit", "O'Brien")), store)
     assert ds.sql("SELECT unit_code FROM units")["unit_code"].tolist() == ["O'Brien"]
 
 
 @pytest.mark.parametrize("evil", ["1 OR 1=1", "1) OR (TRUE", "0; SELECT 1"])
 def test_injection_against_integer_column_sees_zero_rows(store, opened, evil):
-    ds = opened(raw_viewer("staff", Grant(DS, "regional", evil)), store)
+    ds = opened(raw_viewer("school_sre", Grant(DS, "regional", evil)), store)
     assert count(ds, "enrolment") == 0
 
 
 def test_integer_id_with_underscore_is_not_read_as_another_number(store, opened):
     """BUG: int('1_0') == 10 in Python, so grant 'school:regional:1_0' (a valid grant) sees
     regional 10's rows. The grant id must match the column value, not a Python literal."""
-    ds = opened(viewer("staff", f"{DS}:regional:1_0"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1_0"), store)
     assert count(ds, "enrolment") == 0
 
 
@@ -209,12 +209,12 @@ def test_huge_numeric_id_against_integer_column_sees_zero_rows_without_error(sto
     is inlined as an out-of-range literal and every query of the table fails."""
     huge = "9" * 60
     Grant.parse(f"{DS}:regional:{huge}")  # accepted as a grant
-    ds = opened(viewer("staff", f"{DS}:regional:{huge}", f"{DS}:regional:2"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:{huge}", f"{DS}:regional:2"), store)
     assert schools(ds) == [2001, 2002]
 
 
 def test_forged_filter_value_for_a_region_outside_the_grant_returns_nothing(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1"), store)
     q = "SELECT * FROM enrolment WHERE ($1 IS NULL OR regional_id = $1)"
     assert len(ds.sql(q, [1])) == 2
     assert len(ds.sql(q, [2])) == 0  # the browser asked for regional 2
@@ -226,31 +226,33 @@ def test_forged_filter_value_for_a_region_outside_the_grant_returns_nothing(stor
 
 
 def test_named_parameters_are_bound(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:2"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:2"), store)
     df = ds.sql("SELECT school_id FROM enrolment WHERE school_id = $s", {"s": 2001})
     assert df["school_id"].tolist() == [2001]
 
 
-def test_demo_queries_with_forged_region(tmp_path, opened):
-    """The demo dashboard's queries: a region id the viewer does not hold yields nothing."""
-    from painel.demo import etl as demo_etl
-    from painel.demo import queries, source
+def test_school_queries_with_a_forged_place(tmp_path, opened, monkeypatch):
+    """The school panels' queries: a place the viewer does not hold yields nothing."""
+    import school_tiny as tiny
+    from painel.school import queries
 
-    s = Store(tmp_path / "store")
-    src = source.generate(tmp_path / "src", months=2, schools_per_regional=2)
-    build = s.build(demo_etl.DATASET, demo_etl.TABLES, run=RunContext(run_id="test-demo"))
-    demo_etl.load(build, src.parent)
-    build.publish()
-    ds = opened(viewer("staff", "demo:regional:1"), s, "demo")
-    assert [rid for _label, rid in queries.regional_options(ds)] == [1]
-    assert not queries.monthly_by_stage(ds, 1).empty
-    assert queries.monthly_by_stage(ds, 2).empty
-    assert queries.schools_latest(ds, 2).empty
-    ids = queries.schools_latest(ds, None)["Código"].tolist()
-    assert ids and all(str(i).startswith("31001") for i in ids)
-    admin = opened(viewer("admin"), s, "demo")
-    assert len(queries.regional_options(admin)) == 4
-    assert not queries.monthly_by_stage(admin, 2).empty
+    home = tmp_path / "home"
+    monkeypatch.setenv("PAINEL_HOME", str(home))
+    tiny.publish(home)
+    s = Store(home / "store")
+    ds = opened(viewer("school_sre", "school:sre:22"), s, "school")
+    mine = queries.View(queries.Place((("sre", 22),)))
+    other = queries.View(queries.Place((("sre", 19),)))
+    school_21 = queries.View(
+        queries.Place((("sre", 19), ("municipio", 3136702), ("escola", 31000021)))
+    )
+    assert queries.matriculas_total(ds, mine)["matriculas"] == 18
+    assert not queries.matriculas_total(ds, other)["matriculas"]
+    assert not queries.matriculas_total(ds, school_21)["matriculas"]
+    assert queries.child_labels(ds, other.place).empty
+    assert set(queries.child_labels(ds, queries.Place())["label"]) == {"SRE Metropolitana A"}
+    admin = opened(viewer("admin"), s, "school")
+    assert queries.matriculas_total(admin, other)["matriculas"] == 7
 
 
 # ---- what is queryable --------------------------------------------------------------------
@@ -268,7 +270,7 @@ def test_table_in_file_but_not_in_manifest_is_not_queryable(tmp_path, opened):
     manifest_path.write_text(json.dumps(manifest))
     with duckdb.connect(str(s.version_path(DS, version)), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM secret").fetchone()[0] == len(ENROLMENT)
-    for v in (viewer("admin"), viewer("staff", f"{DS}:*")):
+    for v in (viewer("admin"), viewer("school_sre", f"{DS}:*")):
         ds = opened(v, s)
         with pytest.raises(duckdb.CatalogException, match="secret"):
             ds.sql("SELECT * FROM secret")
@@ -299,7 +301,7 @@ def test_no_published_version_is_an_error(tmp_path):
 
 # ---- following new versions -----------------------------------------------------------------
 def test_follows_a_new_publish_on_next_sql(store, opened):
-    ds = opened(viewer("staff", f"{DS}:regional:1"), store)
+    ds = opened(viewer("school_sre", f"{DS}:regional:1"), store)
     first = store.current_version(DS)
     assert schools(ds) == [1001, 1002]
     assert ds.version == first

@@ -43,9 +43,9 @@ def new_user(server: Server) -> tuple[str, str]:
         "add",
         name,
         "--role",
-        "staff",
+        "school_sre",
         "--grant",
-        "demo:regional:2",
+        "school:sre:45",
         "--password-stdin",
         stdin=password + "\n",
     )
@@ -70,7 +70,7 @@ class Page:
     """A dashboard opened by a session, with its kernel websocket."""
 
     def __init__(self, server: Server, s: requests.Session):
-        r, kernel_id = render(s, server, "matriculas.ipynb")
+        r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
         assert r.status_code == 200 and kernel_id
         self.server, self.session, self.kernel_id = server, s, kernel_id
         self.ch = KernelChannel(server, s, kernel_id)
@@ -105,7 +105,7 @@ def assert_ended(page: Page) -> None:
 def test_disabling_a_user_ends_their_open_pages(server: Server) -> None:
     name, password = new_user(server)
     page = Page(server, login(server, name, password))
-    bystander = Page(server, login(server, "sre.jf"))
+    bystander = Page(server, login(server, "sre.uberlandia"))
     try:
         t0 = time.monotonic()
         painel(server.home, "users", "disable", name)

@@ -24,7 +24,7 @@ EXPECTED = {
     "progresso.ipynb": "Total de alunos",
     "cadastro_turmas.ipynb": "Turmas cadastradas",
     "atualizacao.ipynb": "Execuções",
-    "matriculas.ipynb": "Matrículas",
+    "rede_visao_geral.ipynb": "Matrículas",
 }
 
 

@@ -26,10 +26,10 @@ def server_config() -> dict[str, Any]:
 
 
 def test_opening_past_the_cap_evicts_the_oldest_kernel(server: Server) -> None:
-    s = login(server, "sre.metro")
+    s = login(server, "sre.metropolitana")
     ids = []
     for _ in range(3):
-        r, kernel_id = render(s, server, "matriculas.ipynb")
+        r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
         assert r.status_code == 200 and kernel_id
         ids.append(kernel_id)
     mine = [
@@ -38,8 +38,8 @@ def test_opening_past_the_cap_evicts_the_oldest_kernel(server: Server) -> None:
     assert len(mine) == 2
     assert ids[0] not in mine and ids[1] in mine and ids[2] in mine
     # another user's kernels are not counted against this one
-    other = login(server, "sre.jf")
-    r, other_id = render(other, server, "matriculas.ipynb")
+    other = login(server, "sre.uberlandia")
+    r, other_id = render(other, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200
     mine_after = [
         k["id"] for k in s.get(server.base + "/painel/api/kernels", timeout=10).json()["kernels"]
@@ -58,7 +58,7 @@ def owned_by(admin: requests.Session, server: Server) -> dict[str | None, list[s
 
 
 def test_parallel_opens_by_one_user_never_exceed_the_cap(server: Server) -> None:
-    user, cap, opens = "escola.31003001", 2, 8
+    user, cap, opens = "escola.31212401", 2, 8
     s = login(server, user)
     admin = login(server, "admin")
     server.wait_pools_ready()
@@ -66,7 +66,7 @@ def test_parallel_opens_by_one_user_never_exceed_the_cap(server: Server) -> None
     def open_once(_: int) -> tuple[int, str | None, str]:
         mine = requests.Session()  # one client per thread, all in the same login session
         mine.cookies.update(s.cookies)
-        r, kernel_id = render(mine, server, "matriculas.ipynb")
+        r, kernel_id = render(mine, server, "rede_visao_geral.ipynb")
         return r.status_code, kernel_id, r.text
 
     seen: list[int] = []
@@ -105,7 +105,7 @@ def test_parallel_opens_by_one_user_never_exceed_the_cap(server: Server) -> None
     )
     assert len(owned_by(admin, server).get(user, [])) <= cap
     # the reservations are all gone: the user opens one more at once, within the cap
-    r, again = render(s, server, "matriculas.ipynb")
+    r, again = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and again
     assert again in owned_by(admin, server)[user] and len(owned_by(admin, server)[user]) <= cap
 

@@ -20,8 +20,8 @@ def server_config() -> dict[str, Any]:
 
 
 def test_idle_kernel_is_culled_but_the_pool_is_not(server: Server) -> None:
-    s = login(server, "sre.jf")
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.uberlandia")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and kernel_id
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -37,7 +37,7 @@ def test_idle_kernel_is_culled_but_the_pool_is_not(server: Server) -> None:
     assert s.get(f"{server.base}/api/kernels/{kernel_id}", timeout=10).status_code in (403, 404)
     # preheated kernels in the pool survive culling: the next render is still preheated
     t0 = time.monotonic()
-    r, again = render(s, server, "matriculas.ipynb")
+    r, again = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and again and again != kernel_id
     assert "Using pre-heated kernel: " + again in server.log()
     assert time.monotonic() - t0 < 30

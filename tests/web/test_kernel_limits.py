@@ -155,8 +155,8 @@ def user_kernels(s: requests.Session, server: Server) -> list[str]:
 def test_a_message_over_the_limit_closes_the_socket_and_never_reaches_the_kernel(
     server: Server,
 ) -> None:
-    s = login(server, "sre.jf")
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.uberlandia")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and kernel_id
     ch = KernelChannel(server, s, kernel_id)
     try:
@@ -180,8 +180,8 @@ def test_a_message_over_the_limit_closes_the_socket_and_never_reaches_the_kernel
 # ---- memory ceiling ----------------------------------------------------------------------------
 def test_a_kernel_over_the_memory_ceiling_is_shut_down(server: Server) -> None:
     assert PainelVoila.kernel_memory_limit.default_value == 1024**3
-    s = login(server, "sre.metro")
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.metropolitana")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and kernel_id
     proc = kernel_process(server, kernel_id)
     start = proc.memory_info().rss
@@ -198,7 +198,7 @@ def test_a_kernel_over_the_memory_ceiling_is_shut_down(server: Server) -> None:
     assert kernel_id not in user_kernels(s, server)
     assert "over the 320 MiB ceiling" in server.log()
     # the user opens the dashboard again and gets a fresh kernel
-    r, again = render(s, server, "matriculas.ipynb")
+    r, again = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and again and again != kernel_id
 
 
@@ -218,7 +218,7 @@ def test_the_page_of_a_kernel_over_the_ceiling_says_so(server: Server) -> None:
             page = context.new_page()
             page.set_default_timeout(60_000)
             browser_login(page, server, "analista", DEMO_PASSWORDS["analista"])
-            page.goto(server.base + "/voila/render/matriculas.ipynb")
+            page.goto(server.base + "/voila/render/rede_visao_geral.ipynb")
             page.wait_for_selector("table.painel-table", timeout=60_000)  # widgets drawn
             found = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
             assert found, "no kernel id in the page"
@@ -289,8 +289,8 @@ def test_kernels_see_only_the_allowlisted_environment(
 ) -> None:
     preheated, cold = env_servers
     for srv, extra_allowed in ((preheated, False), (cold, True)):
-        s = login(srv, "sre.jf")
-        r, kernel_id = render(s, srv, "matriculas.ipynb")
+        s = login(srv, "sre.uberlandia")
+        r, kernel_id = render(s, srv, "rede_visao_geral.ipynb")
         assert r.status_code == 200 and kernel_id
         ch = KernelChannel(srv, s, kernel_id)  # the page works: identity, data, rows
         try:
@@ -314,4 +314,6 @@ def test_kernels_see_only_the_allowlisted_environment(
                 for k in env
             ), sorted(env)
         if extra_allowed:  # a cold start gets the request's identity in its environment
-            assert environ_of(kernel_process(srv, kernel_id))["HTTP_X_PAINEL_USER"] == "sre.jf"
+            assert (
+                environ_of(kernel_process(srv, kernel_id))["HTTP_X_PAINEL_USER"] == "sre.uberlandia"
+            )

@@ -271,7 +271,7 @@ def test_logins_beyond_the_bound_get_503_at_once(server: Server) -> None:
     "next_url",
     [
         "/\r\nSet-Cookie: painel_session=forged",
-        "/voila/render/matriculas.ipynb\nX-Injected: 1",
+        "/voila/render/rede_visao_geral.ipynb\nX-Injected: 1",
         "/\x0bvertical-tab",
         "/\ttab",
         "/voila/render/matrículas.ipynb",
@@ -281,7 +281,13 @@ def test_next_with_control_characters_goes_to_the_landing_page(
     server: Server, next_url: str
 ) -> None:
     """Before: a successful login with a CR/LF next= answered 500."""
-    r = post_login(server, "sre.jf", DEMO_PASSWORDS["sre.jf"], "203.0.113.100", next_url=next_url)
+    r = post_login(
+        server,
+        "sre.uberlandia",
+        DEMO_PASSWORDS["sre.uberlandia"],
+        "203.0.113.100",
+        next_url=next_url,
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/", (r.status_code, r.text[-300:])
     assert "forged" not in str(r.headers)
     # a logged-in visitor sent to the login page with such a next= goes home too
@@ -298,9 +304,9 @@ def test_next_with_control_characters_goes_to_the_landing_page(
 def test_a_safe_next_is_still_followed(server: Server) -> None:
     r = post_login(
         server,
-        "sre.jf",
-        DEMO_PASSWORDS["sre.jf"],
+        "sre.uberlandia",
+        DEMO_PASSWORDS["sre.uberlandia"],
         "203.0.113.250",
-        next_url="/voila/render/matriculas.ipynb",
+        next_url="/voila/render/rede_visao_geral.ipynb",
     )
-    assert r.status_code == 302 and r.headers["Location"] == "/voila/render/matriculas.ipynb"
+    assert r.status_code == 302 and r.headers["Location"] == "/voila/render/rede_visao_geral.ipynb"

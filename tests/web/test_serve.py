@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +18,6 @@ from painel_testing import (
     login,
     render,
     start_server,
-    widget_text,
 )
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -30,11 +30,11 @@ def kernels(s: requests.Session, server: Server) -> list[dict[str, str]]:
 
 
 def rows_seen(server: Server, s: requests.Session) -> str:
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and kernel_id
     ch = KernelChannel(server, s, kernel_id)
-    try:
-        return widget_text(ch.widget_states())
+    try:  # everything the kernel sent: HTML, table rows, chart data
+        return json.dumps(ch.widget_states(), ensure_ascii=False, default=str)
     finally:
         ch.close()
 
@@ -42,7 +42,7 @@ def rows_seen(server: Server, s: requests.Session) -> str:
 # ---- login ----------------------------------------------------------------------------
 def test_anonymous_dashboard_request_redirects_to_login(server: Server) -> None:
     r = requests.get(
-        server.base + "/voila/render/matriculas.ipynb", allow_redirects=False, timeout=10
+        server.base + "/voila/render/rede_visao_geral.ipynb", allow_redirects=False, timeout=10
     )
     assert r.status_code == 302
     assert r.headers["Location"].startswith("/login?next=")
@@ -74,7 +74,7 @@ def test_health_answers_without_login_and_reveals_nothing_else(server: Server) -
     body = r.json()
     assert set(body) == {"status", "pools_ready"}
     assert body["status"] == "ok" and isinstance(body["pools_ready"], bool)
-    for name in ("matriculas", "ipynb", "demo", "admin", "kernel", "painel"):
+    for name in ("rede_", "ipynb", "school", "admin", "kernel", "painel"):
         assert name not in r.text, name
     server.wait_pools_ready()  # the pools of a preheating server fill, and it says so
     # nothing but GET, and no path below it
@@ -129,7 +129,7 @@ def test_widget_bundles_are_cached_and_plotlys_extension_is_off(server: Server) 
     import re
 
     s = login(server, "admin")
-    r, _ = render(s, server, "matriculas.ipynb")
+    r, _ = render(s, server, "rede_visao_geral.ipynb")
     found = re.search(r'"federated_extensions": (\[.*?\])', r.text)
     assert found, "no extension list in the page"
     extensions = json.loads(found.group(1))
@@ -153,7 +153,7 @@ def test_wrong_password_is_refused(server: Server) -> None:
         server.base + "/login",
         data={
             "_xsrf": s.cookies.get("_xsrf"),
-            "username": "sre.metro",
+            "username": "sre.metropolitana",
             "password": "not-the-password",
         },
         timeout=10,
@@ -169,7 +169,7 @@ def test_login_form_needs_the_xsrf_token(server: Server) -> None:
     s.get(server.base + "/login", timeout=10)
     r = s.post(
         server.base + "/login",
-        data={"username": "sre.metro", "password": "demo-sre-metro"},
+        data={"username": "sre.metropolitana", "password": "demo-sre-metropolitana"},
         timeout=10,
     )
     assert r.status_code == 403
@@ -181,7 +181,11 @@ def test_session_cookie_flags(server: Server) -> None:
     s.get(server.base + "/login", timeout=10)
     r = s.post(
         server.base + "/login",
-        data={"_xsrf": s.cookies.get("_xsrf"), "username": "sre.jf", "password": "demo-sre-jf"},
+        data={
+            "_xsrf": s.cookies.get("_xsrf"),
+            "username": "sre.uberlandia",
+            "password": "demo-sre-uberlandia",
+        },
         allow_redirects=False,
         timeout=10,
     )
@@ -195,13 +199,13 @@ def test_session_cookie_flags(server: Server) -> None:
 
 
 def test_login_renders_landing_with_allowed_dashboards_only(server: Server) -> None:
-    staff = login(server, "sre.metro")
+    staff = login(server, "sre.metropolitana")
     page = staff.get(server.base + "/", timeout=10).text
-    assert "Matrículas (demo)" in page and "Atualização dos dados" not in page
+    assert "Visão Geral da Rede" in page and "Atualização dos dados" not in page
     assert 'id="painel-logout"' in page
     admin = login(server, "admin")
     page = admin.get(server.base + "/", timeout=10).text
-    assert "Matrículas (demo)" in page and "Atualização dos dados" in page
+    assert "Visão Geral da Rede" in page and "Atualização dos dados" in page
 
 
 def test_open_redirect_after_login_is_refused(server: Server) -> None:
@@ -211,8 +215,8 @@ def test_open_redirect_after_login_is_refused(server: Server) -> None:
         server.base + "/login",
         data={
             "_xsrf": s.cookies.get("_xsrf"),
-            "username": "sre.jf",
-            "password": "demo-sre-jf",
+            "username": "sre.uberlandia",
+            "password": "demo-sre-uberlandia",
             "next": "https://evil.example/",
         },
         allow_redirects=False,
@@ -223,8 +227,8 @@ def test_open_redirect_after_login_is_refused(server: Server) -> None:
 
 # ---- dashboards and row-level security ---------------------------------------------------
 def test_dashboard_renders_for_an_allowed_role(server: Server) -> None:
-    s = login(server, "sre.metro")
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.metropolitana")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     assert r.status_code == 200 and kernel_id
     assert 'id="painel-logout"' in r.text
     assert "There was an error" not in r.text
@@ -232,21 +236,23 @@ def test_dashboard_renders_for_an_allowed_role(server: Server) -> None:
 
 
 def test_two_users_with_different_grants_see_different_rows(server: Server) -> None:
-    metro = rows_seen(server, login(server, "sre.metro"))
-    jf = rows_seen(server, login(server, "sre.jf"))
-    school = rows_seen(server, login(server, "escola.31003001"))
-    assert "Metropolitana A" in metro and "Juiz de Fora" not in metro
-    assert "Juiz de Fora" in jf and "Metropolitana A" not in jf
-    assert "31003001" in school and "31003002" not in school and "Metropolitana" not in school
-    for text in (metro, jf):  # each regional office has 5 schools; its table lists only its own
-        assert text.count("3100") >= 5
+    metro = rows_seen(server, login(server, "sre.metropolitana"))
+    ub = rows_seen(server, login(server, "sre.uberlandia"))
+    school = rows_seen(server, login(server, "escola.31212401"))
+    # SRE 22 has two demo schools (31212401 and 31831294), SRE 45 two others
+    assert "Metropolitana A" in metro and "Uberlândia" not in metro
+    assert "Uberlândia" in ub and "Metropolitana A" not in ub
+    assert (
+        "Dom Pedro II" in school and "Israel Pinheiro" not in school and "Uberlândia" not in school
+    )
+    assert "Santo Antônio dos Guarani" in metro  # its municipalities are its table's rows
 
 
 def test_user_without_the_role_gets_403_and_no_kernel(server: Server) -> None:
     tutor = login(server, "tutor.ana", "tutor-ana-pass")
     server.wait_pools_ready()  # no refill of an earlier test's render still to come
     before = kernels(login(server, "admin"), server)
-    r, kernel_id = render(tutor, server, "matriculas.ipynb")
+    r, kernel_id = render(tutor, server, "rede_visao_geral.ipynb")
     assert r.status_code == 403 and kernel_id is None
     assert "permissão" in r.text
     assert kernels(tutor, server) == []
@@ -258,14 +264,14 @@ def test_user_without_the_role_gets_403_and_no_kernel(server: Server) -> None:
 
 def test_unknown_dashboard_is_404(server: Server) -> None:
     s = login(server, "admin")
-    for nb in ("nope.ipynb", "../etl/demo_enrolment.ipynb", "%2e%2e/etl/demo_enrolment.ipynb"):
+    for nb in ("nope.ipynb", "../etl/school.ipynb", "%2e%2e/etl/school.ipynb"):
         r, kernel_id = render(s, server, nb)
         assert r.status_code == 404 and kernel_id is None, nb
 
 
 def test_execute_request_over_the_websocket_is_not_executed(server: Server, tmp_path: Path) -> None:
-    s = login(server, "sre.jf")
-    r, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.uberlandia")
+    r, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     target = tmp_path / f"pwned-{uuid.uuid4().hex}"
     ch = KernelChannel(server, s, kernel_id)
     try:
@@ -298,9 +304,9 @@ def test_execute_request_over_the_websocket_is_not_executed(server: Server, tmp_
 
 
 def test_another_users_kernel_is_off_limits(server: Server) -> None:
-    owner = login(server, "sre.metro")
-    _, kernel_id = render(owner, server, "matriculas.ipynb")
-    intruder = login(server, "sre.jf")
+    owner = login(server, "sre.metropolitana")
+    _, kernel_id = render(owner, server, "rede_visao_geral.ipynb")
+    intruder = login(server, "sre.uberlandia")
     assert intruder.get(f"{server.base}/api/kernels/{kernel_id}", timeout=10).status_code == 403
     assert (
         intruder.delete(
@@ -335,7 +341,7 @@ def test_request_info_socket_needs_the_kernel_token(server: Server) -> None:
     import websocket
 
     s = login(server, "admin")
-    _, kernel_id = render(s, server, "matriculas.ipynb")
+    _, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     for suffix in ("", "?token=guess"):
         with pytest.raises(websocket.WebSocketBadStatusException) as err:
             websocket.create_connection(
@@ -349,14 +355,14 @@ def test_request_info_socket_needs_the_kernel_token(server: Server) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/voila/files/matriculas.ipynb",
-        "/voila/files/../etl/demo_enrolment.ipynb",
+        "/voila/files/rede_visao_geral.ipynb",
+        "/voila/files/../etl/school.ipynb",
         "/voila/files/..%2F..%2Flib%2Fpainel%2Fstore.py",
         "/voila/files/../../lib/painel/store.py",
         "/voila/files/../../data/painel.sqlite",
         "/voila/static/../../../../pyproject.toml",
         "/voila/templates/painel/conf.json",
-        "/voila/api/contents/matriculas.ipynb",
+        "/voila/api/contents/rede_visao_geral.ipynb",
         "/voila/render/matriculas.py",
         "/voila/tree/../etl",
     ],
@@ -377,7 +383,7 @@ def test_no_data_or_code_file_can_be_downloaded(server: Server, path: str) -> No
 
 def test_store_files_are_not_reachable_by_any_route(server: Server) -> None:
     s = login(server, "admin")
-    version_file = next((server.home / "store" / "demo" / "versions").glob("*.duckdb"))
+    version_file = next((server.home / "store" / "school" / "versions").glob("*.duckdb"))
     for path in (
         f"/voila/files/{version_file}",
         f"/voila/files/{version_file.name}",
@@ -391,24 +397,28 @@ def test_store_files_are_not_reachable_by_any_route(server: Server) -> None:
 
 
 def test_forged_identity_header_or_query_changes_nothing(server: Server) -> None:
-    s = login(server, "sre.jf")
+    s = login(server, "sre.uberlandia")
     r, kernel_id = render(
         s,
         server,
-        "matriculas.ipynb?user=admin&X-Painel-User=sre.metro&HTTP_X_PAINEL_USER=admin",
-        headers={"X-Painel-User": "sre.metro", "X_Painel_User": "admin", "X-Painel-User-": "admin"},
+        "rede_visao_geral.ipynb?user=admin&X-Painel-User=sre.metropolitana&HTTP_X_PAINEL_USER=admin",
+        headers={
+            "X-Painel-User": "sre.metropolitana",
+            "X_Painel_User": "admin",
+            "X-Painel-User-": "admin",
+        },
     )
     assert r.status_code == 200 and kernel_id
     ch = KernelChannel(server, s, kernel_id)
     try:
-        text = widget_text(ch.widget_states())
+        text = json.dumps(ch.widget_states(), ensure_ascii=False, default=str)
     finally:
         ch.close()
-    assert "Juiz de Fora" in text and "Metropolitana A" not in text
-    assert "SRE Juiz de Fora" in text  # greeted as the logged-in user
+    assert "Uberlândia" in text and "Metropolitana A" not in text
+    assert "SRE Uberlândia" in text  # the page is the logged-in user's scope
     # without a session, the header opens nothing
     anon = requests.get(
-        f"{server.base}/voila/render/matriculas.ipynb",
+        f"{server.base}/voila/render/rede_visao_geral.ipynb",
         headers={"X-Painel-User": "admin"},
         allow_redirects=False,
         timeout=10,
@@ -417,8 +427,8 @@ def test_forged_identity_header_or_query_changes_nothing(server: Server) -> None
 
 
 def test_logout_ends_the_session_and_its_kernels(server: Server) -> None:
-    s = login(server, "escola.31003001")
-    _, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "escola.31212401")
+    _, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     stolen = dict(s.cookies)
     r = s.post(
         server.base + "/logout",
@@ -444,9 +454,9 @@ def test_disabled_user_loses_access_at_once(server: Server) -> None:
         "add",
         "tmp.user",
         "--role",
-        "staff",
+        "school_sre",
         "--grant",
-        "demo:regional:3",
+        "school:sre:22",
         "--password-stdin",
         stdin="tmp-user-pass\n",
     )
@@ -458,8 +468,8 @@ def test_disabled_user_loses_access_at_once(server: Server) -> None:
 
 def test_forged_widget_values_from_the_browser_leak_nothing(server: Server) -> None:
     """A client can send any widget state over the comm channel; the kernel re-checks it."""
-    s = login(server, "sre.metro")
-    _, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.metropolitana")
+    _, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     ch = KernelChannel(server, s, kernel_id)
     try:
         states = ch.widget_states()
@@ -481,18 +491,18 @@ def test_forged_widget_values_from_the_browser_leak_nothing(server: Server) -> N
                     "data": {"method": "update", "state": forged, "buffer_paths": []},
                 },
             )
-        text = widget_text(ch.widget_states())
+        text = json.dumps(ch.widget_states(), ensure_ascii=False, default=str)
     finally:
         ch.close()
-    assert "Juiz de Fora" not in text and "Uberlândia" not in text and "Montes Claros" not in text
+    assert "Uberlândia" not in text and "Montes Claros" not in text
     assert "Metropolitana A" in text
 
 
 def test_a_failing_widget_message_sends_no_traceback_to_the_browser(server: Server) -> None:
     """Issue 9: a widget value of the wrong type makes ipywidgets raise; the page's websocket
     gets painel's pt-BR message, never IPython's traceback (source lines, paths)."""
-    s = login(server, "sre.metro")
-    _, kernel_id = render(s, server, "matriculas.ipynb")
+    s = login(server, "sre.metropolitana")
+    _, kernel_id = render(s, server, "rede_visao_geral.ipynb")
     ch = KernelChannel(server, s, kernel_id)
     received: list[dict[str, Any]] = []
     try:
@@ -540,13 +550,13 @@ def test_contents_api_is_a_clean_404_when_logged_in(server: Server, path: str) -
 
 
 def test_kernel_api_answers_are_not_cached(server: Server) -> None:
-    owner = login(server, "sre.metro")
-    _, kernel_id = render(owner, server, "matriculas.ipynb")
+    owner = login(server, "sre.metropolitana")
+    _, kernel_id = render(owner, server, "rede_visao_geral.ipynb")
     assert kernel_id
     answers = {
         "list": owner.get(server.base + "/painel/api/kernels", timeout=10),
         "model": owner.get(f"{server.base}/api/kernels/{kernel_id}", timeout=10),
-        "someone else's": login(server, "sre.jf").get(
+        "someone else's": login(server, "sre.uberlandia").get(
             f"{server.base}/api/kernels/{kernel_id}", timeout=10
         ),
         "unknown": owner.get(

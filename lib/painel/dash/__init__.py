@@ -4,7 +4,7 @@ A dashboard notebook is thin::
 
     from painel import dash                      # imports (run while the kernel is preheated)
     viewer = dash.current_viewer()               # waits for the request; identity from the server
-    ds = dash.open_dataset(viewer, "demo")       # scoped, read-only
+    ds = dash.open_dataset(viewer, "school")     # scoped, read-only
     ...compose painel.<domain>.queries / charts with dash.ui widgets...
 """
 

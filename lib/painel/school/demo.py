@@ -54,18 +54,21 @@ def folder(paths: Paths) -> Path:
     return paths.sources / "school"
 
 
-def write_dumps(paths: Paths, *, scale: float = SCALE, today: dt.date | None = None) -> list[Path]:
-    """The demo's dumps (idempotent: dates already written are kept)."""
+def write_dumps(
+    paths: Paths, *, scale: float = SCALE, today: dt.date | None = None, history: bool = True
+) -> list[Path]:
+    """The demo's dumps: the last ``HISTORY_DAYS`` school days', or only the newest without
+    ``history`` (idempotent: dumps already written are kept)."""
+    from .contract import zip_name
     from .generate import generate
 
     since, day = demo_day(today)
     out = folder(paths)
     out.mkdir(parents=True, exist_ok=True)
-    from .contract import zip_name
-
-    if (out / zip_name(day)).exists():
+    first = since if history else day
+    if (out / zip_name(first)).exists() and (out / zip_name(day)).exists():
         return sorted(out.glob("simade_*.zip"))
-    return generate(out, scale=scale, day=day, seed=SEED, since=since)
+    return generate(out, scale=scale, day=day, seed=SEED, since=since if history else None)
 
 
 @contextlib.contextmanager
@@ -83,7 +86,7 @@ def prepare(paths: Paths, data: bool = True) -> list[str]:
     """Write the demo dumps; with ``data``, fetch them through the demo FTP server and publish."""
     from ..store import Store
 
-    dumps = write_dumps(paths)
+    dumps = write_dumps(paths, history=data)
     out = [f"school dumps: {len(dumps)} in {folder(paths)} (scale {SCALE})"]
     if not data:
         return out

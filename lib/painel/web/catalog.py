@@ -2,7 +2,7 @@
 
 A dashboard notebook declares who may open it::
 
-    "metadata": {"painel": {"title": "Matrículas", "description": "...", "roles": ["admin", "staff"]}}
+    "metadata": {"painel": {"title": "Visão Geral da Rede", "description": "...", "roles": ["admin", "school_sre"]}}
 
 A notebook without that metadata, or naming an unknown role, is not served (fail closed).
 """
@@ -22,7 +22,7 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True)
 class Dashboard:
-    path: str  # relative to the dashboards folder, e.g. "matriculas.ipynb"
+    path: str  # relative to the dashboards folder, e.g. "rede_visao_geral.ipynb"
     title: str
     description: str
     roles: frozenset[str]
