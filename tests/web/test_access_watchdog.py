@@ -74,11 +74,11 @@ class Page:
         assert r.status_code == 200 and kernel_id
         self.server, self.session, self.kernel_id = server, s, kernel_id
         self.ch = KernelChannel(server, s, kernel_id)
-        assert "Juiz de Fora" in widget_text(self.ch.widget_states())
+        assert "Uberlândia" in widget_text(self.ch.widget_states())
 
     def alive(self) -> bool:
         """The kernel still answers over the page's websocket."""
-        return "Juiz de Fora" in widget_text(self.ch.widget_states(timeout=20))
+        return "Uberlândia" in widget_text(self.ch.widget_states(timeout=20))
 
     def closed_with(self, timeout: float = INTERVAL + MARGIN) -> int | None:
         """The close code the server ended the page's websocket with (None: still open)."""
