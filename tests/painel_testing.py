@@ -462,8 +462,10 @@ def start_server(
 
 
 def login(server: Server, username: str, password: str | None = None) -> requests.Session:
+    """A logged-in session. The deadline leaves room for a server whose preheated kernels
+    are still running their notebooks' first cells on a loaded two-core machine."""
     s = requests.Session()
-    s.get(server.base + "/login", timeout=10)
+    s.get(server.base + "/login", timeout=30)
     r = s.post(
         server.base + "/login",
         data={
@@ -471,7 +473,7 @@ def login(server: Server, username: str, password: str | None = None) -> request
             "username": username,
             "password": password or DEMO_PASSWORDS[username],
         },
-        timeout=10,
+        timeout=30,
     )
     assert r.status_code == 200, f"login of {username} failed: {r.status_code}"
     assert "painel_session" in s.cookies
