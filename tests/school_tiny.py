@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from painel.school import contract
@@ -354,6 +354,34 @@ def write(
                 lines = edit(name, lines)
             zf.writestr(name, ("\r\n".join(lines) + "\r\n").encode("cp1252"))
     return path
+
+
+def school_days(first: date, last: date) -> list[date]:
+    """The school days from ``first`` to ``last``: weekdays but 1 May (Dia do Trabalho)."""
+    out, d = [], first
+    while d <= last:
+        if d.weekday() < 5 and d != date(2026, 5, 1):
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def write_history(dumps: Path) -> list[date]:
+    """Write 16 dumps into the folder ``dumps``: the daily file of each school day
+    27/04-19/05/2026 in the next school day's dump (19/05's in the dump of D). 1023 (Úrsula)
+    is absent every day, 1021 from the second day on, 1019 from the third. Returns the
+    school days."""
+    days = school_days(date(2026, 4, 27), date(2026, 5, 19))
+    assert len(days) == 16
+    for i, school_day in enumerate(days):
+        absent = {1023} | ({1021} if i >= 1 else set()) | ({1019} if i >= 2 else set())
+        dump_day = days[i + 1] if i + 1 < len(days) else D
+        write(
+            dumps / contract.zip_name(dump_day),
+            absent=absent,
+            daily_day=school_day.strftime("%d/%m/%Y"),
+        )
+    return days
 
 
 def publish(home: Path, **params: object) -> str:

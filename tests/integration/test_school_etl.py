@@ -371,29 +371,11 @@ def test_crc_error_and_not_a_zip(home: Path, dumps: Path) -> None:
 
 
 # ---- history: days without presence across dumps (I14) -----------------------------------
-def _weekdays(first: date, last: date) -> list[date]:
-    out, d = [], first
-    while d <= last:
-        if d.weekday() < 5 and d != date(2026, 5, 1):  # 1 May: Dia do Trabalho
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
 def test_days_without_presence_count_every_dump(home: Path, dumps: Path) -> None:
     """16 school days (27/04-19/05), each in the next day's dump; the job, run once, reads
     the daily file of all of them. Úrsula (1023) never came: 16 days; Rui (1021) came only on
     the first day: 15; Sara (1019) came on the first two: 14, one short of the 15."""
-    days = _weekdays(date(2026, 4, 27), date(2026, 5, 19))
-    assert len(days) == 16
-    for i, school_day in enumerate(days):
-        absent = {1023} | ({1021} if i >= 1 else set()) | ({1019} if i >= 2 else set())
-        dump_day = days[i + 1] if i + 1 < len(days) else tiny.D
-        tiny.write(
-            dumps / contract.zip_name(dump_day),
-            absent=absent,
-            daily_day=school_day.strftime("%d/%m/%Y"),
-        )
+    assert len(tiny.write_history(dumps)) == 16
     run_job(home, dumps)
     con = Store(home / "store").connect("school")
     sem = dict(
@@ -417,7 +399,7 @@ def test_days_without_presence_count_every_dump(home: Path, dumps: Path) -> None
 
 def test_history_carries_over_to_the_next_day(home: Path, dumps: Path) -> None:
     """Day by day: each run reads one daily file and keeps the history in the version."""
-    days = _weekdays(date(2026, 4, 27), date(2026, 5, 19))
+    days = tiny.school_days(date(2026, 4, 27), date(2026, 5, 19))
     for i, school_day in enumerate(days):
         dump_day = days[i + 1] if i + 1 < len(days) else tiny.D
         tiny.write(

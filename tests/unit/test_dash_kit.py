@@ -80,6 +80,16 @@ def test_numbers_dates_and_weeks_in_pt_br() -> None:
     )
 
 
+def test_an_identifier_column_shows_its_digits_without_separators() -> None:
+    from painel.dash.table import Column
+
+    uid = Column("ID Cademi", "ID Cademi", kind="id")
+    assert uid.format(1234567) == "1234567" and uid.format(1234567.0) == "1234567"
+    assert uid.format(None) == "—" and uid.format(float("nan")) == "—"
+    assert uid.format("A-12") == "A-12"
+    assert uid.is_searchable() and not uid.numeric
+
+
 def test_checks_and_parameters_are_said_in_portuguese() -> None:
     from painel.checks import pt_detail, pt_name
     from painel.freshness import summarize_parameters

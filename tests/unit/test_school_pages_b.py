@@ -9,16 +9,15 @@ Values are worked out by hand from tests/school_tiny.py. Bimestre 1: 40 classes 
 1015 Nilo, 1016 Olga, 1017 Paulo, 1018 Fábio, 1025 Téo (T201, school 12); 1019 Quésia,
 1020 Rui, 1021 Sara, 1022 Téo, 1023 Úrsula, 1024 Vítor (T301, school 21); 1026 Wanda (no turma).
 
-The fixture loads 16 daily dumps (27/04-19/05/2026, school days, as in
-tests/integration/test_school_etl.py) so days without presence exist: Úrsula (1023) never
-came (16 days), Sara (1021) came only on 27/04 (15), Quésia (1019) on 27/04 and 28/04 (14);
-the last dump is the tiny dump of 20/05, so every other table is the tiny dump's.
+The fixture loads 16 daily dumps (27/04-19/05/2026, school days: ``tiny.write_history``, as
+tests/integration/test_school_etl.py does) so days without presence exist: Úrsula (1023)
+never came (16 days), Sara (1021) came only on 27/04 (15), Quésia (1019) on 27/04 and 28/04
+(14); the last dump is the tiny dump of 20/05, so every other table is the tiny dump's.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,30 +36,10 @@ from school_pages_testing import (
 )
 
 
-def _school_days(first: date, last: date) -> list[date]:
-    out, d = [], first
-    while d <= last:
-        if d.weekday() < 5 and d != date(2026, 5, 1):  # 1 May: Dia do Trabalho
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
 def publish_history(home: Path) -> str:
     """The tiny dump of each school day 27/04-19/05 (16), loaded by one run of the job."""
-    from painel.school import contract
-
     dumps = home.parent / f"{home.name}-dumps"
-    days = _school_days(date(2026, 4, 27), date(2026, 5, 19))
-    assert len(days) == 16
-    for i, school_day in enumerate(days):
-        absent = {1023} | ({1021} if i >= 1 else set()) | ({1019} if i >= 2 else set())
-        dump_day = days[i + 1] if i + 1 < len(days) else tiny.D
-        tiny.write(
-            dumps / contract.zip_name(dump_day),
-            absent=absent,
-            daily_day=school_day.strftime("%d/%m/%Y"),
-        )
+    tiny.write_history(dumps)
     return tiny.run_job(home, dumps)
 
 

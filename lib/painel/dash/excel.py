@@ -1,10 +1,11 @@
 """Excel export of a table as shown: pt-BR headers, real numbers, dates and percentages.
 
 ``workbook(df, columns, ...)`` writes the rows of ``df`` (keyed by each
-:class:`~painel.dash.table.Column`'s ``key``) under the columns' labels: integers as ``0``,
-decimals as ``0.0``, percentages (0-100 in the table) as real percentages (``0.0%``: Excel
-shows 41,7% in a Brazilian locale), dates as ``dd/mm/yyyy``; a frozen header and an
-autofilter. A second sheet, "Filtros", says what the file holds, who exported it and when.
+:class:`~painel.dash.table.Column`'s ``key``) under the columns' labels: integers as
+``#,##0``, identifiers as ``0`` (no thousands separator), decimals as ``#,##0.0``,
+percentages (0-100 in the table) as real percentages (``0.0%``: Excel shows 41,7% in a
+Brazilian locale), dates as ``dd/mm/yyyy``; a frozen header and an autofilter. A second
+sheet, "Filtros", says what the file holds, who exported it and when.
 Written with XlsxWriter (``constant_memory``: rows stream to the file).
 """
 
@@ -24,6 +25,7 @@ from .table import Column
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMATS = {
+    "id": "0",
     "int": "#,##0",
     "decimal": "#,##0.0",
     "percent": "0.0%",

@@ -32,7 +32,7 @@ from .identity import check_access
 HERE = Path(__file__).parent
 MAX_SEARCH = 100
 PAGE_SIZES = (10, 25, 50, 100)
-KINDS = ("text", "int", "decimal", "percent", "signed", "date", "datetime", "week")
+KINDS = ("text", "id", "int", "decimal", "percent", "signed", "date", "datetime", "week")
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,18 @@ class Column:
         return self.kind in ("int", "decimal", "percent", "signed")
 
     def is_searchable(self) -> bool:
-        return self.searchable if self.searchable is not None else self.kind in ("text", "week")
+        if self.searchable is not None:
+            return self.searchable
+        return self.kind in ("text", "id", "week")
 
     def format(self, value: Any) -> str:
         kind = self.kind
+        if kind == "id":  # an identifier: its digits as they are, no thousands separator
+            if fmt._missing(value):
+                return fmt.EMPTY
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # an id column with gaps comes as floats
+            return str(value)
         if kind == "int":
             return fmt.number(value)
         if kind == "decimal":

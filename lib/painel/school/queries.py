@@ -189,6 +189,33 @@ def unique_labels(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _select(
+    ds: ScopedDataset,
+    view: View,
+    table: str,
+    measures: str,
+    key: str | None,
+    *,
+    levels: Sequence[str],
+    with_turno: bool,
+    with_bimestre: bool,
+    filters: bool,
+    extra_where: str,
+    extra_params: Sequence[Any],
+    measure_params: Sequence[Any],
+) -> pd.DataFrame:
+    """``measures`` over the view's rows of ``table`` (aliased ``a``): one row, or one row per
+    ``a.<key>`` (as ``id``) when ``key`` is given. The parameters as in :func:`by_child`."""
+    where, params = view.where(
+        "a", levels=levels, with_turno=with_turno, with_bimestre=with_bimestre, filters=filters
+    )
+    select, group = (f"a.{key} AS id, {measures}", " GROUP BY ALL") if key else (measures, "")
+    return ds.sql(
+        f"SELECT {select} FROM {table} a WHERE {where} AND ({extra_where}){group}",
+        [*measure_params, *params, *extra_params],
+    )
+
+
 def by_child(
     ds: ScopedDataset,
     view: View,
@@ -213,14 +240,19 @@ def by_child(
     labels = child_labels(ds, view.place)
     if labels.empty:
         return pd.DataFrame(columns=["id", "label"])
-    where, params = view.where(
-        "a", levels=levels, with_turno=with_turno, with_bimestre=with_bimestre, filters=filters
-    )
-    key = COLUMN[child]
-    df = ds.sql(
-        f"SELECT a.{key} AS id, {measures} FROM {table} a WHERE {where} AND ({extra_where}) "
-        "GROUP BY ALL",
-        [*measure_params, *params, *extra_params],
+    df = _select(
+        ds,
+        view,
+        table,
+        measures,
+        COLUMN[child],
+        levels=levels,
+        with_turno=with_turno,
+        with_bimestre=with_bimestre,
+        filters=filters,
+        extra_where=extra_where,
+        extra_params=extra_params,
+        measure_params=measure_params,
     )
     return labels.merge(df, on="id", how="left")
 
@@ -241,12 +273,19 @@ def totals(
 ) -> dict[str, Any]:
     """``measures`` over the whole place (one row, as a dict); the parameters as in
     :func:`by_child`."""
-    where, params = view.where(
-        "a", levels=levels, with_turno=with_turno, with_bimestre=with_bimestre, filters=filters
-    )
-    df = ds.sql(
-        f"SELECT {measures} FROM {table} a WHERE {where} AND ({extra_where})",
-        [*measure_params, *params, *extra_params],
+    df = _select(
+        ds,
+        view,
+        table,
+        measures,
+        None,
+        levels=levels,
+        with_turno=with_turno,
+        with_bimestre=with_bimestre,
+        filters=filters,
+        extra_where=extra_where,
+        extra_params=extra_params,
+        measure_params=measure_params,
     )
     return {k: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()} if len(df) else {}
 

@@ -391,7 +391,3 @@ def build_panel(cls: type[SchoolPanel]) -> Callable[[Viewer], widgets.Widget]:
         return page.widget()
 
     return build
-
-
-def unit_table_frame(df: pd.DataFrame) -> pd.DataFrame:
-    return df.fillna({c: 0 for c in df.columns if c not in ("id", "label")})
