@@ -16,28 +16,13 @@ import duckdb
 import pytest
 
 import school_tiny as tiny
-from painel.config import Paths
 from painel.school import contract
 from painel.school.etl import job as school
 from painel.school.etl import read
 from painel.store import Store
+from school_tiny import run_job
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def run_job(home: Path, dumps: Path, **params: Any) -> str:
-    """One run of the job's steps (as the notebook does) on a local folder of dumps."""
-    paths = Paths.from_env().ensure()
-    assert paths.home == home
-    values = {"source": "local", "directory": str(dumps), "stable_wait_s": 0.0, **params}
-    job = school.prepare(paths, values, log=lambda _line: None)
-    build = school.new_build(job)
-    try:
-        job.build(build)
-    except BaseException:
-        build.abort()
-        raise
-    return job.publish(build)
 
 
 @pytest.fixture
@@ -356,8 +341,10 @@ def test_crc_error_and_not_a_zip(home: Path, dumps: Path) -> None:
     start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 5
     data[start] ^= 0xFF
     path.write_bytes(bytes(data))
-    # the landing does not take a zip that does not read back whole
-    with pytest.raises(school.SchoolJobError, match=r"not a complete zip: simade_20260520\.zip"):
+    # the job checks the CRCs as it reads the members: the run fails naming the member
+    with pytest.raises(
+        school.SchoolJobError, match=r"^simade_20260520\.zip: escola\.csv: corrupt \("
+    ):
         run_job(home, dumps)
     assert Store(home / "store").current_version("school") is None
     # and the reader names the member if one reaches it
@@ -368,6 +355,39 @@ def test_crc_error_and_not_a_zip(home: Path, dumps: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(read.DumpFault, match=r"^simade_20260520\.zip: not a zip file$"):
         read.read_dump(con, "raw", path, dumps / "scratch")
+
+
+def test_a_corrupt_download_is_landed_again_next_run(
+    home: Path, dumps: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zip whose central directory reads but whose member does not (a CRC error found by the
+    load) is removed from the landing, so the next run downloads it again."""
+    from painel.school.ftpserver import serve
+
+    good = tiny_dump(dumps).read_bytes()
+    data = bytearray(good)
+    with zipfile.ZipFile(dumps / contract.zip_name(tiny.D)) as zf:
+        info = zf.getinfo("matricula.csv")
+    data[info.header_offset + 30 + len(info.filename) + len(info.extra) + 5] ^= 0xFF
+    (dumps / contract.zip_name(tiny.D)).write_bytes(bytes(data))
+    monkeypatch.setenv("SCHOOL_FTP_PASSWORD", "senha")
+    landed = home / "landing" / "school" / contract.zip_name(tiny.D)
+    with serve(dumps, user="simade", password="senha") as ftp:
+        params = {
+            "source": "ftp",
+            "ftp_host": "127.0.0.1",
+            "ftp_port": ftp.port,
+            "ftp_user": "simade",
+            "directory": "/",
+            "timeout_s": 10,
+        }
+        with pytest.raises(school.SchoolJobError, match=r"matricula\.csv: corrupt \("):
+            run_job(home, dumps, **params)
+        assert not landed.exists()
+        assert Store(home / "store").current_version("school") is None
+        (dumps / contract.zip_name(tiny.D)).write_bytes(good)  # the server's copy, mended
+        assert run_job(home, dumps, **params)
+    assert landed.read_bytes() == good
 
 
 # ---- history: days without presence across dumps (I14) -----------------------------------

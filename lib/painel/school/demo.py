@@ -25,6 +25,7 @@ JOB = "school"
 SCALE = 0.01
 SEED = 7
 HISTORY_DAYS = 20  # school days of dumps before the demo's date (days without presence)
+TREND_DAYS = 10  # of which the last ones are published one by one (the panels' daily lines)
 FTP_HOST, FTP_PORT = "127.0.0.1", 2121
 FTP_USER = "simade"
 # Demo only: the FTP server listens on loopback and serves synthetic data.
@@ -95,6 +96,9 @@ def prepare(paths: Paths, data: bool = True) -> list[str]:
         return out
     from ..runner import run_job
 
+    published = publish_history(paths, dumps[:-1])
+    if published:
+        out.append(f"dataset {DATASET}: {published} earlier days published one by one")
     saved = os.environ.get(PASSWORD_ENV)
     try:
         with ftp(paths) as env:
@@ -109,6 +113,50 @@ def prepare(paths: Paths, data: bool = True) -> list[str]:
         raise RuntimeError(f"demo: {JOB} failed: {result.error}")
     out.append(f"dataset {DATASET} published by run {result.run_id} (fetched by FTP)")
     return out
+
+
+def publish_history(paths: Paths, dumps: list[Path], trend_days: int = TREND_DAYS) -> int:
+    """Publish the demo's earlier dumps as the daily job would have: the first run reads the
+    oldest ones' daily attendance and publishes the one ``trend_days`` before the newest, then
+    one run a day, so the panels' daily lines have points. Returns the runs made."""
+    import shutil
+    import tempfile
+
+    from .etl import job as school
+
+    if not dumps:
+        return 0
+    first = max(0, len(dumps) - trend_days)
+    runs = 0
+    with tempfile.TemporaryDirectory(prefix="school-demo-") as tmp:
+        start = Path(tmp)
+        for path in dumps[: first + 1]:
+            shutil.copyfile(path, start / path.name)  # the first run sees only these
+        for i, path in enumerate(dumps[first:]):
+            values: dict[str, Any] = {"source": "local", "stable_wait_s": 0.0}
+            if i == 0:
+                values["directory"] = str(start)
+            else:
+                values["directory"] = str(path.parent)
+                values["dump_date"] = contract_day(path).isoformat()
+            job = school.prepare(paths, values, log=lambda _line: None)
+            build = school.new_build(job)
+            try:
+                job.build(build)
+            except BaseException:
+                build.abort()
+                raise
+            job.publish(build)
+            runs += 1
+    return runs
+
+
+def contract_day(path: Path) -> dt.date:
+    from .contract import zip_date
+
+    day = zip_date(path.name)
+    assert day is not None, path
+    return day
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ source, picks the ones the job has not published yet and lands each in ``landing
   ``.part`` and hidden files are not);
 - a file still being uploaded is not taken: its size must stay the same over
   ``stable_wait_s`` (two listings), and what was downloaded must be a complete zip (its central
-  directory readable, every member's CRC right);
+  directory readable, no member past the end; the CRCs are checked as the job reads the members,
+  and a landed copy found corrupt then is removed, to be downloaded again);
 - a download goes to ``NAME.part`` (locked with ``flock`` while written, hashed on the way,
   fsynced, checked) and only then is renamed to ``NAME``: a failed or killed download never
   leaves a truncated ``NAME``, and the ``.part`` a killed one leaves is removed by the next
@@ -279,18 +280,23 @@ class _FtpSource:
 
 # ---- files -----------------------------------------------------------------------------------
 def _zip_problem(path: Path) -> str | None:
-    """Why ``path`` is not a complete zip, or None when it is."""
+    """Why ``path`` is not a complete zip, or None when it is: its central directory (at the
+    end of the file) reads, so a truncated or half-uploaded file is not taken. The members'
+    CRCs are checked as the job reads them, in the same pass (a corrupt landed copy is then
+    removed, to be downloaded again)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
+            infos = zf.infolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as e:
         return str(e) or type(e).__name__
     except OSError as e:
         return e.strerror or str(e)
-    return f"bad CRC in member {bad}" if bad else None
+    size = path.stat().st_size
+    late = [i.filename for i in infos if i.header_offset + i.compress_size > size]
+    return f"member {late[0]} runs past the end of the file" if late else None
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
@@ -451,11 +457,11 @@ def _land_one(
         problem = _zip_problem(path)
         if problem:
             return f"not a complete zip: {name} ({problem})"
-        return Landed(day, path, path.stat().st_size, _sha256(path), src.locate(name))
+        return Landed(day, path, path.stat().st_size, sha256_file(path), src.locate(name))
     path = landing_dir / name
     if path.is_file() and path.stat().st_size == size and _zip_problem(path) is None:
         log.info("%s already landed in %s", name, landing_dir)
-        return Landed(day, path, size, _sha256(path), src.locate(name))
+        return Landed(day, path, size, sha256_file(path), src.locate(name))
     got = _download(src, name, landing_dir)
     if isinstance(got, str):
         return f"not a complete zip: {name} ({got})"

@@ -153,9 +153,16 @@ class Job:
         for older in self.landed[:-1]:
             self.log(f"{older.path.name}: daily attendance only (a day not loaded before)")
             try:
-                load = read_dump(con, "raw", older.path, scratch, files=("frequencia_diaria.csv",))
+                load = read_dump(
+                    con,
+                    "raw",
+                    older.path,
+                    scratch,
+                    files=("frequencia_diaria.csv",),
+                    sha256=older.sha256,
+                )
             except DumpFault as exc:
-                raise SchoolJobError(str(exc)) from None
+                raise self._fault(exc, older) from None
             con.execute("INSERT INTO raw.diaria_hist SELECT * FROM raw.frequencia_diaria")
             con.execute("DROP TABLE raw.frequencia_diaria")
             self.loads.append(load)
@@ -172,10 +179,19 @@ class Job:
                 sha256=newest.sha256,
             )
         except DumpFault as exc:
-            raise SchoolJobError(str(exc)) from None
+            raise self._fault(exc, newest) from None
         self.loads.append(load)
         self._gate_quarantine(load)
         self._gate_volume(con, load, has_prev)
+
+    def _fault(self, exc: DumpFault, landed: Landed) -> SchoolJobError:
+        """The run's error for a fault of ``landed``; a corrupt copy downloaded into the landing
+        directory goes, so the next run downloads it again (a local source is left as it is)."""
+        if exc.corrupt and landed.path.parent == self.landing_dir:
+            with contextlib.suppress(OSError):
+                landed.path.unlink()
+                self.log(f"{landed.path.name}: removed from the landing, to be downloaded again")
+        return SchoolJobError(str(exc))
 
     def _gate_quarantine(self, load: DumpLoad) -> None:
         limit = self.settings.max_quarantine_share

@@ -7,7 +7,8 @@ For each file of :data:`~painel.school.contract.FILES`:
    bytes are cp1252 (not UTF-8, not another code page with undefined bytes), its CRC holds.
 2. **Transcoding**: the member is streamed, decoded from cp1252 and written as UTF-8 to a
    scratch file (one member at a time; DuckDB reads latin-1 but not cp1252 without a
-   downloadable extension, and it parses UTF-8 fastest).
+   downloadable extension, and it parses UTF-8 fastest). Chunks of pure ASCII, most of the
+   large files, are written as they are.
 3. **Types**: DuckDB's CSV reader casts each column to the contract's type (``dd/mm/yyyy``,
    decimal comma); a row that does not cast is rejected with its line and raw text.
 4. **Rows**: required fields, codes, bounds, keys (a repeated key keeps its first row) and
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hashlib
 import os
 import re
 import zipfile
@@ -36,12 +36,18 @@ import duckdb
 
 from .. import contract
 from ..contract import FileContract
+from ..landing import sha256_file
 
 CHUNK = 8 << 20
 
 
 class DumpFault(Exception):
-    """A structural fault of the dump: the run fails with this one line."""
+    """A structural fault of the dump: the run fails with this one line. ``corrupt``: the zip
+    itself does not read back (a landed copy is worth downloading again)."""
+
+    def __init__(self, message: str, *, corrupt: bool = False):
+        super().__init__(message)
+        self.corrupt = corrupt
 
 
 @dataclass
@@ -66,14 +72,6 @@ class DumpLoad:
     size: int
     sha256: str
     files: dict[str, FileLoad] = field(default_factory=dict)
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _q(name: str) -> str:
@@ -105,59 +103,60 @@ def _check_header(where: str, spec: FileContract, header: str) -> None:
         )
 
 
+def _header(where: str, spec: FileContract, head: bytes) -> None:
+    line = head.split(b"\n", 1)[0].decode(contract.ENCODING, errors="replace")
+    _check_header(where, spec, line.rstrip("\r").lstrip("\ufeff"))
+
+
 def transcode_member(zf: zipfile.ZipFile, where: str, spec: FileContract, out: Path) -> int:
-    """Stream one member, checking its header and encoding, into ``out`` as UTF-8. Returns
-    the member's size in bytes."""
-    decoder = codecs.getincrementaldecoder(contract.ENCODING)(errors="strict")
+    """Stream one member into ``out`` as UTF-8, checking its header, its encoding and its CRC
+    on the way; returns the member's size in bytes. A chunk of pure ASCII (most of the large
+    files: codes, dates and numbers) is the same in both encodings and is written as it is."""
     utf8_probe: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
-    non_ascii = False
-    header_done = False
-    pending = ""
+    non_ascii = header_done = False
+    head = b""
     offset = 0
     try:
-        with zf.open(spec.name) as src, open(out, "w", encoding="utf-8", newline="") as dst:
-            while True:
-                chunk = src.read(CHUNK)
-                final = not chunk
-                if chunk:
-                    if not non_ascii and max(chunk) >= 0x80:
-                        non_ascii = True
-                    if utf8_probe is not None:
-                        try:
-                            utf8_probe.decode(chunk)
-                        except UnicodeDecodeError:
-                            utf8_probe = None  # not UTF-8: as a cp1252 file should be
-                    if b"\x00" in chunk:
-                        raise DumpFault(f"{where}: not cp1252 text (NUL bytes: UTF-16?)")
-                try:
-                    text = decoder.decode(chunk, final=final)
-                except UnicodeDecodeError as exc:
-                    if utf8_probe is not None and non_ascii:
-                        raise DumpFault(f"{where}: encoded as UTF-8, not cp1252") from None
-                    bad = exc.object[exc.start : exc.start + 1].hex()
-                    raise DumpFault(
-                        f"{where}: not cp1252 (byte 0x{bad} at offset {offset + exc.start})"
-                    ) from None
-                offset += len(chunk)
+        with zf.open(spec.name) as src, open(out, "wb") as dst:
+            while chunk := src.read(CHUNK):
+                if b"\x00" in chunk:
+                    raise DumpFault(f"{where}: not cp1252 text (NUL bytes: UTF-16?)")
+                data = chunk
+                ascii_ = chunk.isascii()
+                non_ascii = non_ascii or not ascii_
+                # ASCII after a split multi-byte sequence still tells UTF-8 apart
+                if utf8_probe is not None and (not ascii_ or utf8_probe.getstate()[0]):
+                    try:
+                        utf8_probe.decode(chunk)
+                    except UnicodeDecodeError:
+                        utf8_probe = None  # not UTF-8: as a cp1252 file should be
+                if not ascii_:
+                    try:
+                        data = chunk.decode(contract.ENCODING).encode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        if utf8_probe is not None:
+                            raise DumpFault(f"{where}: encoded as UTF-8, not cp1252") from None
+                        raise DumpFault(
+                            f"{where}: not cp1252 (byte 0x{chunk[exc.start]:02x} at offset "
+                            f"{offset + exc.start})"
+                        ) from None
                 if not header_done:
-                    pending += text
-                    if "\n" not in pending and not final:
-                        continue
-                    header = pending.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
-                    _check_header(where, spec, header)
-                    header_done = True
-                    text, pending = pending, ""
-                dst.write(text)
-                if final:
-                    break
+                    head += chunk
+                    if b"\n" in head:
+                        _header(where, spec, head)
+                        header_done = True
+                offset += len(chunk)
+                dst.write(data)
     except zipfile.BadZipFile as exc:
         if "CRC" in str(exc):
-            raise DumpFault(f"{where}: corrupt (CRC error)") from None
-        raise DumpFault(f"{where}: corrupt ({exc})") from None
+            raise DumpFault(f"{where}: corrupt (CRC error)", corrupt=True) from None
+        raise DumpFault(f"{where}: corrupt ({exc})", corrupt=True) from None
     except (zlib.error, EOFError) as exc:
-        raise DumpFault(f"{where}: corrupt ({exc})") from None
-    if not header_done:
+        raise DumpFault(f"{where}: corrupt ({exc})", corrupt=True) from None
+    if not head:
         raise DumpFault(f"{where}: empty file (no header)")
+    if not header_done:
+        _header(where, spec, head)
     if non_ascii and utf8_probe is not None:
         raise DumpFault(f"{where}: encoded as UTF-8, not cp1252")
     return offset
@@ -240,7 +239,7 @@ def load_file(
     con: duckdb.DuckDBPyConnection,
     schema: str,
     spec: FileContract,
-    utf8_path: Path,
+    path: Path,
     result: FileLoad,
     parents: tuple[str, ...] = contract.LOAD_ORDER,
     day: date | None = None,
@@ -255,7 +254,7 @@ def load_file(
         "decimal_separator=',', quote='\"', escape='\"', strict_mode=true, "
         f"store_rejects=true, rejects_table='{rej}', rejects_scan='{scan}', "
         "max_line_size=1048576)",
-        [str(utf8_path), _reader_columns(spec)],
+        [str(path), _reader_columns(spec)],
     )
     # rejected at the cast: one quarantine row per line (the first error names the reason)
     cast_rows = con.execute(
@@ -325,7 +324,7 @@ def load_file(
         )
         raw = _raw_lines(
             con,
-            utf8_path,
+            path,
             [int(x[0]) for x in con.execute("SELECT line FROM _bad_lines").fetchall()],
         )
         con.executemany(
@@ -406,7 +405,7 @@ def read_dump(
         zip_path,
         contract.zip_date(zip_path.name),
         zip_path.stat().st_size,
-        sha256 or sha256_of(zip_path),
+        sha256 or sha256_file(zip_path),
     )
     con.execute(QUARANTINE_DDL.format(schema=schema))
     scratch.mkdir(parents=True, exist_ok=True)
