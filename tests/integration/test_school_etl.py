@@ -226,50 +226,79 @@ def _replace_line(file: str, n: int, fn: Callable[[list[str]], list[str]]) -> Ca
 
 
 @pytest.mark.parametrize(
-    ("file", "line", "change", "reason"),
+    ("file", "line", "change", "reason", "place"),
     [
         (
             "aluno.csv",
             3,
             lambda f: f[:2] + ["31/02/2020"] + f[3:],
             "DT_NASCIMENTO: 31/02/2020 is not a valid dd/mm/yyyy date",
+            None,  # a student's record names no school: the central office's
         ),
         (
             "nota.csv",
             2,
             lambda f: f[:4] + ["20.0"] + f[5:],
             "VL_NOTA: 20.0 is not a number with a decimal comma",
+            ("matricula", 0),
         ),
         (
             "turma.csv",
             2,
             lambda f: f[:4] + ["99"] + f[5:],
             "TP_ETAPA_ENSINO 99 is not a code of its table",
+            ("school", 1),
         ),
         (
             "escola.csv",
             3,
             lambda f: ["31000011"] + f[1:],
             "duplicate key CO_ENTIDADE = 31000011 (first at line 2)",
+            ("school", 0),
         ),
         (
             "matricula.csv",
             2,
             lambda f: f[:1] + ["310000000999"] + f[2:],
             "CO_PESSOA_FISICA 310000000999 not in aluno.csv",
+            ("school", 3),
         ),
     ],
 )
 def test_bad_row_goes_to_quarantine(
-    home: Path, dumps: Path, file: str, line: int, change: Callable, reason: str
+    home: Path,
+    dumps: Path,
+    file: str,
+    line: int,
+    change: Callable,
+    reason: str,
+    place: tuple[str, int] | None,
 ) -> None:
     tiny_dump(dumps, edit=_replace_line(file, line, change))
     run_job(home, dumps, max_quarantine_share=1.0)
     con = Store(home / "store").connect("school")
-    rows = con.execute("SELECT arquivo, linha, motivo, linha_original FROM quarentena").fetchall()
+    rows = con.execute(
+        "SELECT arquivo, linha, motivo, linha_original, school_id, sre_id FROM quarentena"
+    ).fetchall()
     first = [r for r in rows if r[0] == file]
     assert first and first[0][1] == line and first[0][2] == reason
-    assert first[0][3].split(";")[0]  # the raw line as it was in the file
+    fields = first[0][3].split(";")
+    assert fields[0]  # the raw line as it was in the file
+    # the school (and SRE) the line names, so its school's and SRE's users see it
+    school_id = sre_id = None
+    if place:
+        kind, i = place
+        school_id = (
+            int(fields[i])
+            if kind == "school"
+            else con.execute(
+                "SELECT school_id FROM alunos WHERE id_matricula = ?", [int(fields[i])]
+            ).fetchall()[0][0]
+        )
+        sre_id = con.execute(
+            "SELECT sre_id FROM escolas WHERE school_id = ?", [school_id]
+        ).fetchall()[0][0]
+    assert first[0][4:] == (school_id, sre_id)
     con.close()
 
 

@@ -253,6 +253,7 @@ class Job:
             )
         rules.run(con, s.rules, has_teachers, year)
         model.published(con, day, year, s.rules, has_prev)
+        quarantine_places(con)
         con.execute(
             "CREATE TABLE quarentena AS SELECT q.data_dump, q.arquivo, q.linha, q.motivo, "
             "q.linha_original, q.sre_id, q.school_id FROM raw.quarentena q "
@@ -317,6 +318,35 @@ class Job:
         with contextlib.suppress(OSError):
             prune(self.landing_dir, self.settings.keep_landed)
         return version
+
+
+def quarantine_places(con: Any) -> None:
+    """The school (and its SRE) of each quarantined row whose raw line names one: its
+    CO_ENTIDADE, or the school of its ID_TURMA or ID_MATRICULA among the rows kept, so SRE and
+    school users see their own bad rows. A row that names none (a student's record, the
+    calendar, a line too broken to tell) stays the central office's."""
+    by_file = []
+    for spec in contract.FILES.values():
+        names = list(spec.column_names)
+        for column, lookup in (
+            ("CO_ENTIDADE", "SELECT school_id AS k, school_id FROM raw.esc"),
+            ("ID_TURMA", "SELECT ID_TURMA AS k, CO_ENTIDADE AS school_id FROM raw.turma"),
+            ("ID_MATRICULA", "SELECT id_matricula AS k, school_id FROM raw.mat"),
+        ):
+            if column in names:
+                by_file.append((spec.name, names.index(column) + 1, lookup))
+                break
+    for name, position, lookup in by_file:
+        con.execute(
+            f"UPDATE raw.quarentena q SET school_id = l.school_id FROM ({lookup}) l "
+            f"WHERE q.arquivo = ? AND l.k = TRY_CAST(trim(split_part(q.linha_original, "
+            f"'{contract.DELIMITER}', {position}), '\" ') AS BIGINT)",
+            [name],
+        )
+    con.execute(
+        "UPDATE raw.quarentena q SET sre_id = e.sre_id FROM raw.esc e "
+        "WHERE e.school_id = q.school_id"
+    )
 
 
 def gate_checks(freq_minima: float) -> list[checks.Check]:
