@@ -10,6 +10,8 @@
    per-unit rows of Visão Geral; a school's student list) as a school user, an SRE user and
    a central user, p95. Targets: ≤ 20 ms (school, SRE), ≤ 100 ms (central).
 3. **export**: a school's student list to Excel (the panel's exporter), seconds. Target ≤ 1 s.
+4. **panels** (:mod:`bench.school_panels`): each panel's preheated render and filter change in
+   chromium on that version. Targets: render p50 ≤ 0.5 s, filter → chart p95 ≤ 150 ms.
 """
 
 from __future__ import annotations
@@ -229,4 +231,7 @@ def run(work: Path) -> dict[str, dict[str, Any]]:
     q = scoped_queries(home)
     print("school export ...", flush=True)
     e = export(home)
-    return {"refresh": r, "queries": q, "export": e}
+    print("school panels in chromium: render and filter change (about 15 min) ...", flush=True)
+    from bench import school_panels
+
+    return {"refresh": r, "queries": q, "export": e, "panels": school_panels.run(home)}
