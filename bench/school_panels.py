@@ -149,8 +149,8 @@ def run(
                 page.add_init_script(READY)
                 _login(page, server.base, user, password)
                 who = role.removeprefix("school_")
-                for notebook, (_title, roles) in panels().items():
-                    if role not in roles:
+                for notebook, (_title, offered) in panels().items():
+                    if role not in offered:
                         continue
                     name = notebook.removesuffix(".ipynb").removeprefix("rede_")
                     url = f"{server.base}/voila/render/{notebook}"
