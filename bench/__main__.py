@@ -148,14 +148,16 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [foundation] [progress] [startup] [panels] [school]`` (default: all;
-    ``SCHOOL_BENCH_SCALE`` sets the school suite's scale, 1 = the state)."""
+    """``python -m bench [foundation] [progress] [startup] [panels] [school] [procurement]``
+    (default: all; ``SCHOOL_BENCH_SCALE`` and ``PROCUREMENT_BENCH_SCALE`` set the suites'
+    scales, 1 = the state)."""
     wanted = set(argv if argv is not None else sys.argv[1:]) or {
         "foundation",
         "progress",
         "startup",
         "panels",
         "school",
+        "procurement",
     }
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
@@ -221,6 +223,20 @@ def main(argv: list[str] | None = None) -> int:
             targets["school panel preheated render <= 0.5 s p50 (each)"] = sp["render_worst"] <= 0.5
             targets["school panel filter change to chart <= 150 ms p95 (each)"] = (
                 sp["filter_worst"] <= 0.150
+            )
+        if "procurement" in wanted:
+            from bench import procurement
+
+            for section, values in procurement.run(work).items():
+                results[f"procurement.{section}"] = values
+            year = results["procurement.year_build"]
+            targets["procurement year build <= 3 min"] = year["seconds"] <= 180
+            daily = results["procurement.daily"]
+            targets["procurement daily increment <= 30 s + pace"] = (
+                daily["total_s_without_pace"] <= 30
+            )
+            targets["procurement crawl within 10% of calls x pace"] = (
+                results["procurement.crawl_pace"]["wall_over_floor"] <= 1.10
             )
         if "panels" in wanted:
             from bench import panels

@@ -128,12 +128,14 @@ def test_project_schedule_file_loads(paths):
     """The checked-in parameters/schedule.yaml is valid against its own jobs."""
     real = Paths(home=paths.home, project=Path(__file__).resolve().parents[2])
     jobs = load_schedule(real)
-    assert [j.name for j in jobs] == ["school", "progress"]
+    assert [j.name for j in jobs] == ["school", "progress", "procurement"]
     assert all(j.timezone == SP for j in jobs)
     progress = jobs[1]
     assert progress.cron == "0 6 * * 1"  # weekly, Mondays
     # 20,000 calls at Cademi's 2 calls/s take ~2.8 h: the run must not be killed before that
     assert progress.timeout_s >= 20_000 / 2
+    # a day of the state's purchases: ~2,700 result calls alone at PNCP's 2 s pace
+    assert jobs[2].cron == "0 3 * * *" and jobs[2].timeout_s >= 2_700 * 2
 
 
 def test_broken_yaml_names_file_and_line(paths):

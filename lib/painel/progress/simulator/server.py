@@ -15,19 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
-import contextlib
 import datetime
 import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ...simserver import SimHandler, SimServer
 from .world import World, _mix, to_timestamp
 
 API_PREFIX = "/api/v1"
@@ -104,52 +102,17 @@ class _RateLimiter:
 # --------------------------------------------------------------------------- HTTP
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    sim: CademiSimulator
+class _Server(SimServer):
+    sim: Any
 
     def __init__(self, address: tuple[str, int]):
         super().__init__(address, _Handler)
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def close_connections(self) -> None:
-        """Cut the kept-alive client connections (their handler threads then end)."""
-        with self.connections_lock:
-            conns, self.connections = list(self.connections), set()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and the
-    # client's delayed ACK hold the body back ~40 ms on every reply
-    disable_nagle_algorithm = True
-    server_version = "nginx"
-    sys_version = ""
+class _Handler(SimHandler):
     server: _Server
 
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default per-request stderr log."""
-
-    def _dispatch(self) -> None:
-        self.server.sim._handle(self)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = SimHandler._dispatch
 
 
 @dataclass
