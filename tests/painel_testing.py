@@ -492,6 +492,19 @@ def render(
     return r, m.group(1) if m else None
 
 
+def page_kernel(s: requests.Session, server: Server, notebook: str) -> str:
+    """Render ``notebook`` and return its kernel id; a failure says what the page and the
+    server's log ended with (a CI run shows nothing else of a server it has stopped)."""
+    r, kernel_id = render(s, server, notebook)
+    if r.status_code != 200 or kernel_id is None:
+        raise AssertionError(
+            f"{notebook}: HTTP {r.status_code}, kernel {kernel_id}\n"
+            f"--- the page's last 1500 characters:\n{r.text[-1500:]}\n"
+            f"--- the server log's last 6000 characters:\n{server.log()[-6000:]}"
+        )
+    return kernel_id
+
+
 def cookie_header(s: requests.Session) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
 
