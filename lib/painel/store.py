@@ -88,7 +88,14 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # a zombie is dead: a kernel orphaned by a killed run may never be reaped in a container
+    # whose pid 1 does not reap, and its staging file must still be cleaned
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    fields = stat.rsplit(")", 1)[-1].split()
+    return not fields or fields[0] != "Z"
 
 
 @dataclass
@@ -355,7 +362,10 @@ class Build:
         if self._state != "open":
             raise StoreError(f"build {self.version} of {self.dataset!r} is {self._state}")
         if self._con is None:
+            # no progress bar: a long statement of a job run or `painel demo prepare` must not
+            # print DuckDB's meter into the run's log or the terminal
             self._con = duckdb.connect(str(self.path))
+            self._con.execute("SET enable_progress_bar = false")
         return self._con
 
     def check(self, *checks: Check) -> list[CheckResult]:
@@ -464,6 +474,9 @@ class Build:
             with contextlib.suppress(FileNotFoundError):
                 (self.path.parent / f"{self.version}.owner").unlink()
             store._prune_locked(self.dataset)
+        # a run killed before this one started may have outlived that one's start (its kernel
+        # notices its parent is gone only after a poll); by now it has ended
+        store._clean_stale_staging(self.path.parent)
         return self.version
 
     def _manifest(self, row_counts: dict[str, int]) -> dict[str, Any]:

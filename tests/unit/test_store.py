@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,14 @@ import pytest
 
 from painel import checks
 from painel.runctx import RunContext
-from painel.store import ChecksFailed, NoVersion, Store, StoreError, new_version_id
+from painel.store import (
+    ChecksFailed,
+    NoVersion,
+    Store,
+    StoreError,
+    new_version_id,
+    pid_alive,
+)
 
 DS = "ds"
 TABLES = {"a": "public", "b": {"regional": "regional_id"}}
@@ -76,6 +84,14 @@ def test_publish_makes_the_version_current_and_readable(store: Store) -> None:
     assert all(v.published for v in infos)
     with store.connect(DS) as con:
         assert con.execute("SELECT n FROM b").fetchone()[0] == 4
+
+
+def test_a_build_prints_no_progress_bar(store: Store) -> None:
+    """A job run's log and `painel demo prepare`'s terminal get no DuckDB progress meter."""
+    build = store.build(DS, {})
+    setting = build.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    assert setting == (False,)
+    build.abort()
 
 
 def test_manifest_records_provenance_counts_and_checks(store: Store) -> None:
@@ -490,6 +506,40 @@ def test_stale_staging_of_a_dead_process_is_cleaned_on_the_next_build(store: Sto
     nxt.abort()
     alive.abort()
     assert store.current_version(DS) == v1
+
+
+def test_a_zombie_owner_counts_as_dead(store: Store) -> None:
+    """A killed run's kernel, orphaned and never reaped, must not pin its staging file."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # exits, and is not waited for
+    try:
+        stat = Path(f"/proc/{child.pid}/stat")
+        deadline = time.monotonic() + 30
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.05)
+        assert pid_alive(os.getpid())
+        assert not pid_alive(child.pid)
+    finally:
+        child.wait(timeout=60)
+
+
+def test_a_publish_cleans_what_a_run_dead_since_its_start_left(store: Store) -> None:
+    """The run that follows a killed one may start while the killed one's kernel still lives."""
+    publish(store, 3)
+    staging = store.root / DS / "staging"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        stale = "20200101T000000000000Z-late"
+        (staging / f"{stale}.owner").write_text(str(sleeper.pid))
+        (staging / f"{stale}.duckdb").write_bytes(b"")
+        build = store.build(DS, TABLES, run=ctx("after"))
+        assert f"{stale}.duckdb" in staging_files(store)  # its owner was alive then
+        fill(build, 2)
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)
+    build.publish()
+    assert staging_files(store) == []
 
 
 # ---- readers --------------------------------------------------------------------------------
