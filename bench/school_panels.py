@@ -16,10 +16,11 @@ students), served by ``painel serve`` with preheated kernels:
    first chart redrawn (the first DOM change inside a plotly chart; target ≤ 150 ms) and of
    the time until the page settles (its last DOM change, then 400 ms quiet: every chart,
    card and table). Timed inside the page (``performance.now``, a MutationObserver), so
-   Playwright's round trips are not counted. The changes start once the pool has replaced
-   the page's kernel (its new kernel's start-up would compete for the two cores, as it does
-   for a few seconds after each page open); the visitor reads the page 0.4 s between
-   changes.
+   Playwright's round trips are not counted. ``to_spec`` (p50): when the first chart's new
+   figure reached the page, the kernel's and the server's share (the rest is plotly
+   drawing). 20 changes per panel; they start once the pool has replaced the page's kernel
+   (its new kernel's start-up would compete for the two cores, as it does for a few seconds
+   after each page open); the visitor reads the page 0.4 s between changes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,19 @@ USABLE = ".js-plotly-plot .main-svg, .painel-tbl tbody tr"
 # the page notes when it is usable (the loading screen gone and a chart, table or card drawn)
 READY = """(() => {
   if (!location.pathname.includes('/voila/render/')) return;
+  // the first chart update from the kernel after a filter change (window.benchT0): what the
+  // kernel and the server took, apart from the browser's drawing
+  const Socket = window.WebSocket, text = new TextDecoder();
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        if (window.benchT0 === undefined || window.benchSpec !== null) return;
+        const s = typeof e.data === 'string' ? e.data : text.decode(e.data);
+        if (s.includes('"spec"')) window.benchSpec = performance.now();
+      });
+    }
+  };
   const now = () => performance.now();
   const seen = new MutationObserver(() => {
     if (document.readyState !== 'loading' && !document.getElementById('loading')
@@ -56,6 +70,8 @@ CHANGE = """async (index) => {
   const sel = box.querySelector('select');
   return await new Promise((resolve, reject) => {
     const t0 = performance.now();
+    window.benchT0 = t0;
+    window.benchSpec = null;
     let last = null, chart = null, quiet = null;
     const seen = new MutationObserver((records) => {
       last = performance.now();
@@ -64,7 +80,8 @@ CHANGE = """async (index) => {
       clearTimeout(quiet);
       quiet = setTimeout(() => {
         seen.disconnect();
-        resolve([chart === null ? last - t0 : chart - t0, last - t0]);
+        const spec = window.benchSpec === null ? null : window.benchSpec - t0;
+        resolve([chart === null ? last - t0 : chart - t0, last - t0, spec]);
       }, 400);
     });
     seen.observe(document.querySelector('#rendered_cells') || document.body,
@@ -122,7 +139,7 @@ def _users(home: Path) -> dict[str, tuple[str, str]]:
 
 
 def run(
-    home: Path, opens: int = 3, changes: int = 10, roles: tuple[str, ...] = ("central", "sre")
+    home: Path, opens: int = 3, changes: int = 20, roles: tuple[str, ...] = ("central", "sre")
 ) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -168,7 +185,7 @@ def run(
                     out[f"{who}.{name}_usable_s"] = page.evaluate("() => window.benchUsable") / 1000
                     if role != "school_central":
                         continue
-                    chart, settled_ = [], []
+                    chart, settled_, spec = [], [], []
                     settled()  # the pool's new kernel (replacing this page's) has started
                     for i in range(changes):  # the first option ("Todas") and the second
                         ms = page.evaluate(CHANGE, (i + 1) % 2)
@@ -176,11 +193,15 @@ def run(
                             break  # a panel without these filters
                         chart.append(ms[0] / 1000)
                         settled_.append(ms[1] / 1000)
+                        if ms[2] is not None:
+                            spec.append(ms[2] / 1000)
                         time.sleep(0.4)
                     if chart:
                         out[f"{who}.{name}_filter_s_p50"] = statistics.median(chart)
                         out[f"{who}.{name}_filter_s_p95"] = _pct(chart, 0.95)
                         out[f"{who}.{name}_settled_s_p95"] = _pct(settled_, 0.95)
+                    if spec:  # the kernel's and server's share of the first chart
+                        out[f"{who}.{name}_to_spec_s_p50"] = statistics.median(spec)
                     print(f"  {who} {name}: {out[f'{who}.{name}_render_s_p50']:.2f} s", flush=True)
                 context.close()
             browser.close()

@@ -404,11 +404,4 @@ def run_job(home: Path, dumps: Path, **params: object) -> str:
     assert os.environ.get("PAINEL_HOME") == str(home), "set PAINEL_HOME to home first"
     paths = Paths.from_env().ensure()
     values = {"source": "local", "directory": str(dumps), "stable_wait_s": 0.0, **params}
-    job = school.prepare(paths, values, log=lambda _line: None)
-    build = school.new_build(job)
-    try:
-        job.build(build)
-    except BaseException:
-        build.abort()
-        raise
-    return job.publish(build)
+    return school.run_once(paths, values, log=lambda _line: None)

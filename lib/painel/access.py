@@ -14,6 +14,7 @@ so they load no password hashing.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 
 from . import domain
@@ -111,14 +112,19 @@ def validate_role(role: str) -> str:
 def load_viewer(opstate: OpState, username: str) -> Viewer:
     """The active user's role and grants, read fresh; raises AuthError for unknown or disabled users."""
     with opstate.connect() as con:
-        row = con.execute(
-            "SELECT username, role, display_name, disabled FROM users WHERE username = ?",
-            [username],
-        ).fetchone()
-        if row is None or row["disabled"]:
-            raise AuthError(f"user {username!r} does not exist or is disabled")
-        grants = frozenset(
-            Grant.parse(r["grant_"])
-            for r in con.execute("SELECT grant_ FROM grants WHERE username = ?", [username])
-        )
+        return read_viewer(con, username)
+
+
+def read_viewer(con: sqlite3.Connection, username: str) -> Viewer:
+    """:func:`load_viewer` on an open connection of the operational store."""
+    row = con.execute(
+        "SELECT username, role, display_name, disabled FROM users WHERE username = ?",
+        [username],
+    ).fetchone()
+    if row is None or row["disabled"]:
+        raise AuthError(f"user {username!r} does not exist or is disabled")
+    grants = frozenset(
+        Grant.parse(r["grant_"])
+        for r in con.execute("SELECT grant_ FROM grants WHERE username = ?", [username])
+    )
     return Viewer(row["username"], row["role"], grants, row["display_name"])

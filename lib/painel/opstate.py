@@ -192,6 +192,14 @@ class OpState:
         finally:
             con.close()
 
+    def reader(self) -> sqlite3.Connection:
+        """A long-lived connection in autocommit mode, for a process that reads often (a
+        served kernel checks its visitor's access before every query). Each statement sees
+        the latest commit; the caller closes it."""
+        if not self._migrated:
+            self.migrate()
+        return self._open()
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in autocommit mode; use ``with tx(con):`` for multi-statement writes."""

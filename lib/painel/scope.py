@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
 
 from .access import AccessChanged, Viewer
 from .store import PUBLIC, Reader, Store
+
+T = TypeVar("T")
 
 _INTEGER_TYPES = {
     "TINYINT",
@@ -96,6 +98,8 @@ class ScopedDataset:
         self.dataset = dataset
         self._check = check
         self._revoked = False
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_version: str | None = None
         # The version is attached under an alias dashboard code cannot guess; the connection's
         # own catalog holds only the scoped views.
         self._alias = "src_" + secrets.token_hex(4)
@@ -145,6 +149,19 @@ class ScopedDataset:
         self._ensure_access()
         con = self._reader.connection()
         return con.execute(query, params or []).df()
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` and published version: for what a page asks again
+        and again (the names of the units below a place) and only the data decides. Access
+        is checked on every call, as for a query; a new version starts afresh."""
+        self._ensure_access()
+        self._reader.connection()
+        version = self._reader.version
+        if self._memo_version != version:
+            self._memo, self._memo_version = {}, version
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def close(self) -> None:
         self._reader.close()

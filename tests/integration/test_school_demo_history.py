@@ -9,6 +9,7 @@ import pytest
 
 from painel.config import Paths
 from painel.school import demo
+from painel.school.contract import zip_date
 from painel.school.generate import generate
 from painel.store import Store
 
@@ -37,6 +38,6 @@ def test_history_is_published_day_by_day(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         con.close()
     # one point per day published: the four dumps before the newest
-    assert points == [d for d in map(demo.contract_day, dumps[-5:-1])]
+    assert points == [zip_date(p.name) for p in dumps[-5:-1]]
     assert loaded == (4, len(dumps) - 1)  # the older ones' daily attendance was read too
     assert school_days[0][0] >= len(dumps) - 2

@@ -57,6 +57,18 @@ def test_nothing_changed_nothing_refused(served) -> None:
     identity.check_access()
 
 
+def test_the_check_reads_the_store_of_the_current_home(served, tmp_path, monkeypatch) -> None:
+    """The kept connection follows PAINEL_HOME: another home's store, another answer."""
+    identity.check_access()
+    other = tmp_path / "other"
+    monkeypatch.setenv("PAINEL_HOME", str(other))
+    op = OpState(other / "painel.sqlite")
+    op.migrate()
+    Users(op).add("maria", PASSWORD, "school_sre", grants=["demo:regional:1"])  # fewer grants
+    with pytest.raises(AccessChanged):
+        identity.check_access()
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -68,7 +80,8 @@ def test_nothing_changed_nothing_refused(served) -> None:
     ids=["revoked", "granted", "role", "disabled"],
 )
 def test_any_change_of_access_is_refused_from_then_on(served, change) -> None:
-    change(served)
+    identity.check_access()  # the kernel's connection to the store is open from here on
+    change(served)  # committed by another connection
     with pytest.raises(AccessChanged):
         identity.check_access()
     served.set_disabled("maria", False)  # even back as before: the page must be reloaded
@@ -86,6 +99,36 @@ def test_the_next_query_after_a_revocation_reads_nothing(served, tmp_path) -> No
         ds.sql("SELECT regional_id FROM enrolment")
     with pytest.raises(AccessChanged):  # and stays closed
         ds.sql("SELECT 1")
+
+
+def test_a_remembered_answer_is_refused_after_a_revocation(served, tmp_path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store)
+    ds = identity.open_dataset(identity.current_viewer(), "demo")
+    assert ds.memo("n", lambda: 2) == 2
+    served.revoke("maria", ["demo:regional:2"])
+    with pytest.raises(AccessChanged):
+        ds.memo("n", lambda: 2)
+
+
+def test_a_remembered_answer_lasts_one_version(tmp_path) -> None:
+    """``memo`` computes once per key and version; a new version computes again."""
+    from painel.access import Grant, Viewer
+
+    store = Store(tmp_path / "store")
+    publish(store)
+    viewer = Viewer("ana", "admin", frozenset({Grant.parse("demo:*")}))
+    ds = ScopedDataset(viewer, "demo", store)
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return int(ds.sql("SELECT sum(n) AS n FROM enrolment")["n"].iloc[0])
+
+    assert [ds.memo("n", count), ds.memo("n", count), ds.memo("m", count)] == [30, 30, 30]
+    assert len(calls) == 2  # once per key
+    publish(store)
+    assert ds.memo("n", count) == 30 and len(calls) == 3  # the new version computes again
 
 
 def test_a_scoped_dataset_without_a_check_is_unchanged(tmp_path) -> None:

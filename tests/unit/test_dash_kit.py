@@ -213,6 +213,13 @@ def test_a_chart_is_plain_json_with_the_house_config() -> None:
     assert chart.spec["config"]["toImageButtonOptions"]["filename"] == "meu_grafico"
     assert chart.spec["layout"]["title"]["text"] == "T" and not chart.clickable
     assert chart.alt == plots.alt_text(spec)
+    # pt-BR axes: 6.000, not 6000 (plotly groups only five digits and more by default)
+    axes = chart.spec["layout"]["template"]["layout"]
+    assert axes["xaxis"]["separatethousands"] and axes["yaxis"]["separatethousands"]
+    import plotly.graph_objects as go
+
+    fig = plots.style(go.Figure(go.Bar(x=["a"], y=[6000])))
+    assert fig.layout.yaxis.separatethousands and fig.layout.xaxis.separatethousands
 
 
 def test_table_refuses_what_a_hostile_client_sends() -> None:

@@ -263,6 +263,8 @@ def test_lancamentos_filters_scopes_and_export(home: Path) -> None:
     page.bimestre.value = 2  # the chosen bimestre is counted, deadline or not: 0 of 38
     assert "2º bimestre (prazo de lançamento em aberto)" in page.period.value
     assert cards(page)["Notas lançadas"] == "0,0%"
+    # T201 ARTES, counted on its 2nd bimestre's row (over both bimestres: once, on the 1st)
+    assert cards(page)["Sem professor(a) vinculado(a)"] == "1"
     page.bimestre.value = 0
     rows = xlsx_rows(page.export)
     assert rows[0] == (
@@ -289,6 +291,28 @@ def test_lancamentos_filters_scopes_and_export(home: Path) -> None:
     assert cards(esc)["Lançamentos completos"] == "100,0%"
     assert esc.pending.frame.empty and "Nenhuma pendência" in esc.pending_note.value
     assert list(esc.teachers.frame["professor"]) == ["Professor(a) nº 330000000301"]
+
+
+def test_lancamentos_on_a_version_published_before_primeiro(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version published before an upgrade has no ``agg_lancamento.primeiro``: the panel
+    still opens on it, counting each pair without a teacher once (until the next refresh)."""
+    import duckdb
+
+    import school_tiny as tiny
+    from painel.school.pages import lancamentos
+    from painel.store import Store
+
+    old = tmp_path / "home"
+    monkeypatch.setenv("PAINEL_HOME", str(old))
+    tiny.publish(old)
+    con = duckdb.connect(str(Store(old / "store").current_path("school")))
+    con.execute("ALTER TABLE agg_lancamento DROP COLUMN primeiro")
+    con.close()
+    page = panel(lancamentos, CENTRAL)
+    assert cards(page)["Sem professor(a) vinculado(a)"] == "1"  # T201 ARTES, both bimestres
+    assert cards(page)["Lançamentos completos"] == "94,7%"
 
 
 # ---- 8. Painel SIMADE – Inconsistências de Matrícula ------------------------------------------

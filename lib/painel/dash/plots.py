@@ -176,6 +176,8 @@ def style(fig: go.Figure, *, counts: bool = False) -> go.Figure:
         dragmode="zoom",
         font_family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
     )
+    fig.update_xaxes(separatethousands=True)
+    fig.update_yaxes(separatethousands=True)
     if counts:
         horizontal = any(getattr(t, "orientation", None) == "h" for t in fig.data)
         (fig.update_xaxes if horizontal else fig.update_yaxes)(rangemode="tozero")
@@ -197,7 +199,10 @@ def _template() -> dict[str, Any]:
     if _TEMPLATE is None:
         import plotly.io as pio
 
-        _TEMPLATE = pio.templates[pio.templates.default].to_plotly_json()
+        template = pio.templates[pio.templates.default].to_plotly_json()
+        for axis in ("xaxis", "yaxis"):  # 6.000, not 6000 (pt-BR groups four digits too)
+            template["layout"].setdefault(axis, {})["separatethousands"] = True
+        _TEMPLATE = template
     return _TEMPLATE
 
 

@@ -122,6 +122,7 @@ def publish_history(paths: Paths, dumps: list[Path], trend_days: int = TREND_DAY
     import shutil
     import tempfile
 
+    from .contract import zip_date
     from .etl import job as school
 
     if not dumps:
@@ -138,25 +139,12 @@ def publish_history(paths: Paths, dumps: list[Path], trend_days: int = TREND_DAY
                 values["directory"] = str(start)
             else:
                 values["directory"] = str(path.parent)
-                values["dump_date"] = contract_day(path).isoformat()
-            job = school.prepare(paths, values, log=lambda _line: None)
-            build = school.new_build(job)
-            try:
-                job.build(build)
-            except BaseException:
-                build.abort()
-                raise
-            job.publish(build)
+                day = zip_date(path.name)
+                assert day is not None, path  # named by write_dumps as the contract says
+                values["dump_date"] = day.isoformat()
+            school.run_once(paths, values, log=lambda _line: None)
             runs += 1
     return runs
-
-
-def contract_day(path: Path) -> dt.date:
-    from .contract import zip_date
-
-    day = zip_date(path.name)
-    assert day is not None, path
-    return day
 
 
 @contextlib.contextmanager
@@ -177,14 +165,11 @@ def notebook_fixture(paths: Paths, stack: ExitStack) -> dict[str, dict[str, Any]
     since, day = demo_day(dt.date(2026, 5, 20))
     out = folder(paths)
     generate(out, scale=0.001, day=since, seed=SEED)
-    job = school.prepare(
+    school.run_once(
         paths,
         {"source": "local", "directory": str(out), "stable_wait_s": 0.0},
         log=lambda _line: None,
     )
-    build = school.new_build(job)
-    job.build(build)
-    job.publish(build)
     generate(out, scale=0.001, day=day, seed=SEED)
     assert (out / zip_name(day)).exists()
     return {"school": {"stable_wait_s": 0.0, "accept_volume_change": True}}

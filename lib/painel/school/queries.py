@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
@@ -153,11 +153,23 @@ def school_year(ds: ScopedDataset) -> int | None:
 
 
 def bimestres(ds: ScopedDataset) -> pd.DataFrame:
-    return ds.sql("SELECT bimestre, dt_inicio, dt_fim, devido, iniciado FROM calendario ORDER BY 1")
+    """The school year's bimestres (read once per version; do not change the frame)."""
+    return ds.memo(
+        "bimestres",
+        lambda: ds.sql(
+            "SELECT bimestre, dt_inicio, dt_fim, devido, iniciado FROM calendario ORDER BY 1"
+        ),
+    )
 
 
 def child_labels(ds: ScopedDataset, place: Place) -> pd.DataFrame:
-    """``id, label`` of the units one level below ``place`` that the viewer sees."""
+    """``id, label`` of the units one level below ``place`` that the viewer sees (read once
+    per place and version: every chart and table of a panel names its units by them; do not
+    change the frame returned)."""
+    return ds.memo(("child_labels", place), lambda: _child_labels(ds, place))
+
+
+def _child_labels(ds: ScopedDataset, place: Place) -> pd.DataFrame:
     child = place.child
     if child is None:
         return pd.DataFrame(columns=["id", "label"])
@@ -189,104 +201,66 @@ def unique_labels(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+class Rows(TypedDict, total=False):
+    """Which rows of a table a panel's measure covers (:func:`by_child`, :func:`totals`).
+
+    ``levels``: the place's levels the table has columns for (default: all);
+    ``with_turno``: the turno and modalidade filters apply (default True);
+    ``with_bimestre``: the bimestre filter applies (default False);
+    ``filters``: the filters apply at all (default True);
+    ``extra_where``: a further SQL condition on ``a`` (default TRUE), its ``?`` bound to
+    ``extra_params``; ``measure_params``: bound to the ``?`` of the measures."""
+
+    levels: Sequence[str]
+    with_turno: bool
+    with_bimestre: bool
+    filters: bool
+    extra_where: str
+    extra_params: Sequence[Any]
+    measure_params: Sequence[Any]
+
+
 def _select(
-    ds: ScopedDataset,
-    view: View,
-    table: str,
-    measures: str,
-    key: str | None,
-    *,
-    levels: Sequence[str],
-    with_turno: bool,
-    with_bimestre: bool,
-    filters: bool,
-    extra_where: str,
-    extra_params: Sequence[Any],
-    measure_params: Sequence[Any],
+    ds: ScopedDataset, view: View, table: str, measures: str, key: str | None, rows: Rows
 ) -> pd.DataFrame:
-    """``measures`` over the view's rows of ``table`` (aliased ``a``): one row, or one row per
-    ``a.<key>`` (as ``id``) when ``key`` is given. The parameters as in :func:`by_child`."""
+    """``measures`` over the view's ``rows`` of ``table`` (aliased ``a``): one row, or one
+    row per ``a.<key>`` (as ``id``) when ``key`` is given."""
     where, params = view.where(
-        "a", levels=levels, with_turno=with_turno, with_bimestre=with_bimestre, filters=filters
+        "a",
+        levels=rows.get("levels", LEVELS),
+        with_turno=rows.get("with_turno", True),
+        with_bimestre=rows.get("with_bimestre", False),
+        filters=rows.get("filters", True),
     )
     select, group = (f"a.{key} AS id, {measures}", " GROUP BY ALL") if key else (measures, "")
+    extra = rows.get("extra_where", "TRUE")
     return ds.sql(
-        f"SELECT {select} FROM {table} a WHERE {where} AND ({extra_where}){group}",
-        [*measure_params, *params, *extra_params],
+        f"SELECT {select} FROM {table} a WHERE {where} AND ({extra}){group}",
+        [*rows.get("measure_params", ()), *params, *rows.get("extra_params", ())],
     )
 
 
 def by_child(
-    ds: ScopedDataset,
-    view: View,
-    table: str,
-    measures: str,
-    *,
-    levels: Sequence[str] = LEVELS,
-    with_turno: bool = True,
-    with_bimestre: bool = False,
-    filters: bool = True,
-    extra_where: str = "TRUE",
-    extra_params: Sequence[Any] = (),
-    measure_params: Sequence[Any] = (),
+    ds: ScopedDataset, view: View, table: str, measures: str, **rows: Unpack[Rows]
 ) -> pd.DataFrame:
     """``measures`` (SQL aggregates over ``table`` aliased ``a``) per unit one level below the
-    view's place, with every unit the viewer sees (missing where it has no rows).
-    ``extra_params`` are bound to the ``?`` of ``extra_where``, ``measure_params`` to those
-    of ``measures``."""
+    view's place, with every unit the viewer sees (missing where it has no rows); ``rows``
+    as in :class:`Rows`."""
     child = view.place.child
     if child is None:
         return pd.DataFrame()
     labels = child_labels(ds, view.place)
     if labels.empty:
         return pd.DataFrame(columns=["id", "label"])
-    df = _select(
-        ds,
-        view,
-        table,
-        measures,
-        COLUMN[child],
-        levels=levels,
-        with_turno=with_turno,
-        with_bimestre=with_bimestre,
-        filters=filters,
-        extra_where=extra_where,
-        extra_params=extra_params,
-        measure_params=measure_params,
-    )
+    df = _select(ds, view, table, measures, COLUMN[child], rows)
     return labels.merge(df, on="id", how="left")
 
 
 def totals(
-    ds: ScopedDataset,
-    view: View,
-    table: str,
-    measures: str,
-    *,
-    levels: Sequence[str] = LEVELS,
-    with_turno: bool = True,
-    with_bimestre: bool = False,
-    filters: bool = True,
-    extra_where: str = "TRUE",
-    extra_params: Sequence[Any] = (),
-    measure_params: Sequence[Any] = (),
+    ds: ScopedDataset, view: View, table: str, measures: str, **rows: Unpack[Rows]
 ) -> dict[str, Any]:
-    """``measures`` over the whole place (one row, as a dict); the parameters as in
-    :func:`by_child`."""
-    df = _select(
-        ds,
-        view,
-        table,
-        measures,
-        None,
-        levels=levels,
-        with_turno=with_turno,
-        with_bimestre=with_bimestre,
-        filters=filters,
-        extra_where=extra_where,
-        extra_params=extra_params,
-        measure_params=measure_params,
-    )
+    """``measures`` over the whole place (one row, as a dict); ``rows`` as in :class:`Rows`."""
+    df = _select(ds, view, table, measures, None, rows)
     return {k: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()} if len(df) else {}
 
 

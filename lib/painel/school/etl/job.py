@@ -435,3 +435,19 @@ def prepare(paths: Paths, parameters: dict[str, Any], *, log: Callable[[str], No
 
 def new_build(job: Job) -> Build:
     return job.store.build(DATASET, TABLES, carry_over=True, copy_base=False, run=job.run)
+
+
+def run_once(
+    paths: Paths, parameters: dict[str, Any], *, log: Callable[[str], None] = print
+) -> str:
+    """The job's steps in this process, outside the runner (the demo's earlier days, the
+    notebooks' fixture, tests): prepare, build (abandoned on any error), publish. Returns
+    the version published."""
+    job = prepare(paths, parameters, log=log)
+    build = new_build(job)
+    try:
+        job.build(build)
+    except BaseException:
+        build.abort()
+        raise
+    return job.publish(build)

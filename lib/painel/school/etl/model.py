@@ -380,6 +380,8 @@ def published(
         SELECT e.sre_id, e.co_municipio, e.school_id, e.id_turma, e.componente, e.bimestre,
         any_value(e.devido) AS devido, any_value(d.docente) AS docente,
         coalesce(any_value(d.vinculos), 0) > 0 AS com_professor,
+        row_number() OVER (PARTITION BY e.id_turma, e.componente ORDER BY e.bimestre) = 1
+            AS primeiro,
         count(*)::INTEGER AS esperadas,
         count(n.VL_NOTA)::INTEGER AS notas_lancadas,
         count(f.ID_MATRICULA)::INTEGER AS freq_lancadas,

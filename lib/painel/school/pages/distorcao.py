@@ -98,6 +98,15 @@ class Distorcao(SchoolPanel):
 
     def refresh(self) -> None:
         view = self.view
+        # the chart first (SchoolPanel.refresh)
+        e = by_etapa(self.ds, view)
+        self.etapas.figure = charts.bars(
+            e["nome"].tolist(),
+            e["tdi"].tolist(),
+            title="Distorção idade-série por etapa",
+            axis="Distorção (%)",
+            percent=True,
+        )
         m = queries.matriculas_total(self.ds, view)
         set_kpis(
             self.cards,
@@ -114,14 +123,6 @@ class Distorcao(SchoolPanel):
                     "matrículas ativas em etapa com idade esperada e data de nascimento",
                 ),
             ],
-        )
-        e = by_etapa(self.ds, view)
-        self.etapas.figure = charts.bars(
-            e["nome"].tolist(),
-            e["tdi"].tolist(),
-            title="Distorção idade-série por etapa",
-            axis="Distorção (%)",
-            percent=True,
         )
         self.draw_matrix(view, int(m.get("matriculas") or 0))
         df = self.units(view)

@@ -295,6 +295,9 @@ class SchoolPanel:
         raise NotImplementedError
 
     def refresh(self) -> None:
+        """Fill the panel for :attr:`view`. Each widget is sent to the page as soon as it is
+        set, so the main chart is drawn first (the visitor's eye goes to it; the cards and
+        tables follow within a few tens of milliseconds)."""
         raise NotImplementedError
 
     def widget(self) -> widgets.Widget:

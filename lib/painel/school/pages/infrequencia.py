@@ -103,6 +103,7 @@ class Infrequencia(SchoolPanel):
     def refresh(self) -> None:
         view = self.view
         ds = self.ds
+        self.fill_units(view)  # the chart first (SchoolPanel.refresh)
         m = queries.matriculas_total(ds, view)
         f = queries.totals(ds, view, "agg_freq", FREQ)
         com = m.get("com_frequencia") or 0
@@ -130,26 +131,30 @@ class Infrequencia(SchoolPanel):
         self.empty.value = (
             "" if com else ui.message("Não há frequência lançada para esta seleção.", "info")
         )
-        self.fill_units(view)
         self.fill_bimestres(view)
         self.fill_students(view)
 
     def fill_units(self, view: queries.View) -> None:
-        df = self.units(view)
-        self.set_units(self.table, df, "Infrequência", self.units_box)
-        if df is not None:
+        m = queries.matriculas_by_child(self.ds, view) if view.place.child else None
+        if m is not None:  # the chart needs only the enrolments
+            shares = (
+                m
+                if m.empty
+                else m.assign(pct_infrequentes=frame.share(m["infrequentes"], m["com_frequencia"]))
+            )
             self.chart.figure = charts.bars_by_unit(
-                df,
+                shares,
                 "pct_infrequentes",
                 title=f"Infrequentes (%) {self.children_title()}",
                 axis="Infrequentes (%)",
                 percent=True,
             )
+        self.set_units(self.table, self.units(view, m), "Infrequência", self.units_box)
 
-    def units(self, view: queries.View) -> pd.DataFrame | None:
-        if view.place.child is None:
+    def units(self, view: queries.View, m: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The table's rows: ``m`` (the enrolments per unit) with their attendance."""
+        if view.place.child is None or m is None:
             return None
-        m = queries.matriculas_by_child(self.ds, view)
         if m.empty:
             return m.assign(**{c.key: [] for c in UNIT_COLUMNS if c.key not in m.columns})
         f = queries.by_child(self.ds, view, "agg_freq", FREQ)

@@ -38,16 +38,23 @@ NOTAS_OK = "a.notas_lancadas >= a.esperadas"
 FREQ_OK = "a.freq_lancadas >= a.esperadas"
 
 
-def measures(due: str) -> str:
+def measures(due: str, one_bimestre: bool, first_flag: bool = True) -> str:
     """Counts over the turma × componente × bimestre rows ``due`` selects (a constant SQL
-    condition, never a value from the browser); teachers over every pair."""
+    condition, never a value from the browser); the pairs without a teacher over every
+    bimestre (each pair counted once: on its first bimestre's row, ``primeiro``, unless the
+    rows are of ``one_bimestre``; a version published before ``primeiro`` existed
+    (``first_flag`` False) counts them distinct, slower)."""
+    if one_bimestre or first_flag:
+        once = "TRUE" if one_bimestre else "a.primeiro"
+        teacher = f"count(*) FILTER (WHERE NOT a.com_professor AND {once})"
+    else:
+        teacher = "count(DISTINCT (a.id_turma, a.componente)) FILTER (WHERE NOT a.com_professor)"
     return (
         f"count(*) FILTER (WHERE {due})::BIGINT AS pares, "
         f"count(*) FILTER (WHERE {due} AND {NOTAS_OK})::BIGINT AS notas_ok, "
         f"count(*) FILTER (WHERE {due} AND {FREQ_OK})::BIGINT AS freq_ok, "
         f"count(*) FILTER (WHERE {due} AND {NOTAS_OK} AND {FREQ_OK})::BIGINT AS completos, "
-        "count(DISTINCT (a.id_turma, a.componente)) FILTER (WHERE NOT a.com_professor)::BIGINT "
-        "AS sem_professor"
+        f"{teacher}::BIGINT AS sem_professor"
     )
 
 
@@ -166,6 +173,21 @@ class Lancamentos(SchoolPanel):
         """Rows the KPIs count: the bimestre chosen, else the bimestres past their deadline."""
         return "TRUE" if self.filters.bimestre else "a.devido"
 
+    def rows_of(self, view: queries.View) -> str:
+        """``agg_lancamento``, joined to its turmas only when a filter needs their etapa
+        group, turno or modalidade."""
+        f = view.filters
+        return LANC if (f.grupo or f.turno or f.modalidade) else "agg_lancamento"
+
+    def measures(self) -> str:
+        columns = self.ds.memo(
+            "agg_lancamento columns",
+            lambda: set(self.ds.sql("SELECT * FROM agg_lancamento LIMIT 0").columns),
+        )
+        return measures(
+            self.due(), one_bimestre=bool(self.filters.bimestre), first_flag="primeiro" in columns
+        )
+
     def period_text(self) -> str:
         cal = queries.bimestres(self.ds)
         chosen = self.filters.bimestre
@@ -181,6 +203,7 @@ class Lancamentos(SchoolPanel):
     # ---- data ------------------------------------------------------------------------------------
     def refresh(self) -> None:
         view = self.view
+        self.progress.figure = self.by_bimestre(view)  # the chart first (SchoolPanel.refresh)
         period = self.period_text()
         self.period.value = (
             f"<p>Contados: {period}.</p>"
@@ -190,7 +213,7 @@ class Lancamentos(SchoolPanel):
                 "os indicadores aparecem após o fim do 1º bimestre.",
             )
         )
-        t = queries.totals(self.ds, view, LANC, measures(self.due()), with_bimestre=True)
+        t = queries.totals(self.ds, view, self.rows_of(view), self.measures(), with_bimestre=True)
         pares = int(t.get("pares") or 0)
         of = f"de {fmt.number(pares)} turmas × componentes"
         set_kpis(
@@ -218,7 +241,6 @@ class Lancamentos(SchoolPanel):
                 ),
             ],
         )
-        self.progress.figure = self.by_bimestre(view)
         self.refresh_units(view)
         self.refresh_school(view)
 
@@ -228,7 +250,7 @@ class Lancamentos(SchoolPanel):
             "SELECT a.bimestre, bool_or(a.devido) AS devido, count(*) AS pares, "
             f"count(*) FILTER (WHERE {NOTAS_OK}) AS notas_ok, "
             f"count(*) FILTER (WHERE {FREQ_OK}) AS freq_ok "
-            f"FROM {LANC} a WHERE {where} GROUP BY ALL ORDER BY a.bimestre",
+            f"FROM {self.rows_of(view)} a WHERE {where} GROUP BY ALL ORDER BY a.bimestre",
             params,
         )
         labels = [
@@ -249,7 +271,9 @@ class Lancamentos(SchoolPanel):
     def units(self, view: queries.View) -> pd.DataFrame | None:
         if view.place.child is None:
             return None
-        df = queries.by_child(self.ds, view, LANC, measures(self.due()), with_bimestre=True)
+        df = queries.by_child(
+            self.ds, view, self.rows_of(view), self.measures(), with_bimestre=True
+        )
         if df.empty:
             df = frame.empty_frame(COLUMNS, "id", "notas_ok", "freq_ok", "completos")
         return with_shares(df)
@@ -296,7 +320,7 @@ class Lancamentos(SchoolPanel):
         )
         teachers = self.ds.sql(
             f"SELECT a.docente, string_agg(DISTINCT a.turma_nome, ', ' ORDER BY a.turma_nome) "
-            f"AS turmas, {measures(due)} FROM {LANC} a WHERE {where} GROUP BY ALL",
+            f"AS turmas, {self.measures()} FROM {LANC} a WHERE {where} GROUP BY ALL",
             params,
         )
         teachers = with_shares(teachers)

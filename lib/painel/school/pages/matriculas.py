@@ -133,6 +133,7 @@ class Matriculas(SchoolPanel):
 
     def refresh(self) -> None:
         view = self.view
+        self.draw_split(view)  # the chart first (SchoolPanel.refresh)
         m = queries.matriculas_total(self.ds, view)
         ativas = m.get("matriculas") or 0
         set_kpis(
@@ -148,7 +149,6 @@ class Matriculas(SchoolPanel):
                 ),
             ],
         )
-        self.draw_split(view)
         self.draw_trend(view)
         self.fill_table(view)
         self.fill_students(view)

@@ -84,6 +84,16 @@ class Notas(SchoolPanel):
     def refresh(self) -> None:
         view = self.view
         ds = self.ds
+        # the chart first (SchoolPanel.refresh)
+        self.heatmap.figure = charts.heatmap(
+            self.by_component(view),
+            "bimestre",
+            "componente",
+            "aproveitamento",
+            title="Aproveitamento por componente e bimestre",
+            x_title="Bimestre",
+            y_title="Componente",
+        )
         n = queries.totals(ds, view, "agg_notas", MEASURES, with_bimestre=True)
         m = queries.matriculas_total(ds, view)
         lancadas = int(n.get("lancadas") or 0)
@@ -115,25 +125,17 @@ class Notas(SchoolPanel):
         self.note.value = (
             ui.message("Ainda não há notas lançadas para esta seleção.") if not lancadas else ""
         )
-        self.heatmap.figure = charts.heatmap(
-            self.by_component(view),
-            "bimestre",
-            "componente",
-            "aproveitamento",
-            title="Aproveitamento por componente e bimestre",
-            x_title="Bimestre",
-            y_title="Componente",
-        )
         self.refresh_units(view)
         self.refresh_turmas(view)
 
     def by_component(self, view: queries.View) -> pd.DataFrame:
         where, params = view.where("a", with_bimestre=True)
-        df = self.ds.sql(
-            "SELECT coalesce(c.nome, a.componente) AS componente, a.bimestre, "
+        df = self.ds.sql(  # summed, then named (DuckDB would join every row first)
+            "SELECT coalesce(c.nome, g.componente) AS componente, g.bimestre, g.soma_notas, "
+            "g.soma_distribuidos FROM (SELECT a.componente, a.bimestre, "
             "sum(a.soma_notas) AS soma_notas, sum(a.soma_distribuidos) AS soma_distribuidos "
-            "FROM agg_notas a LEFT JOIN componentes c ON c.co_componente = a.componente "
-            f"WHERE {where} GROUP BY ALL HAVING sum(a.soma_distribuidos) > 0",
+            f"FROM agg_notas a WHERE {where} GROUP BY ALL HAVING sum(a.soma_distribuidos) > 0) g "
+            "LEFT JOIN componentes c ON c.co_componente = g.componente",
             params,
         )
         if df.empty:

@@ -132,6 +132,21 @@ class Perfil(SchoolPanel):
         pcd = tally(df, "pcd", PCD)
         zona = tally(df, "zona", ZONA, missing=0)
         fem, com_pcd, rural = dict(sexo)["Feminino"], dict(pcd)["Sim"], dict(zona)["Rural"]
+        # the charts first, then the cards (SchoolPanel.refresh)
+        self.empty.value = "" if total else ui.message("Nenhuma matrícula ativa nesta seleção.")
+        self.charts.layout.display = None if total else "none"
+        self.sexo.figure = charts.donut(*_nonzero(sexo), title="Sexo")
+        self.pcd.figure = charts.donut(*_nonzero(pcd), title="Estudantes com deficiência (PcD)")
+        self.zona.figure = charts.donut(*_nonzero(zona), title="Zona de residência")
+        cor = tally(df, "cor_raca", COR_RACA, missing=0)
+        self.cor.figure = charts.bars(
+            [k for k, _ in cor], [v for _, v in cor], title="Cor/raça", axis="Matrículas"
+        )
+        faixas = {f: f for f in contract.FAIXAS_IDADE}
+        faixa = tally(df, "faixa_idade", faixas, missing=contract.FAIXA_SEM_IDADE)
+        self.faixa.figure = charts.bars(
+            [k for k, _ in faixa], [v for _, v in faixa], title="Faixa etária", axis="Matrículas"
+        )
         set_kpis(
             self.cards,
             [
@@ -152,20 +167,6 @@ class Perfil(SchoolPanel):
                     fmt.plural(rural, "estudante", "estudantes") + " em zona rural",
                 ),
             ],
-        )
-        self.empty.value = "" if total else ui.message("Nenhuma matrícula ativa nesta seleção.")
-        self.charts.layout.display = None if total else "none"
-        self.sexo.figure = charts.donut(*_nonzero(sexo), title="Sexo")
-        self.pcd.figure = charts.donut(*_nonzero(pcd), title="Estudantes com deficiência (PcD)")
-        self.zona.figure = charts.donut(*_nonzero(zona), title="Zona de residência")
-        cor = tally(df, "cor_raca", COR_RACA, missing=0)
-        self.cor.figure = charts.bars(
-            [k for k, _ in cor], [v for _, v in cor], title="Cor/raça", axis="Matrículas"
-        )
-        faixas = {f: f for f in contract.FAIXAS_IDADE}
-        faixa = tally(df, "faixa_idade", faixas, missing=contract.FAIXA_SEM_IDADE)
-        self.faixa.figure = charts.bars(
-            [k for k, _ in faixa], [v for _, v in faixa], title="Faixa etária", axis="Matrículas"
         )
         self.fill_table(view)
 

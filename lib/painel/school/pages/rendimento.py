@@ -146,6 +146,7 @@ class Rendimento(SchoolPanel):
 
     def refresh(self) -> None:
         view = self.view
+        self.refresh_units(view)  # the chart first (SchoolPanel.refresh)
         t = rates(pd.DataFrame([self.overall(view)], columns=list(COUNTS)))
         r = t.iloc[0]
         decided = int(r["aprovados"] + r["reprovados"] + r["abandonos"])
@@ -183,7 +184,6 @@ class Rendimento(SchoolPanel):
             )
         else:
             self.note.value = ""
-        self.refresh_units(view)
         self.refresh_risk(view)
 
     def units(self, view: queries.View) -> pd.DataFrame | None:
@@ -195,7 +195,6 @@ class Rendimento(SchoolPanel):
 
     def refresh_units(self, view: queries.View) -> None:
         df = self.units(view)
-        self.set_units(self.table, df, "Rendimento", self.units_box)
         if df is not None:
             self.chart.figure = charts.stacked_by_unit(
                 df[df["matriculas"] > 0] if len(df) else df,
@@ -204,6 +203,7 @@ class Rendimento(SchoolPanel):
                 axis="% das matrículas (sem transferidos e falecidos)",
                 percent=True,
             )
+        self.set_units(self.table, df, "Rendimento", self.units_box)
 
     def refresh_risk(self, view: queries.View) -> None:
         inside = frame.at_school(view.place)

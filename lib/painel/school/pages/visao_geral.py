@@ -40,6 +40,16 @@ class VisaoGeral(SchoolPanel):
     def refresh(self) -> None:
         view = self.view
         ds = self.ds
+        # the chart first (SchoolPanel.refresh): it needs only the enrolments
+        m = queries.matriculas_by_child(ds, view) if view.place.child else None
+        if m is not None:
+            self.chart.figure = charts.bars_by_unit(
+                m,
+                "matriculas",
+                title=f"Matrículas ativas {self.children_title()}",
+                axis="Matrículas",
+            )
+        self.set_units(self.table, self.units(view, m), "Indicadores", self.chart)
         m = queries.matriculas_total(ds, view)
         schools = queries.totals(
             ds,
@@ -83,21 +93,14 @@ class VisaoGeral(SchoolPanel):
                 ("Inconsistências", fmt.number(incons.get("n") or 0), "a corrigir no SIMADE"),
             ],
         )
-        df = self.units(view)
-        self.set_units(self.table, df, "Indicadores", self.chart)
-        if df is not None:
-            self.chart.figure = charts.bars_by_unit(
-                df,
-                "matriculas",
-                title=f"Matrículas ativas {self.children_title()}",
-                axis="Matrículas",
-            )
 
-    def units(self, view: queries.View) -> pd.DataFrame | None:
-        if view.place.child is None:
+    def units(self, view: queries.View, m: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The table's rows: ``m`` (the enrolments per unit) with the units' schools,
+        turmas and findings."""
+        if view.place.child is None or m is None:
             return None
         ds = self.ds
-        m = queries.matriculas_by_child(ds, view)
+        m = m.copy()
         if m.empty:
             return m.assign(**{c.key: [] for c in COLUMNS if c.key not in m.columns})
         levels = ("sre", "municipio", "escola")
