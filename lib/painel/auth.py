@@ -98,6 +98,18 @@ def validate_password(password: str) -> str:
     return password
 
 
+def _email(username: str, email: str) -> str:
+    """A user's address, checked (:func:`painel.mail.validate_address`); '' for none."""
+    from .mail import AddressError, validate_address
+
+    if not email.strip():
+        return ""
+    try:
+        return validate_address(email)
+    except AddressError as exc:
+        raise AuthError(f"user {username!r}: {exc}") from None
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -156,19 +168,21 @@ class Users:
         role: str,
         grants: Sequence[str] = (),
         display_name: str = "",
+        email: str = "",
     ) -> None:
         validate_username(username)
         validate_role(role)
         validate_password(password)
+        address = _email(username, email)
         parsed = [str(Grant.parse(g)) for g in grants]
         now = iso(utcnow())
         with self.opstate.transaction() as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
                 raise AuthError(f"user {username!r} already exists")
             con.execute(
-                "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [username, hash_password(password), role, display_name, now, now],
+                "INSERT INTO users (username, password_hash, role, display_name, email, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [username, hash_password(password), role, display_name, address, now, now],
             )
             con.executemany(
                 "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
@@ -211,6 +225,16 @@ class Users:
                 [hash_password(password), iso(utcnow()), username],
             )
             con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+    def set_email(self, username: str, email: str) -> None:
+        """The address painel mails the user at (digests); an empty one clears it."""
+        address = _email(username, email)
+        with self.opstate.transaction() as con:
+            self._require(con, username)
+            con.execute(
+                "UPDATE users SET email = ?, updated_at = ? WHERE username = ?",
+                [address, iso(utcnow()), username],
+            )
 
     def set_role(self, username: str, role: str) -> None:
         validate_role(role)

@@ -305,6 +305,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         args.role,
         grants=args.grant or [],
         display_name=args.display_name or "",
+        email=args.email or "",
     )
     print(
         f"user {args.name} added with role {args.role}"
@@ -318,7 +319,16 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     for r in rows:
         r["grants"] = " ".join(r["grants"]) or ("*" if r["role"] == "admin" else "-")
         r["state"] = "disabled" if r["disabled"] else "active"
-    print(table(rows, ["username", "role", "state", "grants", "display_name"]))
+    print(table(rows, ["username", "role", "state", "email", "grants", "display_name"]))
+    return 0
+
+
+def cmd_users_email(args: argparse.Namespace) -> int:
+    _users().set_email(args.name, args.address)
+    address = args.address.strip()
+    print(
+        f"e-mail of {args.name} set to {address}" if address else f"e-mail of {args.name} cleared"
+    )
     return 0
 
 
@@ -351,6 +361,76 @@ def cmd_users_revoke(args: argparse.Namespace) -> int:
     _users().revoke(args.name, args.grants)
     print(f"revoked {' '.join(args.grants)} from {args.name}")
     return 0
+
+
+# ---- mail ---------------------------------------------------------------------------------
+def _mail() -> tuple[Any, Any]:
+    from . import mail
+    from .opstate import OpState
+
+    paths = _paths()
+    return OpState(paths.opstate), mail.load_settings(paths)
+
+
+def cmd_mail_send(args: argparse.Namespace) -> int:
+    from .mail import deliver, outbox
+
+    opstate, settings = _mail()
+    report = deliver(opstate, settings, limit=args.limit)
+    if not (report.sent or report.failed or report.given_up or report.unreachable):
+        waiting = outbox(opstate, pending=True, limit=1_000_000)
+        if waiting:
+            first = min(e.next_attempt_at for e in waiting)
+            print(f"nothing due; {len(waiting)} mail(s) wait for their next attempt (from {first})")
+        else:
+            print("nothing due")
+        return 0
+    print(f"mail: {report.summary()}")
+    if report.unreachable:
+        queued = len(outbox(opstate, pending=True, limit=1_000_000))
+        raise CliError(f"{report.unreachable}; {queued} mail(s) stay queued", exits.FAILED)
+    if not report.ok:
+        raise CliError(f"mail not accepted by {report.summary()}", exits.FAILED)
+    return 0
+
+
+def cmd_mail_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .mail import outbox
+
+    opstate, _settings = _mail()
+    entries = outbox(opstate, pending=args.pending, limit=args.limit)
+    if args.json:
+        print(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False))
+        return 0
+    rows = [
+        {
+            **asdict(e),
+            "when": e.sent_at if e.status == "sent" else e.next_attempt_at,
+            "last_error": e.last_error if e.status != "sent" else "",
+        }
+        for e in entries
+    ]
+    columns = ["id", "status", "attempts", "when", "kind", "recipient", "subject", "last_error"]
+    print(table(rows, columns))
+    return 0
+
+
+def cmd_mail_test(args: argparse.Namespace) -> int:
+    import uuid
+
+    from .mail import deliver, probe_mail, queue
+
+    opstate, settings = _mail()
+    key = f"test:{uuid.uuid4().hex}"
+    queue(opstate, probe_mail(args.address, settings), key)
+    report = deliver(opstate, settings, keys=[key])
+    if report.sent:
+        print(f"test mail sent to {args.address.strip()} through {settings.server}")
+        return 0
+    reason = report.unreachable or next(iter({**report.failed, **report.given_up}.values()), "")
+    raise CliError(f"test mail not sent: {reason}; it stays queued", exits.FAILED)
 
 
 # ---- demo ---------------------------------------------------------------------------------
@@ -517,10 +597,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=list(known_roles))
     add.add_argument("--grant", action="append", metavar="DATASET:KIND:ID")
     add.add_argument("--display-name", metavar="TEXT")
+    add.add_argument("--email", metavar="ADDRESS", help="where painel mails the user")
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(fn=cmd_users_add)
-    ul = users_sub.add_parser("list", help="list users with role, state and grants")
+    ul = users_sub.add_parser("list", help="list users with role, state, e-mail and grants")
     ul.set_defaults(fn=cmd_users_list)
+    em = users_sub.add_parser(
+        "email",
+        help="set the address painel mails a user at ('' clears it)",
+        description="Set the e-mail address painel mails the user at (digests are built with "
+        "the user's own grants); an empty ADDRESS clears it. One bare address, ASCII.",
+    )
+    em.add_argument("name", metavar="NAME")
+    em.add_argument("address", metavar="ADDRESS")
+    em.set_defaults(fn=cmd_users_email)
     for name, fn, text in (
         ("disable", cmd_users_disable, "disable a user and end their sessions"),
         ("enable", cmd_users_enable, "enable a disabled user"),
@@ -540,6 +630,29 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("name", metavar="NAME")
         g.add_argument("grants", nargs="+", metavar="GRANT")
         g.set_defaults(fn=fn)
+
+    mail = sub.add_parser(
+        "mail",
+        help="the e-mail outbox: send what is due, list, send a test",
+        description="Mail is queued in the outbox of the operational store and sent over SMTP "
+        "(parameters/mail.yaml; PAINEL_SMTP_HOST and PAINEL_SMTP_PORT override the server). "
+        "A mail the server did not take stays queued and is retried with backoff.",
+    )
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True, metavar="SUBCOMMAND")
+    ms = mail_sub.add_parser(
+        "send",
+        help="send every due mail (exit 1 when the server is down: the mail stays queued)",
+    )
+    ms.add_argument("-n", "--limit", type=int, default=None, help="at most this many")
+    ms.set_defaults(fn=cmd_mail_send)
+    ml = mail_sub.add_parser("list", help="the outbox, newest first")
+    ml.add_argument("--pending", action="store_true", help="only mail not sent nor given up")
+    ml.add_argument("-n", "--limit", type=int, default=100)
+    ml.add_argument("--json", action="store_true", help="machine-readable output")
+    ml.set_defaults(fn=cmd_mail_list)
+    mt = mail_sub.add_parser("test", help="send a pt-BR test message to ADDRESS now")
+    mt.add_argument("address", metavar="ADDRESS")
+    mt.set_defaults(fn=cmd_mail_test)
 
     simulate = sub.add_parser("simulate", help="simulators of external APIs, on loopback")
     simulate_sub = simulate.add_subparsers(dest="simulate_command", required=True, metavar="API")
@@ -580,6 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from .access import AuthError
     from .domain import DomainError
+    from .mail import AddressError, MailSettingsError
     from .params import ParameterError
     from .runner import JobBusy, RunError
     from .schedule import ScheduleError
@@ -607,6 +721,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ScheduleError,
         StoreError,
         DomainError,
+        MailSettingsError,
+        AddressError,
     ) as exc:
         print(f"painel: {exc}", file=sys.stderr)
         return exits.USAGE

@@ -105,6 +105,30 @@ CORE_MIGRATIONS: list[str] = [
     );
     CREATE INDEX service_requests_open ON service_requests(claimed_at, id);
     """,
+    # 5: e-mail (painel.mail): users' addresses, and the outbox every mail goes through
+    """
+    ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';   -- '' when none
+    CREATE TABLE mail_outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedup_key       TEXT NOT NULL UNIQUE,   -- queuing the same key again is a no-op
+        kind            TEXT NOT NULL,          -- 'run.failed', 'test', a domain's ('procurement.daily')
+        recipient       TEXT NOT NULL,          -- one address
+        username        TEXT,                   -- the user it is for, if any (kept after the user goes)
+        subject         TEXT NOT NULL,
+        body_text       TEXT NOT NULL,
+        body_html       TEXT NOT NULL,
+        message_id      TEXT NOT NULL,          -- fixed when queued: a resend is the same message
+        status          TEXT NOT NULL DEFAULT 'pending',  -- pending | sending | sent | given_up
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        last_attempt_at TEXT,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until   TEXT,                   -- while 'sending': after this, the pass is presumed dead
+        sent_at         TEXT,
+        last_error      TEXT
+    );
+    CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
+    """,
 ]
 
 

@@ -4,7 +4,9 @@ A run: resolve and validate parameters (before any kernel starts) -> take the jo
 (one run per job at a time, across processes) -> record the run as ``running`` -> execute
 ``notebooks/etl/<job>.ipynb`` into ``<home>/runs/<job>/<run_id>.ipynb`` (the kernel process's
 own stderr, if any, into ``<run_id>.kernel.log`` beside it) -> record the
-outcome, the error's one-line summary and the versions the notebook published.
+outcome, the error's one-line summary and the versions the notebook published -> if the run
+failed, mail ``support`` (:func:`painel.mail.notify_run_failed`; a mail problem never changes
+the run's outcome).
 """
 
 from __future__ import annotations
@@ -127,24 +129,30 @@ def job_lock(paths: Paths, job: str) -> Iterator[None]:
         fh.close()
 
 
-def reap_dead_runs(opstate: OpState) -> int:
-    """Mark ``running`` runs whose process is gone (killed, machine restarted) as failed."""
+def reap_dead_runs(opstate: OpState, paths: Paths | None = None) -> int:
+    """Mark ``running`` runs whose process is gone (killed, machine restarted) as failed, and
+    queue their failure mails to support (not sent here: this runs in dashboard kernels too;
+    ``painel mail send`` or the scheduler sends them). ``paths`` finds ``mail.yaml``
+    (default: from the environment)."""
     host = socket.gethostname()
+    reaped = []
     with opstate.connect() as con:
         rows = con.execute(
             "SELECT run_id, pid, host, started_at FROM runs WHERE status = 'running'"
         ).fetchall()
-        n = 0
         for row in rows:
             if row["host"] == host and row["pid"] and not pid_alive(row["pid"]):
-                con.execute(
+                cur = con.execute(
                     "UPDATE runs SET status = 'failed', finished_at = ?, "
                     "error = 'run process died (killed?) before finishing' "
                     "WHERE run_id = ? AND status = 'running'",
                     [iso(utcnow()), row["run_id"]],
                 )
-                n += 1
-        return n
+                if cur.rowcount == 1:  # this process reaped it: it tells support, once
+                    reaped.append(row["run_id"])
+    for run_id in reaped:
+        _mail_support(opstate, paths, run_id, deliver_now=False)
+    return len(reaped)
 
 
 def recent_runs(opstate: OpState, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -191,7 +199,7 @@ def run_job(
     parameters = resolve_parameters(paths, job, list(files), list(pairs))
     validate_job_parameters(notebook, parameters)
     opstate = OpState(paths.opstate)
-    reap_dead_runs(opstate)
+    reap_dead_runs(opstate, paths)
     run_id = run_id or new_run_id()
     out_dir = paths.runs / job
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -242,8 +250,9 @@ def run_job(
             )
         except BaseException as exc:
             error = summarize_exception(exc)
-            if not isinstance(exc, Exception):
+            if not isinstance(exc, Exception):  # interrupted: queue the mail, send it later
                 _finish(opstate, run_id, "failed", error, t0, [])
+                _mail_support(opstate, paths, run_id, deliver_now=False)
                 raise
         finally:
             kernel_log = notebook_out.with_suffix(".kernel.log")
@@ -254,7 +263,18 @@ def run_job(
         published = Store(paths.store).published_by(run_id)
         status = "failed" if error else "succeeded"
         duration = _finish(opstate, run_id, status, error, t0, published)
+    if status == "failed":  # the lock is released: a slow mail server holds up no next run
+        _mail_support(opstate, paths, run_id)
     return RunResult(run_id, job, status, error, notebook_out, published, duration)
+
+
+def _mail_support(
+    opstate: OpState, paths: Paths | None, run_id: str, deliver_now: bool = True
+) -> None:
+    """The failure mail to ``support`` (parameters/mail.yaml); never raises."""
+    from .mail import notify_run_failed
+
+    notify_run_failed(opstate, paths, run_id, deliver_now=deliver_now)
 
 
 def _job_kernel_manager(log_path: Path, env: Mapping[str, str]) -> type:

@@ -20,7 +20,9 @@ How a due job runs exactly once, however many schedulers run:
 - several missed fire times collapse into that newest one (coalesced, never replayed N
   times); with ``catch_up: false`` a fire time older than ``grace_s`` is skipped instead;
 - the run itself holds the job's lock, so a manual ``painel etl run`` cannot overlap it;
-- a failed run schedules a retry (``retry_at``), claimed the same way.
+- a failed run schedules a retry (``retry_at``), claimed the same way;
+- after the jobs, each pass marks runs found dead failed (a run killed on timeout; support
+  is mailed) and sends the mail outbox's due mail (:func:`painel.mail.deliver`).
 
 Each run is a child process (``painel etl run``), so a timeout can kill it cleanly.
 """
@@ -44,7 +46,7 @@ from . import exits
 from .config import TIMEZONE, Paths
 from .opstate import OpState, iso, parse_iso, utcnow
 from .params import yaml_error
-from .runner import list_jobs, spawn
+from .runner import list_jobs, reap_dead_runs, spawn
 
 DEFAULTS = {
     "retries": 2,
@@ -242,7 +244,24 @@ class Scheduler:
             outcome = self._execute(job, attempt, trigger)
             self._after_run(job, attempt, outcome, utcnow())
             outcomes.append(outcome)
+        if not self._stop:
+            self.deliver_mail()
         return outcomes
+
+    def deliver_mail(self) -> None:
+        """Mark runs found dead (one killed on timeout) failed, which queues their failure
+        mails, then send the outbox's due mail, so a scheduler is all a deployment runs; a
+        mail problem is a line, never a stop."""
+        from .mail import deliver, load_settings
+
+        try:
+            reap_dead_runs(self.opstate, self.paths)
+            report = deliver(self.opstate, load_settings(self.paths))
+        except Exception as exc:  # noqa: BLE001 - mail never stops the scheduler
+            print(f"{iso(utcnow())} mail: {type(exc).__name__}: {exc}", flush=True)
+            return
+        if report.sent or not report.ok:
+            print(f"{iso(utcnow())} mail: {report.summary()}", flush=True)
 
     def _execute(self, job: JobSchedule, attempt: int, trigger: str) -> Outcome:
         proc = spawn(self.paths, job.name, trigger, attempt)
