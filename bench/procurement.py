@@ -108,7 +108,11 @@ def run(work: Path) -> dict[str, Any]:
         job.classifier("bench")  # saved under models/: the builds below load it
         out["train"] = {
             "seconds": time.perf_counter() - t0,
-            **{k: v for k, v in (job.classified.get("modelo") or {}).items() if k == "metrics"},
+            **{
+                k: v
+                for k, v in (job.classified.get("classificador") or {}).items()
+                if k == "metrics"
+            },
         }
         print(f"procurement: year build ({counts}) ...", flush=True)
         with PeakRss() as rss:

@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__, exits
@@ -433,6 +434,15 @@ def cmd_mail_test(args: argparse.Namespace) -> int:
     raise CliError(f"test mail not sent: {reason}; it stays queued", exits.FAILED)
 
 
+def cmd_simulate_mail(args: argparse.Namespace) -> int:
+    from .mailcatcher import serve
+
+    try:
+        return serve(args.folder, args.smtp_port, args.http_port)
+    except OSError as exc:  # the port is taken, the folder cannot be written
+        raise CliError(f"mail catcher: {exc}", exits.FAILED) from None
+
+
 # ---- demo ---------------------------------------------------------------------------------
 def cmd_demo_prepare(args: argparse.Namespace) -> int:
     from .demos import prepare
@@ -656,6 +666,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser("simulate", help="simulators of external APIs, on loopback")
     simulate_sub = simulate.add_subparsers(dest="simulate_command", required=True, metavar="API")
+    sm = simulate_sub.add_parser(
+        "mail",
+        help="a mail catcher: an SMTP server on loopback and a page to read what it received",
+        description="Accept every message on SMTP (nothing is relayed), keep each as an .eml "
+        "file in --folder, and list them (newest first) on a read-only web page that shows "
+        "each message's text and HTML (mail HTML runs no script: a strict "
+        "Content-Security-Policy). Point painel at it with PAINEL_SMTP_HOST=127.0.0.1 "
+        "PAINEL_SMTP_PORT=<--smtp-port>.",
+    )
+    sm.add_argument("--smtp-port", type=int, default=8025, help="SMTP port (default: 8025)")
+    sm.add_argument("--http-port", type=int, default=8026, help="web page port (default: 8026)")
+    sm.add_argument(
+        "--folder", required=True, type=Path, metavar="DIR", help="where the messages are kept"
+    )
+    sm.set_defaults(fn=cmd_simulate_mail)
     generate = sub.add_parser("generate", help="synthetic source files (dumps) for tests and demos")
     generate_sub = generate.add_subparsers(dest="generate_command", required=True, metavar="SOURCE")
 

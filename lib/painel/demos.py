@@ -9,6 +9,7 @@ domain's demo needs beside the server (API simulators).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 from . import domain
@@ -53,9 +54,29 @@ def logins_text() -> str:
 @contextlib.contextmanager
 def services(paths: Paths) -> Iterator[dict[str, str]]:
     """Start every domain's demo services; yields the environment the server needs for them."""
+    from . import mailcatcher
+
     env: dict[str, str] = {}
     with contextlib.ExitStack() as stack:
+        # every mail the demo sends (digests, failure mails) lands here, readable in a browser
+        catcher = stack.enter_context(mailcatcher.running(paths.home / "mail"))
+        env.update(catcher.env())
+        for key, value in catcher.env().items():  # this process's sends (a domain's services)
+            stack.callback(_restore, key, os.environ.get(key))
+            os.environ[key] = value
+        print(
+            f"mail catcher: SMTP on {catcher.smtp_host}:{catcher.smtp_port}, read the mail at "
+            f"{catcher.http_url}",
+            flush=True,
+        )
         for d in domain.domains():
             if d.demo_services:
                 env.update(stack.enter_context(domain.resolve(d.demo_services)(paths)))
         yield env
+
+
+def _restore(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value

@@ -192,7 +192,10 @@ def test_rollback_after_two_runs(cli: Any) -> None:
 BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     "unknown job": (
         lambda tmp: ["etl", "run", "no_such_job"],
-        ["unknown job 'no_such_job'", "known jobs: procurement, progress, school"],
+        [
+            "unknown job 'no_such_job'",
+            "known jobs: procurement, procurement_mail, progress, school",
+        ],
     ),
     "unknown -p name": (
         lambda tmp: ["etl", "run", "school", "-p", "dias_busca_ativaa=3"],

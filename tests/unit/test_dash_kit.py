@@ -90,6 +90,30 @@ def test_an_identifier_column_shows_its_digits_without_separators() -> None:
     assert uid.is_searchable() and not uid.numeric
 
 
+def test_amounts_of_money_in_reais() -> None:
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from painel.dash import excel, fmt
+    from painel.dash.table import Column
+
+    assert fmt.money(1234567.891) == "R$ 1.234.567,89" and fmt.money(0) == "R$ 0,00"
+    assert fmt.money(-12.5) == "−R$ 12,50" and fmt.money(None) == "—"
+    assert (
+        fmt.money_short(3_456_000_000) == "R$ 3,5 bi" and fmt.money_short(950_000) == "R$ 950 mil"
+    )
+    assert fmt.money_short(125_400_000) == "R$ 125 mi" and fmt.money_short(820) == "R$ 820"
+    valor = Column("valor", "Valor", kind="money")
+    assert valor.numeric and valor.format(84427.84) == "R$ 84.427,84"
+    data = excel.workbook(
+        pd.DataFrame({"valor": [84427.84]}), [valor], sheet="S", filters=[], exported_by="t"
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert sheet["A2"].value == 84427.84 and sheet["A2"].number_format == '"R$" #,##0.00'
+
+
 def test_checks_and_parameters_are_said_in_portuguese() -> None:
     from painel.checks import pt_detail, pt_name
     from painel.freshness import summarize_parameters

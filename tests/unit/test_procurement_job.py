@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from painel.config import Paths
+from painel.opstate import OpState
+from painel.procurement import workflow
 from painel.procurement.etl import job as procurement
 from painel.procurement.etl.landing import Landing, export_catalogue
 from painel.procurement.etl.settings import SettingsError, from_parameters
@@ -74,6 +76,24 @@ def test_a_run_publishes_the_crawled_days_with_their_findings(home: Paths, world
     for regra, titulo, fundamento, link in achados:
         assert titulo and "Lei 14.133" in fundamento or regra in ("R7", "R8")
         assert link.startswith("https://pncp.gov.br/app/")
+    # every finding reached the analysts' workflow as new, and a re-run keeps their moves
+    with OpState(home.opstate).connect() as ops:
+        synced = ops.execute("SELECT count(*), min(status), max(status) FROM procurement_achados")
+        assert tuple(synced.fetchone()) == (len(achados), "novo", "novo")
+        regra, chave = ops.execute("SELECT regra, chave FROM procurement_achados").fetchone()
+    workflow.change(
+        OpState(home.opstate),
+        regra=regra,
+        chave=chave,
+        seen="novo",
+        to="em_analise",
+        actor="ana",
+        role="cge_analista",
+    )
+    with PncpSimulator(world) as sim:
+        procurement.run_once(home, params(sim, world), log=lambda _m: None)
+    state = workflow.statuses(OpState(home.opstate), [(regra, chave)])[(regra, chave)]
+    assert (state["status"], state["ativo"]) == ("em_analise", 1)
 
 
 def test_an_outage_publishes_nothing_and_the_next_run_resumes(home: Paths, world: Path) -> None:

@@ -128,7 +128,7 @@ def test_project_schedule_file_loads(paths):
     """The checked-in parameters/schedule.yaml is valid against its own jobs."""
     real = Paths(home=paths.home, project=Path(__file__).resolve().parents[2])
     jobs = load_schedule(real)
-    assert [j.name for j in jobs] == ["school", "progress", "procurement"]
+    assert [j.name for j in jobs] == ["school", "progress", "procurement", "procurement_mail"]
     assert all(j.timezone == SP for j in jobs)
     progress = jobs[1]
     assert progress.cron == "0 6 * * 1"  # weekly, Mondays
@@ -136,6 +136,8 @@ def test_project_schedule_file_loads(paths):
     assert progress.timeout_s >= 20_000 / 2
     # a day of the state's purchases: ~2,700 result calls alone at PNCP's 2 s pace
     assert jobs[2].cron == "0 3 * * *" and jobs[2].timeout_s >= 2_700 * 2
+    # the digests at 07:00 (procurement.md §6), after the 03:00 crawl; a hung SMTP is cut short
+    assert jobs[3].cron == "0 7 * * *" and jobs[3].timeout_s <= 900
 
 
 def test_broken_yaml_names_file_and_line(paths):

@@ -28,6 +28,7 @@ _FORMATS = {
     "id": "0",
     "int": "#,##0",
     "decimal": "#,##0.0",
+    "money": '"R$" #,##0.00',
     "percent": "0.0%",
     "signed": "+0.0;-0.0;0.0",
     "date": "dd/mm/yyyy",

@@ -54,6 +54,25 @@ def number(value: Any, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def money(value: Any, decimals: int = 2) -> str:
+    """1234567.8 → "R$ 1.234.567,80"; missing → "—"."""
+    text = number(value, decimals)
+    if text == EMPTY:
+        return text
+    return "−R$ " + text[1:] if text.startswith("-") else "R$ " + text
+
+
+def money_short(value: Any) -> str:
+    """A KPI's amount: "R$ 1,2 mi", "R$ 3,4 bi", "R$ 950 mil", "R$ 820"."""
+    if _missing(value):
+        return EMPTY
+    v = float(value)
+    for scale, word in ((1e9, "bi"), (1e6, "mi"), (1e3, "mil")):
+        if abs(v) >= scale:
+            return f"R$ {number(v / scale, 1 if abs(v) < 100 * scale else 0)} {word}"
+    return money(v, 0)
+
+
 def signed(value: Any, decimals: int = 1) -> str:
     """+2,5 / −1,0 / 0,0: a change, with its sign."""
     if _missing(value):

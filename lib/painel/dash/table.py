@@ -32,7 +32,18 @@ from .identity import check_access
 HERE = Path(__file__).parent
 MAX_SEARCH = 100
 PAGE_SIZES = (10, 25, 50, 100)
-KINDS = ("text", "id", "int", "decimal", "percent", "signed", "date", "datetime", "week")
+KINDS = (
+    "text",
+    "id",
+    "int",
+    "decimal",
+    "money",
+    "percent",
+    "signed",
+    "date",
+    "datetime",
+    "week",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "decimal", "percent", "signed")
+        return self.kind in ("int", "decimal", "money", "percent", "signed")
 
     def is_searchable(self) -> bool:
         if self.searchable is not None:
@@ -69,6 +80,8 @@ class Column:
             return fmt.number(value)
         if kind == "decimal":
             return fmt.number(value, self.decimals)
+        if kind == "money":
+            return fmt.money(value)
         if kind == "percent":
             return fmt.percent(value, self.decimals)
         if kind == "signed":

@@ -4,8 +4,8 @@ anomalies.
 
 **Item classes.** :func:`train` fits TF-IDF features (word 1-2-grams and ``char_wb``
 3-5-grams of :func:`normalise`-d text) and a linear model, one weight vector per class.
-The model is ``LinearSVC`` (one-vs-rest hinge loss, liblinear; ``n_jobs`` classes at a
-time): the standard strong baseline for short-text classification. A multinomial
+The model is ``LinearSVC`` (one-vs-rest squared hinge loss, liblinear's own multi-class loop;
+features converted once): the standard strong baseline for short-text classification. A multinomial
 ``LogisticRegression`` would give probabilities directly but its solvers multiply the whole
 sparse matrix by all class weights at each of ~100 iterations: with ~400 classes and ~10^5
 features it trains many times slower. (``SGDClassifier`` was faster but less accurate on
@@ -58,7 +58,6 @@ from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 
 __all__ = [
@@ -531,7 +530,6 @@ def train(
     word_max_features: int | None = 200_000,
     char_max_features: int | None = 300_000,
     prune: float = 1e-3,
-    n_jobs: int | None = None,
 ) -> ItemClassifier:
     """Train an item classifier on labelled descriptions.
 
@@ -569,11 +567,13 @@ def train(
     )
     fit_docs = list(x_text[fit_idx])
     x_fit = sp.hstack([word.fit_transform(fit_docs), char.fit_transform(fit_docs)], format="csr")
-    ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed), n_jobs=n_jobs)
-    ovr.fit(x_fit, y[fit_idx])
-    coef = np.vstack([e.coef_ for e in ovr.estimators_]).astype(np.float32)
-    intercept = np.concatenate([e.intercept_ for e in ovr.estimators_]).astype(np.float64)
-    classes = np.asarray(ovr.classes_, dtype=object)
+    # liblinear's own one-vs-rest: the features are converted once for all classes
+    # (scikit-learn's OneVsRestClassifier converts them per class: 2.4x slower, same weights)
+    svc = LinearSVC(C=c, random_state=seed)
+    svc.fit(x_fit, y[fit_idx])
+    coef = np.asarray(svc.coef_, dtype=np.float32)
+    intercept = np.asarray(svc.intercept_, dtype=np.float64)
+    classes = np.asarray(svc.classes_, dtype=object)
     if len(classes) == 2:  # binary: one vector, for classes[1]
         coef = (np.vstack([-coef[0], coef[0]]) / 2).astype(np.float32)
         intercept = np.array([-intercept[0], intercept[0]]) / 2

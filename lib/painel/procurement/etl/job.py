@@ -21,9 +21,10 @@ import pandas as pd
 
 from ... import checks
 from ...config import Paths
+from ...opstate import OpState
 from ...runctx import RunContext
 from ...store import Build, Store
-from .. import DATASET, TABLES
+from .. import DATASET, TABLES, workflow
 from . import model
 from .crawl import Crawler, CrawlStats, days_between
 from .landing import Landing, load_catalogue
@@ -158,7 +159,7 @@ class Job:
                     f"item classifier: {len(train)} items with a catalogue code, too few to "
                     "train; items without one stay without a class"
                 )
-                self.classified["modelo"] = None
+                self.classified["classificador"] = None
                 return None
             start = time.monotonic()
             clf = ml.train(
@@ -173,7 +174,7 @@ class Job:
             self.log(
                 f"item classifier trained on {len(train)} items in {time.monotonic() - start:.1f} s"
             )
-        self.classified["modelo"] = clf.metadata.as_dict()
+        self.classified["classificador"] = clf.metadata.as_dict()
 
         def classify(frame: pd.DataFrame) -> pd.DataFrame:
             got = clf.predict(frame["descricao"].tolist())
@@ -218,7 +219,42 @@ class Job:
         build.check(*gate_checks())
 
     def publish(self, build: Build) -> str:
-        return build.publish()
+        version = build.publish()
+        self.sync_findings(version)
+        return version
+
+    def sync_findings(self, version: str) -> workflow.SyncReport:
+        """Carry the analysts' statuses over to the published findings (a finding the
+        workflow has not seen yet reads as ``novo`` on the pages meanwhile, so a sync that
+        fails here is made whole by the next run's)."""
+        import duckdb
+
+        con = duckdb.connect(str(self.store.version_path(DATASET, version)), read_only=True)
+        try:
+            rows = con.execute(
+                f"SELECT {', '.join(workflow.FINDING_FIELDS)} FROM achados"
+            ).fetchall()
+        finally:
+            con.close()
+        try:
+            report = workflow.sync(OpState(self.paths.opstate), version, rows)
+        except Exception as exc:  # noqa: BLE001 - named, and the run fails with it
+            raise ProcurementJobError(
+                f"version {version} was published, but its findings did not reach the "
+                f"analysts' workflow ({type(exc).__name__}: {exc}); the next run does it"
+            ) from None
+        self.log(
+            f"findings: {report.novos} new, {report.vistos} seen again, "
+            f"{report.encerrados} no longer found"
+        )
+        try:  # same-day alerts to the analysts; a mail problem never fails a publish
+            from .. import digests
+
+            for line in digests.alert_same_day(self.paths, version, store=self.store):
+                self.log(line)
+        except Exception as exc:  # noqa: BLE001 - one line; the procurement_mail job catches up
+            self.log(f"same-day alerts: {type(exc).__name__}: {exc} (the next mail run retries)")
+        return report
 
 
 def cargas(con: Any, landing: Path) -> None:
