@@ -238,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
             targets["procurement crawl within 10% of calls x pace"] = (
                 results["procurement.crawl_pace"]["wall_over_floor"] <= 1.10
             )
+            shown = results.get("procurement.panels")
+            if shown:
+                targets["procurement panel filter change to chart <= 150 ms p95 (each)"] = (
+                    shown["filter_worst"] <= 0.150
+                )
+                targets["procurement panel preheated render <= 0.5 s p50 (each)"] = (
+                    shown["render_worst"] <= 0.5
+                )
         if "panels" in wanted:
             from bench import panels
 

@@ -8,6 +8,9 @@
    the dataset built and published again. Target ≤ 30 s plus the API's pace.
 3. crawl pace: a few days crawled from the simulator at a small pace; the wall time over
    calls × pace (target ≤ 1.10: the crawl itself adds little to PNCP's pace).
+4. panels (:mod:`bench.procurement_panels`, unless ``PROCUREMENT_BENCH_PANELS=0``): each
+   panel's preheated render and a filter change to the redrawn chart in chromium (target
+   p95 ≤ 150 ms).
 """
 
 from __future__ import annotations
@@ -160,4 +163,9 @@ def run(work: Path) -> dict[str, Any]:
             "floor_s": client.stats.calls * pace,
             "wall_over_floor": wall / (client.stats.calls * pace),
         }
+    if os.environ.get("PROCUREMENT_BENCH_PANELS", "1") != "0":
+        print("procurement: panels in chromium (render and filter change) ...", flush=True)
+        from bench import procurement_panels
+
+        out["panels"] = procurement_panels.run(home)
     return out

@@ -62,8 +62,8 @@ READY = """(() => {
   });
   seen.observe(document, { subtree: true, childList: true });
 })();""".replace("__USABLE__", json.dumps(USABLE))
-CHANGE = """async (index) => {
-  const box = ['Etapa:', 'Bimestre:', 'Turno:'].map((name) => [...document.querySelectorAll(
+CHANGE_TEMPLATE = """async (index) => {
+  const box = __NAMES__.map((name) => [...document.querySelectorAll(
     '.widget-dropdown')].find((d) => (d.querySelector('label') || {}).textContent === name
     && d.offsetParent !== null)).find((d) => d);
   if (!box) return null;
@@ -91,12 +91,14 @@ CHANGE = """async (index) => {
     sel.dispatchEvent(new Event('change', { bubbles: true }));
   });
 }"""
+FILTERS = ["Etapa:", "Bimestre:", "Turno:"]  # the school filter changed: the first one shown
+CHANGE = CHANGE_TEMPLATE.replace("__NAMES__", json.dumps(FILTERS))
 
 
-def panels() -> dict[str, tuple[str, list[str]]]:
-    """notebook -> (title, roles) of the school panels, in their order."""
+def panels(pattern: str = "rede_*.ipynb") -> dict[str, tuple[str, list[str]]]:
+    """notebook -> (title, roles) of the panels matching ``pattern``, in their order."""
     out = []
-    for path in sorted((REPO / "notebooks" / "dashboards").glob("rede_*.ipynb")):
+    for path in sorted((REPO / "notebooks" / "dashboards").glob(pattern)):
         meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]["painel"]
         out.append((meta.get("order", 0), path.name, meta["title"], meta["roles"]))
     return {name: (title, roles) for _, name, title, roles in sorted(out)}
@@ -141,11 +143,37 @@ def _users(home: Path) -> dict[str, tuple[str, str]]:
 def run(
     home: Path, opens: int = 3, changes: int = 20, roles: tuple[str, ...] = ("central", "sre")
 ) -> dict[str, Any]:
+    return measure(
+        home,
+        _users(home),
+        panels(),
+        changer="school_central",
+        prefix="rede_",
+        opens=opens,
+        changes=changes,
+        roles=roles,
+    )
+
+
+def measure(
+    home: Path,
+    users: dict[str, tuple[str, str]],
+    offered_panels: dict[str, tuple[str, list[str]]],
+    *,
+    changer: str,
+    prefix: str,
+    change: str = CHANGE,
+    opens: int = 3,
+    changes: int = 20,
+    roles: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The render, usable and filter-change figures of ``offered_panels`` for each role of
+    ``users`` (role -> (user, password); ``roles``: the short names to measure, all when
+    empty); filters are changed (``change``, a page function) as role ``changer``."""
     from playwright.sync_api import sync_playwright
 
     from painel_testing import login
 
-    users = _users(home)
     server = start_server(home, deadline=600)
     out: dict[str, Any] = {}
 
@@ -157,7 +185,8 @@ def run(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             for role, (user, password) in users.items():
-                if role.removeprefix("school_") not in roles:
+                who = role.removeprefix("school_")
+                if roles and who not in roles:
                     continue
                 session = login(server, user, password)
                 context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -165,11 +194,10 @@ def run(
                 page.set_default_timeout(120_000)
                 page.add_init_script(READY)
                 _login(page, server.base, user, password)
-                who = role.removeprefix("school_")
-                for notebook, (_title, offered) in panels().items():
+                for notebook, (_title, offered) in offered_panels.items():
                     if role not in offered:
                         continue
-                    name = notebook.removesuffix(".ipynb").removeprefix("rede_")
+                    name = notebook.removesuffix(".ipynb").removeprefix(prefix)
                     url = f"{server.base}/voila/render/{notebook}"
                     times = []
                     for _ in range(opens):
@@ -183,12 +211,12 @@ def run(
                     page.goto(url)
                     page.wait_for_function("() => window.benchUsable !== undefined")
                     out[f"{who}.{name}_usable_s"] = page.evaluate("() => window.benchUsable") / 1000
-                    if role != "school_central":
+                    if role != changer:
                         continue
                     chart, settled_, spec = [], [], []
                     settled()  # the pool's new kernel (replacing this page's) has started
                     for i in range(changes):  # the first option ("Todas") and the second
-                        ms = page.evaluate(CHANGE, (i + 1) % 2)
+                        ms = page.evaluate(change, (i + 1) % 2)
                         if ms is None:
                             break  # a panel without these filters
                         chart.append(ms[0] / 1000)

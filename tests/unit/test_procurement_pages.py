@@ -126,6 +126,9 @@ def test_the_analyst_sees_every_finding_new_by_rule(home: Path) -> None:
     # riskiest first, money in pt-BR
     frame = page.table.frame  # type: ignore[attr-defined]
     assert list(frame["risco"]) == sorted(frame["risco"], reverse=True)
+    assert {r for r in frame["resumo"] if r.startswith("Homologado")} == {
+        f"Homologado a {v}% do valor estimado" for v in ("98,9", "98,4", "98,6")
+    }  # pt-BR decimals in the summaries people read
     assert page.table.rows[0][5] == "R$ 518.187,68"  # type: ignore[attr-defined]
     # a click on a rule's bar narrows to it
     page.by_rule._clicked(None, {"event": "click", "y": "R2 – Dispensa acima do limite"}, [])  # type: ignore[attr-defined]
@@ -168,6 +171,7 @@ def test_the_workflow_on_the_page_is_audited_and_a_stale_page_cannot_overwrite(h
     apply.click()
     assert workflow.statuses(ops(), [key])[key]["status"] == "em_analise"
     assert cards(first)["Em análise"] == "1"
+    assert "Alerta passado a em análise." in text(first.finding)  # type: ignore[attr-defined]
     # the second analyst's page still shows it new; discarding it from there is refused
     second.open_finding(row)  # type: ignore[attr-defined]
     controls2 = second.finding.children[-2]  # type: ignore[attr-defined]

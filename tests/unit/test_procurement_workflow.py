@@ -90,6 +90,16 @@ def test_the_whole_path_to_the_organ_is_audited(ops: OpState) -> None:
         ("confirmado", "enviado", "bia"),
     ]
     assert events[-1]["motivo"] == "Ofício 12/2026"
+    # the history names people as the pages do: by their display name, when they have one
+    from painel.auth import Users
+
+    Users(ops).add("bia", "senha-longa-da-bia", "cge_analista", ("procurement:*",), "Beatriz Lima")
+    assert [e["quem"] for e in wf.history(ops, "R2", "a")] == [
+        "painel",
+        "ana",
+        "Beatriz Lima",
+        "Beatriz Lima",
+    ]
     assert all(e["em"] for e in events)
     with pytest.raises(wf.WorkflowError, match="não pode passar"):
         move(ops, "a", "enviado", "em_analise", motivo="reabrir")  # sent is final

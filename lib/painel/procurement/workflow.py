@@ -197,13 +197,15 @@ def statuses(
 
 
 def history(opstate: OpState, regra: str, chave: str) -> list[dict[str, Any]]:
-    """Every event of one finding, oldest first."""
+    """Every event of one finding, oldest first (``quem``: the user's display name)."""
     with opstate.connect() as con:
         return [
             dict(r)
             for r in con.execute(
-                "SELECT de, para, motivo, por, em, versao FROM procurement_achados_eventos "
-                "WHERE regra = ? AND chave = ? ORDER BY id",
+                "SELECT e.de, e.para, e.motivo, e.por, e.em, e.versao, "
+                "coalesce(nullif(u.display_name, ''), e.por) AS quem "
+                "FROM procurement_achados_eventos e LEFT JOIN users u ON u.username = e.por "
+                "WHERE e.regra = ? AND e.chave = ? ORDER BY e.id",
                 [regra, chave],
             )
         ]

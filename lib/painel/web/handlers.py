@@ -162,6 +162,26 @@ class PainelKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     def max_message_size(self) -> int:
         return int(self.settings["painel"].websocket_max_message_size)
 
+    def write_message(self, message: Any, binary: bool = False) -> Any:
+        """Voilà's filter (no ``execute_input`` to the page) without its v1-only header read.
+
+        Voilà reads every binary frame's header as the v1 protocol's: a client on the legacy
+        protocol (no ``Sec-WebSocket-Protocol``) gets 4-byte big-endian offsets, which that
+        read takes for a count near 10^18 and starts a list that long on the server's event
+        loop, freezing the server for everyone (an export click or a chart's plotly.js
+        request was enough). Here a binary frame's header is read only on a v1 socket and
+        only within the frame; legacy binary frames carry widget buffers, never an
+        ``execute_input``."""
+        if isinstance(message, bytes):
+            header = _v1_header(message) if self.selected_subprotocol == V1_PROTOCOL else None
+        elif isinstance(message, dict):
+            header = message.get("header")
+        else:
+            header = None
+        if isinstance(header, dict) and header.get("msg_type") == "execute_input":
+            return None
+        return super(VoilaKernelWebsocketHandler, self).write_message(message, binary)
+
     async def open(self, kernel_id: str) -> None:
         self.kernel_manager.add_socket(kernel_id, self)
         await super().open(kernel_id)
@@ -183,6 +203,27 @@ class PainelKernelWebsocketHandler(VoilaKernelWebsocketHandler):
         self.kernel_manager.remove_socket(getattr(self, "kernel_id", ""), self)
         if getattr(self, "connection", None) is not None:
             super().on_close()
+
+
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+
+
+def _v1_header(frame: bytes) -> dict[str, Any] | None:
+    """The header of a v1 kernel websocket frame (``[n][offsets...][channel][header]...``),
+    None when the frame is not one (every offset is checked against the frame's length)."""
+    if len(frame) < 8:
+        return None
+    count = int.from_bytes(frame[:8], "little")
+    if count < 3 or 8 * (count + 1) > len(frame):
+        return None
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(3)]
+    if not offsets[1] <= offsets[2] <= len(frame):
+        return None
+    try:
+        header = json.loads(frame[offsets[1] : offsets[2]].decode("utf-8"))
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) else None
 
 
 class KernelsHandler(NoStoreMixin, APIHandler):

@@ -87,6 +87,11 @@ def _brl(expr: str) -> str:
     )
 
 
+def _dec(expr: str, decimals: int = 1) -> str:
+    """A SQL expression formatting ``expr`` with a decimal comma ('98,9'; '85' with 0)."""
+    return f"replace(format('{{:.{decimals}f}}', ({expr})::DOUBLE), '.', ',')"
+
+
 def queries(p: RuleParams) -> dict[str, str]:
     """Rule -> SELECT of its findings (columns :data:`FINDING_COLUMNS`)."""
     q: dict[str, str] = {}
@@ -225,7 +230,7 @@ def queries(p: RuleParams) -> dict[str, str]:
         SELECT 'R6', p.numero_controle_pncp || '|' || p.numero_item, p.orgao_cnpj, p.unidade_id,
                p.numero_controle_pncp, year(p.data_resultado),
                (p.preco - ref.referencia_preco) * p.quantidade_base,
-               'Preço ' || round(p.preco / ref.referencia_preco, 1) || '× a mediana de '
+               'Preço ' || {_dec("p.preco / ref.referencia_preco")} || '× a mediana de '
                  || ref.n || CASE WHEN starts_with(p.referencia, 'classe:')
                                   THEN ' preços da mesma classe' ELSE ' preços do mesmo item'
                              END || ' nos 12 meses anteriores',
@@ -243,8 +248,8 @@ def queries(p: RuleParams) -> dict[str, str]:
     q["R7"] = f"""
         SELECT 'R7', r.numero_controle_pncp || '|' || r.numero_item, r.orgao_cnpj, r.unidade_id,
                r.numero_controle_pncp, c.ano, r.valor_total_homologado,
-               'Homologado a ' || round(100 * r.valor_unitario_homologado
-                   / i.valor_unitario_estimado, 1) || '% do valor estimado',
+               'Homologado a ' || {_dec("100 * r.valor_unitario_homologado / i.valor_unitario_estimado")}
+                   || '% do valor estimado',
                to_json(struct_pack(item := r.numero_item, i.descricao,
                    estimado := i.valor_unitario_estimado,
                    homologado := r.valor_unitario_homologado, fornecedor := r.ni_fornecedor))
@@ -272,7 +277,7 @@ def queries(p: RuleParams) -> dict[str, str]:
         )
         SELECT 'R8', concat_ws('|', orgao_cnpj, ano, codigo_classe), orgao_cnpj, NULL, NULL, ano,
                valor_principal,
-               'Um fornecedor recebeu ' || round(100 * valor_principal / total) || '% de '
+               'Um fornecedor recebeu ' || {_dec("100 * valor_principal / total", 0)} || '% de '
                  || {_brl("total")} || ' gastos na classe (' || n || ' resultados)',
                to_json(struct_pack(classe := codigo_classe, fornecedor := principal,
                    valor_fornecedor := valor_principal, total, n, hhi))
@@ -291,8 +296,8 @@ def queries(p: RuleParams) -> dict[str, str]:
         )
         SELECT 'R9', numero_controle_pncp, orgao_cnpj, unidade_id, numero_controle_pncp,
                year(data_assinatura), acrescido - limite * valor_inicial,
-               'Aditivos somam ' || round(100 * acrescido / valor_inicial, 1)
-                 || '% do valor inicial; o limite é ' || round(100 * limite) || '%',
+               'Aditivos somam ' || {_dec("100 * acrescido / valor_inicial")}
+                 || '% do valor inicial; o limite é ' || {_dec("100 * limite", 0)} || '%',
                to_json(struct_pack(valor_inicial, acrescido, termos, limite))
         FROM x WHERE acrescido / valor_inicial > limite"""
     return q

@@ -271,7 +271,13 @@ class Alertas(ProcurementPanel):
                 self.refresh()
                 return
             self.refresh()
-            self.notice_text(f"Alerta passado a {workflow.STATUS[str(to.value)].lower()}.")
+            done = f"Alerta passado a {workflow.STATUS[str(to.value)].lower()}."
+            self.notice_text(done)
+            if self._record is not None:  # the finding is still listed: say it where the eye is
+                self.finding.children = (
+                    widgets.HTML(ui.message(done, "info")),
+                    *self.finding.children,
+                )
 
         apply.on_click(ui.guarded(self.notice)(do))
         return widgets.VBox(
@@ -314,7 +320,7 @@ def history_html(events: list[dict[str, Any]]) -> str:
         return ""
     items = []
     for e in events:
-        who = "painel (regra)" if e["por"] == workflow.SYSTEM else e["por"]
+        who = "painel (regra)" if e["por"] == workflow.SYSTEM else e.get("quem") or e["por"]
         move = workflow.STATUS.get(e["para"], e["para"])
         if e["de"] and e["de"] != e["para"]:
             move = f"{workflow.STATUS.get(e['de'], e['de'])} → {move}"
@@ -336,8 +342,8 @@ def rule_bars(counts: pd.DataFrame) -> plots.Spec:
         "title": "Alertas por regra",
         "height": 90 + 28 * len(labels),
         "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
-        "xaxis": {"title": {"text": "Alertas"}},
-        "yaxis": {"automargin": True, "type": "category", "autorange": "reversed"},
+        "xaxis": frame.count_axis(n, "Alertas"),
+        "yaxis": {**frame.category_axis(labels), "autorange": "reversed"},
         "showlegend": False,
     }
     trace = {

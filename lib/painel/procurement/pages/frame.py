@@ -393,6 +393,25 @@ def rule_label(code: Any) -> str:
     return f"{code} – {title}" if title else str(code)
 
 
+def category_axis(labels: Any, limit: int = 24) -> dict[str, Any]:
+    """The category axis of horizontal bars: long names shortened on the axis (a phone keeps
+    room for the bars); the bar's hover and a click keep the whole name."""
+    names = [str(v) for v in labels]
+    short = [n if len(n) <= limit else n[: limit - 1].rstrip() + "…" for n in names]
+    axis: dict[str, Any] = {"automargin": True, "type": "category"}
+    if short != names:
+        axis.update(tickmode="array", tickvals=names, ticktext=short)
+    return axis
+
+
+def count_axis(values: Any, title: str) -> dict[str, Any]:
+    """A count axis: whole numbers only (a small count would get 0,5 ticks)."""
+    axis: dict[str, Any] = {"title": {"text": title}, "rangemode": "tozero"}
+    if max([0, *[float(v) for v in values]]) <= 8:
+        axis["dtick"] = 1
+    return axis
+
+
 def set_kpis(cards: list[widgets.HTML], values: Sequence[tuple[str, str, str]]) -> None:
     for card, (label, value, note) in zip(cards, values, strict=False):
         card.value = ui.kpi_html(label, value, note)

@@ -19,7 +19,7 @@ from ...dash import fmt, plots, ui
 from ...dash.table import Column
 from .. import queries
 from ..etl.rules import DISPENSA
-from .frame import ProcurementPanel, build_panel, set_kpis, show
+from .frame import ProcurementPanel, build_panel, category_axis, set_kpis, show
 
 ALERTA = 80.0  # % of the limit from which a class is flagged (docs/procurement.md, e-mails)
 COLUMNS = [
@@ -151,7 +151,7 @@ def usage_bars(df: pd.DataFrame) -> plots.Spec:
         "height": max(260, 90 + 28 * len(data)),
         "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
         "xaxis": {"title": {"text": "Uso do limite"}, "ticksuffix": "%"},
-        "yaxis": {"automargin": True, "type": "category"},
+        "yaxis": category_axis(data["label"]),
         "showlegend": False,
         "shapes": [
             {

@@ -22,7 +22,7 @@ from ...dash.download import Download
 from ...dash.table import Column, Table
 from .. import queries
 from .alertas import Alertas
-from .frame import build_panel
+from .frame import build_panel, category_axis
 from .saldo import ALERTA, usage_bars
 
 
@@ -85,7 +85,7 @@ def hbars(
         "height": max(260, 90 + 28 * len(data)),
         "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
         "xaxis": {"title": {"text": axis}},
-        "yaxis": {"automargin": True, "type": "category"},
+        "yaxis": category_axis(data["y"]),
         "showlegend": False,
     }
     if data.empty:
@@ -103,7 +103,7 @@ def hbars(
         "type": "bar",
         "orientation": "h",
         "x": plots.plain(data["x"]),
-        "y": [str(v)[:60] for v in data["y"]],
+        "y": [str(v) for v in data["y"]],
         "text": list(data["t"]),
         "textposition": "auto",
         "textangle": 0,

@@ -13,7 +13,7 @@ import pandas as pd
 from ...dash import fmt, plots, ui
 from ...dash.table import Column
 from .. import queries
-from .frame import ProcurementPanel, build_panel, set_kpis
+from .frame import ProcurementPanel, build_panel, category_axis, set_kpis
 
 COLUMNS = [
     Column("orgao", "Órgão"),
@@ -123,7 +123,7 @@ def organ_bars(df: pd.DataFrame) -> plots.Spec:
         "height": max(260, 90 + 28 * len(data)),
         "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
         "xaxis": {"title": {"text": "Risco estimado (R$)"}, "tickprefix": "R$ "},
-        "yaxis": {"automargin": True, "type": "category"},
+        "yaxis": category_axis(data["orgao"]),
         "showlegend": False,
     }
     trace = {
