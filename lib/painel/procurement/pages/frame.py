@@ -20,7 +20,7 @@ import pandas as pd
 
 from ...access import Viewer
 from ...dash import excel as xlsx
-from ...dash import fmt, later, ui
+from ...dash import fmt, later, plots, ui
 from ...dash.download import Download, file_name
 from ...dash.identity import open_dataset
 from ...dash.table import Column, Table
@@ -391,6 +391,57 @@ def evidence(text: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
 def rule_label(code: Any) -> str:
     title = RULES.get(str(code), ("", ""))[0]
     return f"{code} – {title}" if title else str(code)
+
+
+def hbars(
+    labels: Any,
+    values: Any,
+    text: list[str],
+    *,
+    title: str,
+    axis: str,
+    color: str | list[str],
+    empty: str = "Sem dados para esta seleção",
+    xaxis: dict[str, Any] | None = None,
+    shapes: list[dict[str, Any]] | None = None,
+) -> plots.Spec:
+    """Horizontal bars, the first label on top (a click on a bar names its label); ``text``
+    is each bar's pt-BR figure, ``color`` one colour or one per bar."""
+    data = pd.DataFrame({"y": list(labels), "x": list(values), "t": text}).iloc[::-1]
+    colors = color if isinstance(color, str) else list(reversed(color))
+    layout: dict[str, Any] = {
+        "title": title,
+        "height": max(260, 90 + 28 * len(data)),
+        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
+        "xaxis": {"title": {"text": axis}, **(xaxis or {})},
+        "yaxis": category_axis(data["y"]),
+        "showlegend": False,
+    }
+    if shapes:
+        layout["shapes"] = shapes
+    if data.empty:
+        layout["annotations"] = [
+            {
+                "text": empty,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+            }
+        ]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": plots.plain(data["x"]),
+        "y": [str(v) for v in data["y"]],
+        "text": list(data["t"]),
+        "textposition": "auto",
+        "textangle": 0,
+        "marker": {"color": colors},
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }
+    return plots.spec([trace], layout)
 
 
 def category_axis(labels: Any, limit: int = 24) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ...dash import fmt, plots, ui
 from ...dash.table import Column
 from .. import queries
 from ..etl.rules import DISPENSA
-from .frame import ProcurementPanel, build_panel, category_axis, set_kpis, show
+from .frame import ProcurementPanel, build_panel, hbars, set_kpis, show
 
 ALERTA = 80.0  # % of the limit from which a class is flagged (docs/procurement.md, e-mails)
 COLUMNS = [
@@ -142,18 +142,20 @@ class Saldo(ProcurementPanel):
 
 
 def usage_bars(df: pd.DataFrame) -> plots.Spec:
-    data = df.sort_values("uso", ascending=True)
-    colors = [
-        "#9b1c1c" if u >= 100 else "#c77c02" if u >= ALERTA else "#1f4e79" for u in data["uso"]
-    ]
-    layout: dict[str, Any] = {
-        "title": "Uso do limite de dispensa por classe (as 15 mais usadas)",
-        "height": max(260, 90 + 28 * len(data)),
-        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
-        "xaxis": {"title": {"text": "Uso do limite"}, "ticksuffix": "%"},
-        "yaxis": category_axis(data["label"]),
-        "showlegend": False,
-        "shapes": [
+    """The share of the limit each class used, the most used on top; the 80 % line."""
+    data = df.sort_values("uso", ascending=False)
+    return hbars(
+        data["label"],
+        data["uso"],
+        [fmt.percent(u, 0) for u in data["uso"]],
+        title="Uso do limite de dispensa por classe (as 15 mais usadas)",
+        axis="Uso do limite",
+        color=[
+            "#9b1c1c" if u >= 100 else "#c77c02" if u >= ALERTA else "#1f4e79" for u in data["uso"]
+        ],
+        empty="Nenhuma dispensa nesta seleção",
+        xaxis={"ticksuffix": "%"},
+        shapes=[
             {
                 "type": "line",
                 "x0": ALERTA,
@@ -162,32 +164,9 @@ def usage_bars(df: pd.DataFrame) -> plots.Spec:
                 "y0": 0,
                 "y1": 1,
                 "line": {"color": "#c77c02", "dash": "dot"},
-            },
-        ],
-    }
-    if data.empty:
-        layout["annotations"] = [
-            {
-                "text": "Nenhuma dispensa nesta seleção",
-                "showarrow": False,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
             }
-        ]
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "x": plots.plain(data["uso"]),
-        "y": plots.plain(data["label"]),
-        "text": [fmt.percent(u, 0) for u in data["uso"]],
-        "textposition": "auto",
-        "textangle": 0,
-        "marker": {"color": colors},
-        "hovertemplate": "%{y}: %{text}<extra></extra>",
-    }
-    return plots.spec([trace], layout)
+        ],
+    )
 
 
 build = build_panel(Saldo)

@@ -22,7 +22,7 @@ from ...dash.download import Download
 from ...dash.table import Column, Table
 from .. import queries
 from .alertas import Alertas
-from .frame import build_panel, category_axis
+from .frame import build_panel, hbars
 from .saldo import ALERTA, usage_bars
 
 
@@ -74,43 +74,6 @@ class Tema(Alertas):
             self.context_table,
             self.context_export,
         ]
-
-
-def hbars(
-    labels: Any, values: Any, text: list[str], *, title: str, axis: str, color: str
-) -> plots.Spec:
-    data = pd.DataFrame({"y": list(labels), "x": list(values), "t": text}).iloc[::-1]
-    layout: dict[str, Any] = {
-        "title": title,
-        "height": max(260, 90 + 28 * len(data)),
-        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
-        "xaxis": {"title": {"text": axis}},
-        "yaxis": category_axis(data["y"]),
-        "showlegend": False,
-    }
-    if data.empty:
-        layout["annotations"] = [
-            {
-                "text": "Sem dados para esta seleção",
-                "showarrow": False,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
-            }
-        ]
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "x": plots.plain(data["x"]),
-        "y": [str(v) for v in data["y"]],
-        "text": list(data["t"]),
-        "textposition": "auto",
-        "textangle": 0,
-        "marker": {"color": color},
-        "hovertemplate": "%{y}: %{text}<extra></extra>",
-    }
-    return plots.spec([trace], layout)
 
 
 # ---- Fracionamento -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 from ...dash import fmt, plots, ui
 from ...dash.table import Column
 from .. import queries
-from .frame import ProcurementPanel, build_panel, category_axis, set_kpis
+from .frame import ProcurementPanel, build_panel, hbars, set_kpis
 
 COLUMNS = [
     Column("orgao", "Órgão"),
@@ -117,27 +117,16 @@ def month_bars(df: pd.DataFrame) -> plots.Spec:
 
 
 def organ_bars(df: pd.DataFrame) -> plots.Spec:
-    data = df.sort_values("risco", ascending=True)
-    layout: dict[str, Any] = {
-        "title": "Risco estimado dos alertas por órgão (os 15 maiores)",
-        "height": max(260, 90 + 28 * len(data)),
-        "margin": {"l": 10, "r": 40, "t": 56, "b": 40},
-        "xaxis": {"title": {"text": "Risco estimado (R$)"}, "tickprefix": "R$ "},
-        "yaxis": category_axis(data["orgao"]),
-        "showlegend": False,
-    }
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "x": plots.plain(data["risco"]),
-        "y": plots.plain(data["orgao"]),
-        "text": [fmt.money_short(v) for v in data["risco"]],
-        "textposition": "auto",
-        "textangle": 0,
-        "marker": {"color": "#9b1c1c"},
-        "hovertemplate": "%{y}: %{text}<extra></extra>",
-    }
-    return plots.spec([trace], layout)
+    data = df.sort_values("risco", ascending=False)
+    return hbars(
+        data["orgao"],
+        data["risco"],
+        [fmt.money_short(r) for r in data["risco"]],
+        title="Risco estimado dos alertas por órgão (os 15 maiores)",
+        axis="Risco estimado (R$)",
+        color="#9b1c1c",
+        xaxis={"tickprefix": "R$ "},
+    )
 
 
 build = build_panel(VisaoGeral)
