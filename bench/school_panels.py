@@ -216,7 +216,14 @@ def measure(
                     chart, settled_, spec = [], [], []
                     settled()  # the pool's new kernel (replacing this page's) has started
                     for i in range(changes):  # the first option ("Todas") and the second
-                        ms = page.evaluate(change, (i + 1) % 2)
+                        try:
+                            ms = page.evaluate(change, (i + 1) % 2)
+                        except Exception as exc:  # noqa: BLE001 - the page never changed
+                            print(f"  {who} {name}: no change within 20 s ({exc})", flush=True)
+                            out[f"{who}.{name}_filter_timeouts"] = 1
+                            chart.append(20.0)
+                            settled_.append(20.0)
+                            break  # the panel is too slow to measure further
                         if ms is None:
                             break  # a panel without these filters
                         chart.append(ms[0] / 1000)
