@@ -73,13 +73,22 @@ def findings(ds: ScopedDataset, f: Filters) -> pd.DataFrame:
     return ds.sql(
         "SELECT a.regra, a.titulo, a.fundamento, a.chave, a.orgao_cnpj, "
         "o.razao_social AS orgao, a.unidade_id, u.nome_unidade AS unidade, "
-        "a.numero_controle_pncp, a.ano, a.risco, a.resumo, a.link_pncp, "
-        "CAST(a.evidencia AS VARCHAR) AS evidencia "
+        "a.numero_controle_pncp, a.ano, a.risco, a.resumo, a.link_pncp "
         "FROM achados a LEFT JOIN orgaos o USING (orgao_cnpj) "
         "LEFT JOIN unidades u USING (unidade_id) "
         f"WHERE {where} ORDER BY a.risco DESC, a.regra, a.chave",
         params,
     )
+
+
+def evidence_of(ds: ScopedDataset, regra: str, chave: str) -> str | None:
+    """One finding's evidence (JSON text), read when the finding is opened: a year's list
+    does not carry every finding's evidence."""
+    df = ds.sql(
+        "SELECT CAST(evidencia AS VARCHAR) AS e FROM achados WHERE regra = ? AND chave = ?",
+        [regra, chave],
+    )
+    return None if df.empty else str(df["e"].iloc[0])
 
 
 def findings_of(ds: ScopedDataset, numero_controle_pncp: str) -> pd.DataFrame:

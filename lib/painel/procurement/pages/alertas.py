@@ -208,7 +208,7 @@ class Alertas(ProcurementPanel):
             return
         r = match.iloc[0].to_dict()
         self._record = r
-        facts, compras = evidence(r.get("evidencia"))
+        facts, compras = evidence(queries.evidence_of(self.ds, regra, chave))
         parts: list[widgets.Widget] = [widgets.HTML(finding_html(r, facts))]
         if compras:
             self.compras.set_frame(
