@@ -140,13 +140,13 @@ class Alertas(ProcurementPanel):
     def rows(self) -> pd.DataFrame:
         """The findings of the filters with their workflow state (the organ view: sent only)."""
         df = queries.findings(self.ds, self.filters)
-        states = workflow.statuses(opstate(), zip(df["regra"], df["chave"], strict=True))
-        get = [states.get((r, k), {}) for r, k in zip(df["regra"], df["chave"], strict=True)]
-        df["status"] = [s.get("status", workflow.NOVO) for s in get]
+        states = workflow.status_frame(opstate(), self.filters.orgao)
+        df = df.merge(states, on=["regra", "chave"], how="left")  # keeps df's rows and order
+        df["status"] = df["status"].fillna(workflow.NOVO)  # published, not yet synced
         df["visto_em"] = (
-            pd.to_datetime([s.get("visto_em") for s in get], utc=True, errors="coerce")
-            .tz_convert(fmt.SAO_PAULO)
-            .tz_localize(None)
+            pd.to_datetime(df["visto_em"], utc=True, errors="coerce", format="ISO8601")
+            .dt.tz_convert(fmt.SAO_PAULO)
+            .dt.tz_localize(None)
         )
         if self.organ_view:
             df = df[df["status"].isin(workflow.ORGAO_VE)]
