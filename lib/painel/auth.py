@@ -415,7 +415,8 @@ class Sessions:
 
 
 def add_demo_users(opstate: OpState, accounts: Iterable[DemoUser]) -> list[str]:
-    """Create each demo account unless it exists; one line per account."""
+    """Create each demo account unless it exists, and give it its address; one line per
+    account."""
     users = Users(opstate)
     out = []
     for a in accounts:
@@ -426,4 +427,6 @@ def add_demo_users(opstate: OpState, accounts: Iterable[DemoUser]) -> list[str]:
             out.append(f"demo user {a.username} created")
         except AuthError:
             out.append(f"demo user {a.username} already exists")
+        if a.email:
+            users.set_email(a.username, a.email)  # a bad address names the account and fails
     return out

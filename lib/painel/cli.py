@@ -374,9 +374,11 @@ def _mail() -> tuple[Any, Any]:
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
-    from .mail import deliver, outbox
+    from .mail import deliver, outbox, retry_now
 
     opstate, settings = _mail()
+    if args.now:
+        print(f"{retry_now(opstate)} mail(s) waiting out a back-off made due now")
     report = deliver(opstate, settings, limit=args.limit)
     if not (report.sent or report.failed or report.given_up or report.unreachable):
         waiting = outbox(opstate, pending=True, limit=1_000_000)
@@ -654,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="send every due mail (exit 1 when the server is down: the mail stays queued)",
     )
     ms.add_argument("-n", "--limit", type=int, default=None, help="at most this many")
+    ms.add_argument(
+        "--now",
+        action="store_true",
+        help="also the mail waiting out a back-off after a failure (the server is back)",
+    )
     ms.set_defaults(fn=cmd_mail_send)
     ml = mail_sub.add_parser("list", help="the outbox, newest first")
     ml.add_argument("--pending", action="store_true", help="only mail not sent nor given up")

@@ -67,6 +67,7 @@ class DemoUser:
     role: str
     grants: tuple[str, ...] = ()
     display_name: str = ""
+    email: str = ""  # where the demo's mail to this account goes (its mail catcher)
 
 
 @dataclass(frozen=True)

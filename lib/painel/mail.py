@@ -476,6 +476,18 @@ def deliver(
     return report
 
 
+def retry_now(opstate: OpState, now: datetime | None = None) -> int:
+    """Make every queued mail waiting out its back-off due now (the server is back, say);
+    returns how many. Mail already sent or given up is left alone."""
+    with opstate.connect() as con:
+        cur = con.execute(
+            "UPDATE mail_outbox SET next_attempt_at = ? "
+            "WHERE status = 'pending' AND next_attempt_at > ?",
+            [iso(now or utcnow()), iso(now or utcnow())],
+        )
+        return int(cur.rowcount)
+
+
 def _due(
     opstate: OpState, now: datetime, limit: int | None, keys: Collection[str] | None
 ) -> list[Any]:

@@ -100,6 +100,7 @@ class ScopedDataset:
         self._revoked = False
         self._memo: dict[Hashable, Any] = {}
         self._memo_version: str | None = None
+        self._held: dict[str, tuple[Any, Hashable]] = {}  # name -> (connection, token)
         # The version is attached under an alias dashboard code cannot guess; the connection's
         # own catalog holds only the scoped views.
         self._alias = "src_" + secrets.token_hex(4)
@@ -162,6 +163,28 @@ class ScopedDataset:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def hold(self, name: str, token: Hashable, make: Callable[[], pd.DataFrame]) -> None:
+        """Keep ``make()`` as temporary table ``name`` of this viewer's connection, for queries
+        to join (state kept outside the dataset, such as the analysts' workflow): made again
+        when ``token`` changes or a new version comes. It joins the scoped views; it is not
+        one of them, and cannot take a dataset table's name."""
+        self._ensure_access()
+        con = self._reader.connection()
+        if name in (self._reader.manifest.get("tables") or {}):
+            raise ValueError(f"{name!r} is a table of dataset {self.dataset!r}")
+        held = self._held.get(name)
+        if held is not None and held[0] is con and held[1] == token:
+            return
+        frame = make()
+        con.register("painel_hold_frame", frame)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM painel_hold_frame"
+            )
+        finally:
+            con.unregister("painel_hold_frame")
+        self._held[name] = (con, token)
 
     def close(self) -> None:
         self._reader.close()

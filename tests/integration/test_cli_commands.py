@@ -132,3 +132,9 @@ def test_demo_logins_match_the_demo_users(tmp_path: Path) -> None:
     for line in painel(home, "demo", "logins").stdout.splitlines()[1:]:
         name, password = line.split()[:2]
         assert users.authenticate(name, password) is not None, name
+    # the accounts the demo mails (procurement digests) have their catcher addresses
+    from painel.demos import users as demo_users
+
+    addresses = {u["username"]: u["email"] for u in users.list()}
+    wanted = {u.username: u.email for u in demo_users() if u.email}
+    assert wanted and {k: addresses[k] for k in wanted} == wanted

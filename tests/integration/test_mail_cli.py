@@ -95,8 +95,9 @@ def test_mail_test_and_send_with_the_server_down_then_up(mcli: Cli, port: int) -
     assert "1 mail(s) stay queued" in mcli.one_line_error(again.stderr)
 
     with MailCatcher(port=port) as catcher:
-        sent = mcli.run("mail", "send")
+        sent = mcli.run("mail", "send", "--now")  # no back-off here (retry_backoff_s: 0)
         assert sent.returncode == 0, sent.stderr
+        assert "0 mail(s) waiting out a back-off made due now" in sent.stdout
         assert f"mail: 127.0.0.1:{port}: 1 sent" in sent.stdout
         assert mcli.run("mail", "send").stdout.strip() == "nothing due"  # all sent
         [got] = catcher.wait_for(1)

@@ -5,9 +5,7 @@ Every network test has a deadline; ``stable_wait_s`` is 0.2 s so the file runs i
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import ipaddress
 import os
 import signal
 import socket
@@ -34,6 +32,7 @@ from painel.school.landing import (
     pending,
     prune,
 )
+from tls_testing import certificate
 
 USER = "simade"
 PASSWORD = "Pw-7q!x-s3cr3t"
@@ -147,38 +146,10 @@ def ftp(root: Path) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1: (cert + key PEM for the server, cert PEM)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "painel test FTP")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
     folder = tmp_path_factory.mktemp("tls")
-    (folder / "server.pem").write_bytes(cert_pem + key_pem)
-    (folder / "ca.pem").write_bytes(cert_pem)
+    cert_file, key_file = certificate(folder, "painel test FTP")
+    (folder / "server.pem").write_bytes(cert_file.read_bytes() + key_file.read_bytes())
+    (folder / "ca.pem").write_bytes(cert_file.read_bytes())
     return folder / "server.pem", folder / "ca.pem"
 
 

@@ -316,3 +316,76 @@ def test_source_text_reaches_plotly_as_text_not_html() -> None:
     # a click on the (escaped) bar still reaches the server's own value
     chart._clicked(chart, {"event": "click", "x": chart.spec["data"][0]["x"][0]}, [])
     assert clicked == [hostile]
+
+
+def test_a_table_reads_its_rows_a_page_at_a_time_from_a_source() -> None:
+    """The same pages, sort, search and export as a DataFrame's, from a query per page."""
+    import duckdb
+    import pandas as pd
+
+    from painel.dash.table import search_sql
+
+    held, _ = make_table()
+    df = held.frame
+    con = duckdb.connect()
+    con.register("t", df)
+    asked: list[int | None] = []
+
+    def source(
+        *, terms: list[str], sort: str, descending: bool, offset: int, limit: int | None
+    ) -> tuple[pd.DataFrame, int]:
+        asked.append(limit)
+        where, params = search_sql(['"Aluno"'], terms)
+        order = f'"{sort}" {"DESC" if descending else "ASC"}, id' if sort else "id"
+        page = f" LIMIT {limit} OFFSET {offset}" if limit is not None else ""
+        rows = con.execute(f"SELECT * FROM t WHERE {where} ORDER BY {order}{page}", params).df()
+        total = con.execute(f"SELECT count(*) FROM t WHERE {where}", params).fetchall()[0][0]
+        return rows, int(total)
+
+    table, clicked = make_table()
+    table.set_source(source, len(df))
+    assert asked == [25] and table._frame.empty  # one page asked, nothing held but the page
+    for t in (held, table):
+        t.page = 2
+    assert table.rows == held.rows and len(table.rows) == 10
+    for t in (held, table):
+        t.sort, t.descending = "Progresso", True
+    assert table.page == 0 and table.rows == held.rows
+    for t in (held, table):
+        t.search = "CONCEICAO"  # accents and case aside, as the held table's search
+    assert (table.total, table.unfiltered) == (held.total, held.unfiltered) == (15, 60)
+    assert table.rows == held.rows
+    # what an export writes: the search and sort, every page
+    assert table.view()["id"].tolist() == held.view()["id"].tolist()
+    assert None in asked and max(a for a in asked if a is not None) == 25
+    # a page past the end is the last page; a click gives the page's full record
+    table.search = ""
+    table.page = 10_000
+    assert table.page == 2 and len(table.rows) == 10
+    table._on_message(table, {"event": "row", "index": 0}, [])
+    assert clicked[-1]["id"] == table._page_records[0]["id"]
+    # a frame again replaces the source
+    table.set_frame(df.head(3))
+    assert table.total == 3 and len(table.frame) == 3
+
+
+def test_search_sql_matches_the_tables_folded_search() -> None:
+    import duckdb
+
+    from painel.dash.fmt import fold
+    from painel.dash.table import search_sql
+
+    assert search_sql(["a"], []) == ("TRUE", [])
+    words = ["Conceição", "ÁLVARO", "São João del-Rei", "50%_off", "o'brien"]
+    con = duckdb.connect()
+    for query in ("conceicao", "alvaro", "SAO JOAO", "50%_", "'", "joão del", "x%"):
+        terms = fold(query).split()
+        where, params = search_sql(["w"], terms)
+        got = [
+            r[0]
+            for r in con.execute(
+                f"SELECT w FROM (SELECT unnest(?) AS w) WHERE {where}", [words, *params]
+            ).fetchall()
+        ]
+        want = [w for w in words if all(t in fold(w) for t in terms)]
+        assert got == want, query

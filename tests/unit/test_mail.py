@@ -145,6 +145,23 @@ def test_server_down_keeps_the_mail_then_it_is_delivered_once(op) -> None:
     assert got.message_id == done.message_id
 
 
+def test_retry_now_makes_mail_waiting_out_a_back_off_due_and_leaves_sent_mail(op) -> None:
+    port = free_port()
+    settings = settings_for(port, retry_backoff_s=3600)
+    queue(op, digest(), "k1", now=T0)
+    queue(op, digest(to="jose@cge.go.gov.br"), "k2", now=T0)
+    assert deliver(op, settings, now=T0).unreachable  # both wait an hour now
+    soon = T0 + timedelta(minutes=1)
+    with MailCatcher(port=port) as catcher:
+        assert deliver(op, settings, now=soon).sent == []  # still backing off
+        assert mail.retry_now(op, now=soon) == 2
+        assert deliver(op, settings, now=soon).sent == ["k1", "k2"]
+        catcher.wait_for(2)
+        assert mail.retry_now(op, now=soon) == 0  # sent mail is not made due again
+        assert deliver(op, settings, now=soon).sent == []
+    assert [entry(op, k).status for k in ("k1", "k2")] == ["sent", "sent"]
+
+
 def test_a_refused_recipient_is_retried_alone(op, catcher) -> None:
     catcher.refuse.add("ghost@orgao")
     settings = settings_for(catcher.port)
@@ -425,6 +442,19 @@ def test_users_addresses_and_who_gets_mail(op) -> None:
     assert recipients(op, roles={"analyst"})[0].viewer.ids("school", "sre") == ["13"]
     users.set_email("maria", "")
     assert [r.viewer.username for r in recipients(op)] == ["jose"]
+
+
+def test_demo_accounts_get_their_address_and_a_bad_one_names_the_account(op) -> None:
+    from painel.auth import add_demo_users
+    from painel.domain import DemoUser
+
+    good = DemoUser("ana.demo", "demo-password-1", "analyst", (), "Ana", "ana@demo.invalid")
+    add_demo_users(op, [good])
+    add_demo_users(op, [good])  # again: the account exists, the address stays
+    assert {u["username"]: u["email"] for u in Users(op).list()} == {"ana.demo": "ana@demo.invalid"}
+    bad = DemoUser("bia.demo", "demo-password-2", "analyst", (), "Bia", "bia-at-demo")
+    with pytest.raises(AuthError, match="user 'bia.demo': 'bia-at-demo' is not an e-mail"):
+        add_demo_users(op, [bad])
 
 
 # ---- failure mails ------------------------------------------------------------------------

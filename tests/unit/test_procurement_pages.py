@@ -135,6 +135,39 @@ def test_the_analyst_sees_every_finding_new_by_rule(home: Path) -> None:
     assert page.regra.value == "R2" and len(page.table.frame) == 2  # type: ignore[attr-defined]
 
 
+def test_the_list_of_findings_is_read_a_page_at_a_time(home: Path) -> None:
+    """A year holds tens of thousands of findings: the page holds one page of them, and the
+    table's pages, sort, search and export are queries."""
+    from painel.procurement.pages import alertas
+
+    page = panel(alertas, CGE)
+    table = page.table  # type: ignore[attr-defined]
+    table.page_size = 10
+    assert table._frame.empty and len(table._page_records) == 10
+    assert (table.total, table.unfiltered) == (13, 13)
+    table.page = 1
+    assert len(table.rows) == 3
+    everything = table.frame
+    table.sort, table.descending = "risco", False
+    shown = [r["risco"] for r in table._page_records]
+    assert shown == sorted(everything["risco"])[:10]
+    table.search = "homologado estimado"  # R7's summaries, words in any order
+    assert table.total == 3 and table.unfiltered == 13
+    assert {r["regra"] for r in table._page_records} == {"R7"}
+    rows = xlsx(page.export)  # type: ignore[attr-defined]
+    assert len(rows) == 1 + 3 and all(r[0] == "R7 – Baixa competição (indício)" for r in rows[1:])
+    # the status filter is a query too
+    states = workflow.statuses(ops(), zip(everything["regra"], everything["chave"], strict=True))
+    for status in ("novo", "em_analise"):
+        want = sum(
+            1
+            for k in zip(everything["regra"], everything["chave"], strict=True)
+            if states.get(k, {}).get("status", "novo") == status
+        )
+        page.situacao.value = status  # type: ignore[attr-defined]
+        assert table.unfiltered == want and cards(page)["Alertas"] == str(want)
+
+
 def test_a_finding_opens_with_its_evidence_its_purchase_and_the_pncp_link(home: Path) -> None:
     from painel.procurement.pages import alertas
 
@@ -165,6 +198,7 @@ def test_the_workflow_on_the_page_is_audited_and_a_stale_page_cannot_overwrite(h
     row = first.table.frame.iloc[0].to_dict()  # type: ignore[attr-defined]
     key = (row["regra"], row["chave"])
     first.open_finding(row)  # type: ignore[attr-defined]
+    second.open_finding(row)  # type: ignore[attr-defined]
     controls = first.finding.children[-2]  # type: ignore[attr-defined]
     to, reason, apply, said = controls.children[1:]
     assert to.value == "em_analise"
@@ -172,8 +206,8 @@ def test_the_workflow_on_the_page_is_audited_and_a_stale_page_cannot_overwrite(h
     assert workflow.statuses(ops(), [key])[key]["status"] == "em_analise"
     assert cards(first)["Em análise"] == "1"
     assert "Alerta passado a em análise." in text(first.finding)  # type: ignore[attr-defined]
-    # the second analyst's page still shows it new; discarding it from there is refused
-    second.open_finding(row)  # type: ignore[attr-defined]
+    # the second analyst's page, opened before, still shows it new: discarding is refused
+    assert "Novo" in text(second.finding)  # type: ignore[attr-defined]
     controls2 = second.finding.children[-2]  # type: ignore[attr-defined]
     to2, reason2, apply2, said2 = controls2.children[1:]
     to2.value = "descartado"
@@ -303,6 +337,27 @@ def build_of(module: object, name: str, viewer: Viewer) -> object:
     page.watch(page.refresh)
     page.refresh()
     return page
+
+
+def test_fracionamento_lists_saldos_classes_near_the_limit_read_once_per_year_and_organ(
+    home: Path,
+) -> None:
+    from painel.procurement.pages import saldo, temas
+
+    page = build_of(temas, "build_fracionamento", CGE)
+    everything = panel(saldo, CGE).table.frame  # type: ignore[attr-defined]
+    near = everything[everything["uso"] >= saldo.ALERTA]
+    got = page.context_table.frame  # type: ignore[attr-defined]
+    assert len(near) > 0
+    cols = ["orgao", "classe", "inciso", "gasto", "limite", "saldo", "uso", "situacao"]
+    assert got[cols].values.tolist() == near[cols].values.tolist()
+    read: list[object] = []
+    context = page.context  # type: ignore[attr-defined]
+    page.context = lambda f: (read.append(f), context(f))[1]  # type: ignore[attr-defined]
+    page.situacao.value = "em_analise"  # type: ignore[attr-defined]
+    assert read == []  # the findings' status does not change the context
+    page.ano.value = 0  # type: ignore[attr-defined]
+    assert len(read) == 1 and read[0].ano == 0  # type: ignore[attr-defined]
 
 
 def test_prazos_lists_the_short_tenders_and_counts_them_per_organ(home: Path) -> None:

@@ -342,3 +342,32 @@ def test_choose_with_plain_options():
     assert ui.choose("b", ["a", "b"]) == "b"
     assert ui.choose("c", ["a", "b"], fallback="a") == "a"
     assert ui.choose("a", []) is None
+
+
+# ---- state held beside the scoped views ----------------------------------------------------------
+def test_a_held_frame_joins_the_scoped_rows_and_is_made_again_on_change(store, opened):
+    import pandas as pd
+
+    ds = opened(viewer("school_sre", f"{DS}:regional:1"), store)
+    made: list[int] = []
+
+    def make(flag: str) -> pd.DataFrame:
+        made.append(1)
+        return pd.DataFrame({"school_id": [1001, 2001, 3001], "flag": [flag] * 3})
+
+    join = "SELECT e.school_id, f.flag FROM enrolment e JOIN marks f USING (school_id)"
+    ds.hold("marks", 1, lambda: make("a"))
+    ds.hold("marks", 1, lambda: make("a"))  # same token: kept
+    assert len(made) == 1
+    # the held rows of other regions join nothing: the viewer's rows stay its own
+    assert ds.sql(join).values.tolist() == [[1001, "a"]]
+    ds.hold("marks", 2, lambda: make("b"))  # a new token: made again
+    assert len(made) == 2 and ds.sql(join)["flag"].tolist() == ["b"]
+    # a new version opens a new connection: the next hold makes it again, same token or not
+    publish(store, enrolment=[*ENROLMENT, (1, 1003, 5)])
+    ds.hold("marks", 2, lambda: make("c"))
+    assert len(made) == 3 and ds.sql(join)["flag"].tolist() == ["c"]
+    # a dataset's table name cannot be taken
+    with pytest.raises(ValueError, match="enrolment"):
+        ds.hold("enrolment", 1, lambda: make("x"))
+    assert schools(ds) == [1001, 1002, 1003]

@@ -11,6 +11,11 @@ before use: a client can set any value over the widget channel.
     ], caption="Alunos e cursos na semana")
     table.frame = df                               # raw values: sorting is by value, not by text
     table.on_row_click(lambda row: show(row["aluno_id"]))   # row: the full record (all columns)
+
+Rows that should stay in the database (tens of thousands, asked for a page at a time) come
+from a :class:`Source` instead of a DataFrame: ``table.set_source(fetch)``, where ``fetch``
+answers one page for the search terms, sort and offset the table asks (see
+:func:`search_sql` for the search as SQL).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anywidget
 import pandas as pd
@@ -95,6 +100,29 @@ class Column:
         return fmt.EMPTY if fmt._missing(value) else str(value)
 
 
+class Source(Protocol):
+    """Where a table's rows come from when they are not all held in memory."""
+
+    def __call__(
+        self, *, terms: list[str], sort: str, descending: bool, offset: int, limit: int | None
+    ) -> tuple[pd.DataFrame, int]:
+        """``(rows, total)``: the rows from ``offset`` (at most ``limit``; ``None``: all) of
+        those matching every search term (folded: lower case, no accents; each in any
+        searchable column), ordered by column ``sort`` (``""``: the source's own order),
+        and how many match."""
+        ...
+
+
+def search_sql(expressions: Sequence[str], terms: Sequence[str]) -> tuple[str, list[str]]:
+    """``(sql, params)`` matching the table's search in DuckDB: every term (already folded)
+    inside one of ``expressions`` (SQL of the searchable columns), accents and case aside.
+    ``("TRUE", [])`` without terms."""
+    if not terms or not expressions:
+        return "TRUE", []
+    text = "strip_accents(lower(concat_ws(' ', " + ", ".join(expressions) + ")))"
+    return " AND ".join(f"contains({text}, ?)" for _ in terms), list(terms)
+
+
 class Table(anywidget.AnyWidget):
     _esm = HERE / "table.js"
     _css = HERE / "table.css"
@@ -136,6 +164,8 @@ class Table(anywidget.AnyWidget):
         self._view = self._frame
         self._folded: pd.Series | None = None
         self._page_records: list[dict[str, Any]] = []
+        self._source: Source | None = None
+        self._unfiltered_source = 0
         self._click_handlers: list[Callable[[dict[str, Any]], Any]] = []
         self._applying = False
         super().__init__(
@@ -164,6 +194,9 @@ class Table(anywidget.AnyWidget):
     # ---- data ---------------------------------------------------------------------------
     @property
     def frame(self) -> pd.DataFrame:
+        """The rows (a source's: all of them, read now)."""
+        if self._source is not None:
+            return self._source(terms=[], sort="", descending=False, offset=0, limit=None)[0]
         return self._frame
 
     @frame.setter
@@ -177,13 +210,27 @@ class Table(anywidget.AnyWidget):
         missing = [c.key for c in self._columns if c.key not in df.columns]
         if missing:
             raise ValueError(f"table data lacks columns {missing}")
+        self._source = None
         self._frame = df.reset_index(drop=True)
         self._folded = None
         self._ordered_by = ordered_by
         self._apply(reset_page=True)
 
+    def set_source(self, source: Source, rows: int) -> None:
+        """Rows read a page at a time from ``source`` (back to the first page); ``rows``:
+        how many there are before any search (the caller has usually just counted them)."""
+        self._source, self._unfiltered_source = source, int(rows)
+        self._frame = self._view = pd.DataFrame(columns=[c.key for c in self._columns])
+        self._folded = None
+        self._apply(reset_page=True)
+
     def view(self) -> pd.DataFrame:
         """The rows as shown (searched and sorted), all pages: what an export should write."""
+        if self._source is not None:
+            _page, _size, sort, descending, search = self._checked()
+            return self._source(
+                terms=fold(search).split(), sort=sort, descending=descending, offset=0, limit=None
+            )[0].reset_index(drop=True)
         return self._view
 
     def on_row_click(self, handler: Callable[[dict[str, Any]], Any]) -> None:
@@ -201,6 +248,7 @@ class Table(anywidget.AnyWidget):
         except AccessChanged:
             from .ui import ACCESS_CHANGED
 
+            self._source = None
             self._frame = self._frame.iloc[0:0]
             self._view, self._folded, self._page_records = self._frame, None, []
             self._applying = True
@@ -254,8 +302,31 @@ class Table(anywidget.AnyWidget):
                 self._folded = text.map(fold)
         return self._folded
 
+    def _fetch(
+        self, page: int, size: int, sort: str, descending: bool, search: str
+    ) -> tuple[pd.DataFrame, int, int]:
+        """A source's page: ``(rows, page, total)`` (a page past the end: the last one)."""
+        assert self._source is not None
+        terms = fold(search).split()
+        chunk, total = self._source(
+            terms=terms, sort=sort, descending=descending, offset=page * size, limit=size
+        )
+        last = max(0, -(-total // size) - 1)
+        if page > last:
+            page = last
+            chunk, total = self._source(
+                terms=terms, sort=sort, descending=descending, offset=page * size, limit=size
+            )
+        return chunk, page, total
+
     def _apply(self, reset_page: bool = False) -> None:
         page, size, sort, descending, search = self._checked()
+        if self._source is not None:
+            chunk, page, total = self._fetch(
+                0 if reset_page else page, size, sort, descending, search
+            )
+            self._show(chunk, page, size, sort, descending, search, total, self._unfiltered_source)
+            return
         view = self._frame
         terms = fold(search).split()
         if terms:
@@ -272,6 +343,19 @@ class Table(anywidget.AnyWidget):
         pages = max(1, -(-len(view) // size))
         page = 0 if reset_page else min(page, pages - 1)
         chunk = view.iloc[page * size : (page + 1) * size]
+        self._show(chunk, page, size, sort, descending, search, len(view), len(self._frame))
+
+    def _show(
+        self,
+        chunk: pd.DataFrame,
+        page: int,
+        size: int,
+        sort: str,
+        descending: bool,
+        search: str,
+        total: int,
+        unfiltered: int,
+    ) -> None:
         self._page_records = chunk.to_dict("records")
         rows = [[c.format(rec[c.key]) for c in self._columns] for rec in self._page_records]
         self._applying = True
@@ -279,7 +363,7 @@ class Table(anywidget.AnyWidget):
             with self.hold_sync():
                 self.page, self.page_size, self.sort = page, size, sort
                 self.descending, self.search = descending, search
-                self.total, self.unfiltered = len(view), len(self._frame)
+                self.total, self.unfiltered = total, unfiltered
                 self.selected = -1
                 self.rows = rows
         finally:

@@ -30,15 +30,37 @@ CRAWLED_DAYS = 14  # the demo's last days crawled through the simulator by the r
 SAUDE = "84468005000133"  # Secretaria de Estado da Saúde de Goiás in the seed-1 world
 APARECIDA = "58588931000132"  # Prefeitura Municipal de Aparecida de Goiânia
 ANALISTA = "cge.analista"
+MAIL_DOMAIN = "cge.demo.invalid"  # RFC 2606: never a real mailbox
+
+
+def address(username: str) -> str:
+    return f"{username}@{MAIL_DOMAIN}"
+
+
 USERS = (
-    DemoUser(ANALISTA, "demo-cge-analista", "cge_analista", ("procurement:*",), "Analista da CGE"),
-    DemoUser("cge.gestora", "demo-cge-gestora", "cge_gestor", ("procurement:*",), "Gestora da CGE"),
+    DemoUser(
+        ANALISTA,
+        "demo-cge-analista",
+        "cge_analista",
+        ("procurement:*",),
+        "Analista da CGE",
+        address(ANALISTA),
+    ),
+    DemoUser(
+        "cge.gestora",
+        "demo-cge-gestora",
+        "cge_gestor",
+        ("procurement:*",),
+        "Gestora da CGE",
+        address("cge.gestora"),
+    ),
     DemoUser(
         "orgao.saude",
         "demo-orgao-saude",
         "orgao",
         (f"procurement:orgao:{SAUDE}",),
         "Secretaria da Saúde (GO)",
+        address("orgao.saude"),
     ),
     DemoUser(
         "orgao.aparecida",
@@ -46,17 +68,13 @@ USERS = (
         "orgao",
         (f"procurement:orgao:{APARECIDA}",),
         "Prefeitura de Aparecida de Goiânia",
+        address("orgao.aparecida"),
     ),
 )
-MAIL_DOMAIN = "cge.demo.invalid"  # RFC 2606: never a real mailbox
 
 
 def folder(paths: Paths) -> Path:
     return paths.sources / "procurement"
-
-
-def address(username: str) -> str:
-    return f"{username}@{MAIL_DOMAIN}"
 
 
 def write_world(paths: Paths, today: dt.date | None = None) -> Path:
@@ -83,18 +101,12 @@ def write_world(paths: Paths, today: dt.date | None = None) -> Path:
 
 def prepare(paths: Paths, data: bool = True) -> list[str]:
     """Write the world; with ``data``, crawl and publish it and play some of the workflow."""
-    from ..auth import Users
-    from ..opstate import OpState
     from ..store import Store
     from . import DATASET
 
     today = dt.date.today()
     world = write_world(paths, today)
     out = [f"procurement world: {world} (scale {SCALE}, seed {SEED})"]
-    users = Users(OpState(paths.opstate))
-    for u in USERS:
-        with contextlib.suppress(Exception):  # an address is a convenience of the demo
-            users.set_email(u.username, address(u.username))
     if not data:
         return out
     if Store(paths.store).current_version(DATASET) is not None:
@@ -247,7 +259,7 @@ def send_digests(paths: Paths, today: dt.date | None = None) -> list[str]:
     daily, the organs' weekly of the last Monday, management's monthly of the 1st — each
     once (dedup keys), whatever day the demo starts."""
     from .. import mail
-    from ..opstate import OpState, utcnow
+    from ..opstate import OpState
     from ..store import Store
     from . import DATASET, digests
 
@@ -257,10 +269,9 @@ def send_digests(paths: Paths, today: dt.date | None = None) -> list[str]:
     days = {today, today - dt.timedelta(days=today.weekday()), today.replace(day=1)}
     try:
         queued = [line for day in sorted(days) for line in digests.queue_due(paths, today=day)]
-        # what prepare queued while no catcher ran is backing off: it is due now
-        report = mail.deliver(
-            OpState(paths.opstate), mail.load_settings(paths), now=utcnow() + dt.timedelta(hours=2)
-        )
+        ops = OpState(paths.opstate)
+        mail.retry_now(ops)  # what prepare queued while no catcher ran is backing off
+        report = mail.deliver(ops, mail.load_settings(paths))
     except Exception as exc:  # noqa: BLE001 - the demo serves without its mail
         return [f"procurement digests not sent: {type(exc).__name__}: {exc}"]
     return [f"procurement digests: {len(queued)} considered, {report.summary()}"]

@@ -67,18 +67,124 @@ def modalidade_names() -> dict[int, str]:
     return {int(k): str(v) for k, v in codes.modalidades().itertuples(index=False)}
 
 
-def findings(ds: ScopedDataset, f: Filters) -> pd.DataFrame:
-    """The findings of the year, organ and rule, riskiest first."""
+WORKFLOW = "fluxo"  # the viewer's connection's copy of the workflow states (hold_workflow)
+FINDING_SELECT = (
+    "SELECT a.regra, a.titulo, a.fundamento, a.chave, a.orgao_cnpj, "
+    "o.razao_social AS orgao, a.unidade_id, u.nome_unidade AS unidade, "
+    "a.numero_controle_pncp, a.ano, a.risco, a.resumo, a.link_pncp, "
+    f"coalesce(w.status, 'novo') AS status, w.visto_em FROM achados a "
+    "LEFT JOIN orgaos o USING (orgao_cnpj) LEFT JOIN unidades u USING (unidade_id) "
+    f"LEFT JOIN {WORKFLOW} w USING (regra, chave) "
+)
+FINDING_ORDER = "a.risco DESC, a.regra, a.chave"
+# the list's columns a table sorts by, as SQL; and those its search reads
+FINDING_SORT = {
+    "regra_nome": "a.regra",
+    "regra": "a.regra",
+    "situacao": "coalesce(w.status, 'novo')",
+    "orgao": "o.razao_social",
+    "unidade": "u.nome_unidade",
+    "resumo": "a.resumo",
+    "risco": "a.risco",
+    "visto_em": "w.visto_em",
+}
+FINDING_SEARCH = ("a.regra", "a.titulo", "o.razao_social", "u.nome_unidade", "a.resumo")
+
+
+def hold_workflow(ds: ScopedDataset, opstate: Any, statuses: tuple[str, ...] = ()) -> None:
+    """The analysts' workflow states (kept in the operational store) as table ``fluxo`` of
+    the viewer's connection, read again only when one changed: the findings' queries join
+    it to filter and count by status in SQL. ``statuses``: only those (an organ's page
+    holds what was sent to it)."""
+    from . import workflow
+
+    ds.hold(
+        WORKFLOW,
+        (workflow.token(opstate), statuses),
+        lambda: workflow.status_frame(opstate, statuses),
+    )
+
+
+def _finding_where(f: Filters, statuses: tuple[str, ...]) -> tuple[str, list[Any]]:
     where, params = f.where("a", regra=True)
+    if statuses:
+        where += f" AND coalesce(w.status, 'novo') IN ({', '.join('?' for _ in statuses)})"
+        params += list(statuses)
+    return where, params
+
+
+def finding_status_counts(
+    ds: ScopedDataset, f: Filters, statuses: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Per rule and workflow status: ``regra, status, n, risco`` (findings and their risk)
+    of the filters (and of ``statuses`` when given)."""
+    where, params = _finding_where(f, statuses)
     return ds.sql(
-        "SELECT a.regra, a.titulo, a.fundamento, a.chave, a.orgao_cnpj, "
-        "o.razao_social AS orgao, a.unidade_id, u.nome_unidade AS unidade, "
-        "a.numero_controle_pncp, a.ano, a.risco, a.resumo, a.link_pncp "
-        "FROM achados a LEFT JOIN orgaos o USING (orgao_cnpj) "
-        "LEFT JOIN unidades u USING (unidade_id) "
-        f"WHERE {where} ORDER BY a.risco DESC, a.regra, a.chave",
+        "SELECT a.regra, coalesce(w.status, 'novo') AS status, count(*) AS n, "
+        "coalesce(sum(a.risco), 0) AS risco FROM achados a "
+        f"LEFT JOIN {WORKFLOW} w USING (regra, chave) WHERE {where} GROUP BY ALL",
         params,
     )
+
+
+def finding_purchases(ds: ScopedDataset, f: Filters, statuses: tuple[str, ...] = ()) -> int:
+    """How many purchases the findings of the filters (and ``statuses``) name."""
+    where, params = _finding_where(f, statuses)
+    got = ds.sql(
+        "SELECT count(DISTINCT a.numero_controle_pncp) AS n FROM achados a "
+        f"LEFT JOIN {WORKFLOW} w USING (regra, chave) WHERE {where}",
+        params,
+    )
+    return int(got["n"].iloc[0])
+
+
+def findings_page(
+    ds: ScopedDataset,
+    f: Filters,
+    statuses: tuple[str, ...] = (),
+    *,
+    terms: list[str] | None = None,
+    sort: str = "",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """``(rows, total)``: the findings of the filters (and ``statuses``) with their workflow
+    status, riskiest first unless ``sort`` names a column of :data:`FINDING_SORT`; those
+    matching every search term; from ``offset``, at most ``limit``. A table's
+    :class:`~painel.dash.table.Source`."""
+    from ..dash.table import search_sql
+
+    where, params = _finding_where(f, statuses)
+    found, found_params = search_sql(FINDING_SEARCH, terms or [])
+    where = f"{where} AND {found}"
+    params += found_params
+    order = FINDING_ORDER
+    if sort in FINDING_SORT:
+        order = f"{FINDING_SORT[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, {order}"
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    rows = ds.sql(f"{FINDING_SELECT} WHERE {where} ORDER BY {order}{page}", params)
+    if limit is None or (offset == 0 and len(rows) < limit):
+        return rows, len(rows)
+    total = ds.sql(
+        "SELECT count(*) AS n FROM achados a LEFT JOIN orgaos o USING (orgao_cnpj) "
+        f"LEFT JOIN unidades u USING (unidade_id) LEFT JOIN {WORKFLOW} w USING (regra, chave) "
+        f"WHERE {where}",
+        params,
+    )
+    return rows, int(total["n"].iloc[0])
+
+
+def finding(
+    ds: ScopedDataset, f: Filters, regra: str, chave: str, statuses: tuple[str, ...] = ()
+) -> dict[str, Any] | None:
+    """One finding, if the viewer sees it within the filters (and ``statuses``)."""
+    where, params = _finding_where(f, statuses)
+    df = ds.sql(
+        f"{FINDING_SELECT} WHERE {where} AND a.regra = ? AND a.chave = ?",
+        [*params, regra, chave],
+    )
+    return None if df.empty else df.iloc[0].to_dict()
 
 
 def evidence_of(ds: ScopedDataset, regra: str, chave: str) -> str | None:

@@ -137,43 +137,57 @@ class Alertas(ProcurementPanel):
         super().watch(refresh, self.regra, self.situacao, *more)
 
     # ---- data ----------------------------------------------------------------------------------
-    def rows(self) -> pd.DataFrame:
-        """The findings of the filters with their workflow state (the organ view: sent only)."""
-        df = queries.findings(self.ds, self.filters)
-        states = workflow.status_frame(opstate(), self.filters.orgao)
-        df = df.merge(states, on=["regra", "chave"], how="left")  # keeps df's rows and order
-        df["status"] = df["status"].fillna(workflow.NOVO)  # published, not yet synced
-        df["visto_em"] = (
-            pd.to_datetime(df["visto_em"], utc=True, errors="coerce", format="ISO8601")
-            .dt.tz_convert(fmt.SAO_PAULO)
-            .dt.tz_localize(None)
-        )
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The workflow statuses listed: the organ view's (sent), the one chosen, or all."""
         if self.organ_view:
-            df = df[df["status"].isin(workflow.ORGAO_VE)]
-        elif self.chosen_status:
-            df = df[df["status"] == self.chosen_status]
-        df = df.reset_index(drop=True)
-        df["situacao"] = df["status"].map(workflow.STATUS)
-        df["regra_nome"] = df["regra"].map(rule_label)
-        return df
+            return workflow.ORGAO_VE
+        return (self.chosen_status,) if self.chosen_status else ()
+
+    def hold_workflow(self) -> None:
+        queries.hold_workflow(self.ds, opstate(), workflow.ORGAO_VE if self.organ_view else ())
+
+    def page_of(
+        self, *, terms: list[str], sort: str, descending: bool, offset: int, limit: int | None
+    ) -> tuple[pd.DataFrame, int]:
+        """The table's rows, a page at a time from the dataset (a year holds tens of
+        thousands of findings: the page never holds them all)."""
+        self.hold_workflow()
+        df, total = queries.findings_page(
+            self.ds,
+            self.filters,
+            self.statuses,
+            terms=terms,
+            sort=sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+        return with_labels(df), total
+
+    def counts(self) -> pd.DataFrame:
+        """Per rule and status: findings, risk and purchases of the filters."""
+        self.hold_workflow()
+        return queries.finding_status_counts(self.ds, self.filters, self.statuses)
 
     def refresh(self) -> None:
-        df = self.rows()
-        self._rows = df
-        counts = df.groupby("regra").agg(n=("chave", "size"), risco=("risco", "sum")).reset_index()
+        counts = self.counts()
+        per_rule = counts.groupby("regra").agg(n=("n", "sum"), risco=("risco", "sum")).reset_index()
         base = pd.DataFrame({"regra": list(self.rules)})
-        counts = base.merge(counts, on="regra", how="left").fillna({"n": 0, "risco": 0.0})
-        self.by_rule.figure = rule_bars(counts)
-        n = len(df)
-        status = df["status"].value_counts()
+        per_rule = base.merge(per_rule, on="regra", how="left").fillna({"n": 0, "risco": 0.0})
+        self.by_rule.figure = rule_bars(per_rule)
+        n = int(counts["n"].sum())
+        risco = float(counts["risco"].sum())
+        status = counts.groupby("status")["n"].sum()
         if self.organ_view:
+            compras = queries.finding_purchases(self.ds, self.filters, self.statuses)
             set_kpis(
                 self.cards,
                 [
                     ("Alertas recebidos", fmt.number(n), "enviados pela CGE"),
-                    ("Regras", fmt.number(df["regra"].nunique()), "com algum alerta"),
-                    ("Risco estimado", fmt.money_short(df["risco"].sum()), "soma dos alertas"),
-                    ("Contratações", fmt.number(df["numero_controle_pncp"].nunique()), ""),
+                    ("Regras", fmt.number(int((per_rule["n"] > 0).sum())), "com algum alerta"),
+                    ("Risco estimado", fmt.money_short(risco), "soma dos alertas"),
+                    ("Contratações", fmt.number(compras), ""),
                 ],
             )
         else:
@@ -181,32 +195,35 @@ class Alertas(ProcurementPanel):
                 self.cards,
                 [
                     ("Alertas", fmt.number(n), "nesta seleção"),
-                    ("Novos", fmt.number(status.get(workflow.NOVO, 0)), "a analisar"),
+                    ("Novos", fmt.number(int(status.get(workflow.NOVO, 0))), "a analisar"),
                     (
                         "Em análise",
-                        fmt.number(status.get(workflow.EM_ANALISE, 0)),
-                        f"{fmt.number(status.get(workflow.CONFIRMADO, 0))} confirmados",
+                        fmt.number(int(status.get(workflow.EM_ANALISE, 0))),
+                        f"{fmt.number(int(status.get(workflow.CONFIRMADO, 0)))} confirmados",
                     ),
-                    ("Risco estimado", fmt.money_short(df["risco"].sum()), "soma dos alertas"),
+                    ("Risco estimado", fmt.money_short(risco), "soma dos alertas"),
                 ],
             )
-        self.table.set_frame(df, ordered_by=("risco", True))
+        self.table.set_source(self.page_of, n)
         if self._record is not None:  # the open finding follows the filters or goes
-            key = (self._record["regra"], self._record["chave"])
-            match = df[(df["regra"] == key[0]) & (df["chave"] == key[1])]
-            if match.empty:
+            r = self.find(str(self._record["regra"]), str(self._record["chave"]))
+            if r is None:
                 self.close_finding()
             else:
-                self.open_finding(match.iloc[0].to_dict())
+                self.open_finding(r)
+
+    def find(self, regra: str, chave: str) -> dict[str, Any] | None:
+        """One finding as the list shows it, if it is in this viewer's list now."""
+        self.hold_workflow()
+        got = queries.finding(self.ds, self.filters, regra, chave, self.statuses)
+        return None if got is None else with_labels(pd.DataFrame([got])).iloc[0].to_dict()
 
     # ---- one finding ---------------------------------------------------------------------------
     def open_finding(self, record: dict[str, Any]) -> None:
         regra, chave = str(record.get("regra")), str(record.get("chave"))
-        rows = self._rows
-        match = rows[(rows["regra"] == regra) & (rows["chave"] == chave)] if len(rows) else rows
-        if match.empty:  # only what this viewer's page holds (its scope, its filters)
+        r = self.find(regra, chave)
+        if r is None:  # only what this viewer's list holds (its scope, its filters)
             return
-        r = match.iloc[0].to_dict()
         self._record = r
         facts, compras = evidence(queries.evidence_of(self.ds, regra, chave))
         parts: list[widgets.Widget] = [widgets.HTML(finding_html(r, facts))]
@@ -296,6 +313,14 @@ class Alertas(ProcurementPanel):
     # ---- the page ------------------------------------------------------------------------------
     def body(self) -> list[widgets.Widget]:
         return [ui.kpi_row(self.cards), self.by_rule, self.table, self.export, self.finding]
+
+
+def with_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """A list's rows with their status and rule as people read them."""
+    df = df.reset_index(drop=True)
+    df["situacao"] = df["status"].map(workflow.STATUS)
+    df["regra_nome"] = df["regra"].map(rule_label)
+    return df
 
 
 def finding_html(r: dict[str, Any], facts: list[tuple[str, str]]) -> str:

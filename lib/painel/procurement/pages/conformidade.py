@@ -79,9 +79,8 @@ class Conformidade(ProcurementPanel):
         publicados = (df["pct_publicados"] * df["contratos"] / 100).sum()
         balance = queries.dispensa_balance(self.ds, f)
         near = int((100 * balance["gasto"] / balance["limite"] >= ALERTA).sum())
-        found = queries.findings(self.ds, f)
-        states = workflow.statuses(opstate(), zip(found["regra"], found["chave"], strict=True))
-        sent = sum(1 for s in states.values() if s.get("status") in workflow.ORGAO_VE)
+        queries.hold_workflow(self.ds, opstate(), workflow.ORGAO_VE)
+        sent = int(queries.finding_status_counts(self.ds, f, workflow.ORGAO_VE)["n"].sum())
         set_kpis(
             self.cards,
             [

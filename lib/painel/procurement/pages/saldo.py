@@ -41,6 +41,23 @@ DISPENSA_COLUMNS = [
 ]
 
 
+def balance(ds: Any, f: queries.Filters) -> pd.DataFrame:
+    """Per organ, class and inciso of the year (:func:`queries.dispensa_balance`), with
+    what is left (``saldo``), the share used (``uso``, %), its ``situacao`` and a chart
+    ``label``; the most used first. Saldo and Fracionamento de Despesas read it alike."""
+    df = queries.dispensa_balance(ds, f)
+    df["saldo"] = (df["limite"] - df["gasto"]).clip(lower=0)
+    df["uso"] = 100 * df["gasto"] / df["limite"]
+    df["situacao"] = [
+        "Acima do limite" if u >= 100 else "Perto do limite" if u >= ALERTA else "—"
+        for u in df["uso"]
+    ]
+    df["label"] = [f"{c} (inciso {i})" for c, i in zip(df["classe"], df["inciso"], strict=True)]
+    if f.orgao == "" and df["orgao_cnpj"].nunique() > 1:
+        df["label"] = df["label"] + " – " + df["orgao"].astype(str)
+    return df
+
+
 class Saldo(ProcurementPanel):
     title = "Saldo de Dispensa por Classe"
 
@@ -74,17 +91,7 @@ class Saldo(ProcurementPanel):
         self._rows = pd.DataFrame()
 
     def rows(self) -> pd.DataFrame:
-        df = queries.dispensa_balance(self.ds, self.filters)
-        df["saldo"] = (df["limite"] - df["gasto"]).clip(lower=0)
-        df["uso"] = 100 * df["gasto"] / df["limite"]
-        df["situacao"] = [
-            "Acima do limite" if u >= 100 else "Perto do limite" if u >= ALERTA else "—"
-            for u in df["uso"]
-        ]
-        df["label"] = [f"{c} (inciso {i})" for c, i in zip(df["classe"], df["inciso"], strict=True)]
-        if self.filters.orgao == "" and df["orgao_cnpj"].nunique() > 1:
-            df["label"] = df["label"] + " – " + df["orgao"].astype(str)
-        return df
+        return balance(self.ds, self.filters)
 
     def refresh(self) -> None:
         self.close_class()

@@ -21,6 +21,7 @@ from ...dash import fmt, plots, ui
 from ...dash.download import Download
 from ...dash.table import Column, Table
 from .. import queries
+from . import saldo
 from .alertas import Alertas
 from .frame import build_panel, hbars
 from .saldo import ALERTA, usage_bars
@@ -49,13 +50,25 @@ class Tema(Alertas):
         )
         if self.context_click:
             self.opens_purchases(self.context_table, self.context_click)
+        self._context_of: tuple[Any, ...] | None = None
 
     def context(self, f: queries.Filters) -> tuple[pd.DataFrame, plots.Spec | None]:
         raise NotImplementedError
 
     def refresh(self) -> None:
-        super().refresh()
-        df, fig = self.context(self.filters)
+        """The page's first chart first: the rules' (several rules) or the context's."""
+        if len(self.rules) > 1:
+            super().refresh()
+        f = self.filters
+        of = (self.ds.version, f.ano, f.orgao)  # the context follows the year and organ only
+        if of != self._context_of:
+            self.refresh_context(f)
+            self._context_of = of
+        if len(self.rules) == 1:
+            super().refresh()
+
+    def refresh_context(self, f: queries.Filters) -> None:
+        df, fig = self.context(f)
         if fig is not None:
             self.context_chart.figure = fig
         self.context_chart.layout.display = None if fig is not None else "none"
@@ -83,21 +96,11 @@ class Fracionamento(Tema):
     name = "fracionamento"
     context_caption = f"Classes a partir de {fmt.percent(ALERTA, 0)} do limite de dispensa no ano"
     context_unit = "classes"
-    context_columns = [
-        Column("orgao", "Órgão"),
-        Column("classe", "Classe"),
-        Column("inciso", "Inciso"),
-        Column("dispensas", "Dispensas", kind="int"),
-        Column("gasto", "Gasto no ano", kind="money"),
-        Column("limite", "Limite", kind="money"),
-        Column("uso", "Uso do limite", kind="percent"),
-    ]
+    context_columns = saldo.COLUMNS  # the classes as Saldo de Dispensa shows them
 
     def context(self, f: queries.Filters) -> tuple[pd.DataFrame, plots.Spec | None]:
-        df = queries.dispensa_balance(self.ds, f)
-        df["uso"] = 100 * df["gasto"] / df["limite"]
+        df = saldo.balance(self.ds, f)
         df = df[df["uso"] >= ALERTA].reset_index(drop=True)
-        df["label"] = [f"{c} – {o}" for c, o in zip(df["classe"], df["orgao"], strict=True)]
         return df, usage_bars(df.head(15))
 
 
