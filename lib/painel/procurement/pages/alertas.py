@@ -199,7 +199,9 @@ class Alertas(ProcurementPanel):
                     (
                         "Em análise",
                         fmt.number(int(status.get(workflow.EM_ANALISE, 0))),
-                        f"{fmt.number(int(status.get(workflow.CONFIRMADO, 0)))} confirmados",
+                        fmt.plural(
+                            int(status.get(workflow.CONFIRMADO, 0)), "confirmado", "confirmados"
+                        ),
                     ),
                     ("Risco estimado", fmt.money_short(risco), "soma dos alertas"),
                 ],
@@ -378,6 +380,7 @@ def rule_bars(counts: pd.DataFrame) -> plots.Spec:
         "y": labels,
         "text": text,
         "textposition": "auto",
+        "cliponaxis": False,  # a figure outside a short bar may run into the margin
         "textangle": 0,
         "marker": {"color": RED},
         "hovertemplate": "%{y}: %{text}<extra></extra>",

@@ -89,14 +89,18 @@ class Conformidade(ProcurementPanel):
                     fmt.percent(
                         100 * prazo / totals["licitacoes"] if totals["licitacoes"] else None
                     ),
-                    f"de {fmt.number(totals['licitacoes'])} licitações (art. 55)",
+                    "de "
+                    + fmt.plural(int(totals["licitacoes"]), "licitação", "licitações")
+                    + " (art. 55)",
                 ),
                 (
                     "Contratos publicados em dia",
                     fmt.percent(
                         100 * publicados / totals["contratos"] if totals["contratos"] else None
                     ),
-                    f"de {fmt.number(totals['contratos'])} contratos (art. 94)",
+                    "de "
+                    + fmt.plural(int(totals["contratos"]), "contrato", "contratos")
+                    + " (art. 94)",
                 ),
                 ("Contratações", fmt.number(totals["compras"]), "publicadas no PNCP"),
                 (

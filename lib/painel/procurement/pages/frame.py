@@ -283,7 +283,7 @@ def _dl(rows: Sequence[tuple[str, str]]) -> str:
     cells = "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows if v != fmt.EMPTY
     )
-    return f'<dl class="painel-dl">{cells}</dl>'
+    return f'<dl class="painel-facts">{cells}</dl>'
 
 
 def purchase_html(p: dict[str, Any]) -> str:
@@ -437,6 +437,7 @@ def hbars(
         "y": [str(v) for v in data["y"]],
         "text": list(data["t"]),
         "textposition": "auto",
+        "cliponaxis": False,  # a figure outside a short bar may run into the margin
         "textangle": 0,
         "marker": {"color": colors},
         "hovertemplate": "%{y}: %{text}<extra></extra>",

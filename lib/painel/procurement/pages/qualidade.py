@@ -150,6 +150,7 @@ def class_bars(by: dict[str, int]) -> plots.Spec:
         "y": labels,
         "text": [fmt.number(v) for v in values],
         "textposition": "auto",
+        "cliponaxis": False,  # a figure outside a short bar may run into the margin
         "textangle": 0,
         "marker": {"color": ["#2e7d32", "#1f4e79", "#9e9e9e"]},
         "hovertemplate": "%{y}: %{text}<extra></extra>",
