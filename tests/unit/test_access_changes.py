@@ -162,6 +162,26 @@ def test_a_table_stops_serving_its_rows_once_access_changed(served) -> None:
     assert clicked == []
 
 
+def test_a_table_fed_by_a_source_stops_asking_it_once_access_changed(served) -> None:
+    asked: list[int] = []
+
+    def source(**ask: Any) -> tuple[pd.DataFrame, int]:
+        asked.append(ask["offset"])
+        rows = [f"Aluno {i}" for i in range(60)][ask["offset"] :][: ask["limit"] or 60]
+        return pd.DataFrame({"Aluno": rows}), 60
+
+    table = Table([Column("Aluno", "Aluno")], page_size=25)
+    table.set_source(source, 60)
+    table.page = 1
+    assert table.rows[0] == ["Aluno 25"] and asked == [0, 25]
+    served.revoke("maria", ["demo:regional:1"])
+    table.page = 2
+    assert table.rows == [] and table.total == 0 and table.empty_text == ui.ACCESS_CHANGED
+    assert len(table.view()) == 0 and len(table.frame) == 0  # nor for an export
+    table.search = "Aluno"
+    assert asked == [0, 25]  # the source was never asked again
+
+
 def test_an_export_is_refused_once_access_changed(served) -> None:
     made: list[int] = []
 
