@@ -155,11 +155,21 @@ def client_backoff(failures: int) -> timedelta:
 
 
 class Users:
-    """Accounts; ``clock`` (UTC-aware) is injectable so throttling is tested without sleeping."""
+    """Accounts; ``clock`` (UTC-aware) is injectable so throttling is tested without sleeping.
+    Every change is an entry of the audit log (:mod:`painel.audit`) by ``actor`` (default:
+    the operating-system user running the command, ``cli:<user>``)."""
 
-    def __init__(self, opstate: OpState, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, opstate: OpState, clock: Callable[[], datetime] = utcnow, actor: str = ""):
         self.opstate = opstate
         self.clock = clock
+        self.actor = actor
+
+    def _audit(self, con: sqlite3.Connection, action: str, username: str, **detail: object) -> None:
+        from . import audit
+
+        audit.record(
+            con, action, actor=self.actor or audit.cli_actor(), target=username, detail=detail
+        )
 
     def add(
         self,
@@ -188,6 +198,15 @@ class Users:
                 "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
                 [(username, g) for g in parsed],
             )
+            self._audit(
+                con,
+                "user_added",
+                username,
+                papel=role,
+                acessos=parsed,
+                nome=display_name,
+                email=address,
+            )
 
     def _require(self, con: sqlite3.Connection, username: str) -> sqlite3.Row:
         row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
@@ -208,7 +227,13 @@ class Users:
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         with self.opstate.transaction() as con:
-            self._require(con, username)
+            row = self._require(con, username)
+            self._audit(
+                con,
+                "user_changed",
+                username,
+                desativado={"de": bool(row["disabled"]), "para": bool(disabled)},
+            )
             con.execute(
                 "UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?",
                 [int(disabled), iso(utcnow()), username],
@@ -220,6 +245,7 @@ class Users:
         validate_password(password)
         with self.opstate.transaction() as con:
             self._require(con, username)
+            self._audit(con, "user_changed", username, senha="alterada")
             con.execute(
                 "UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?",
                 [hash_password(password), iso(utcnow()), username],
@@ -230,7 +256,10 @@ class Users:
         """The address painel mails the user at (digests); an empty one clears it."""
         address = _email(username, email)
         with self.opstate.transaction() as con:
-            self._require(con, username)
+            row = self._require(con, username)
+            if row["email"] == address:
+                return
+            self._audit(con, "user_changed", username, email={"de": row["email"], "para": address})
             con.execute(
                 "UPDATE users SET email = ?, updated_at = ? WHERE username = ?",
                 [address, iso(utcnow()), username],
@@ -239,7 +268,8 @@ class Users:
     def set_role(self, username: str, role: str) -> None:
         validate_role(role)
         with self.opstate.transaction() as con:
-            self._require(con, username)
+            row = self._require(con, username)
+            self._audit(con, "user_changed", username, papel={"de": row["role"], "para": role})
             con.execute(
                 "UPDATE users SET role = ?, updated_at = ? WHERE username = ?",
                 [role, iso(utcnow()), username],
@@ -249,6 +279,7 @@ class Users:
         parsed = [str(Grant.parse(g)) for g in grants]
         with self.opstate.transaction() as con:
             self._require(con, username)
+            self._audit(con, "grant", username, acessos=parsed)
             con.executemany(
                 "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
                 [(username, g) for g in parsed],
@@ -258,6 +289,7 @@ class Users:
         parsed = [str(Grant.parse(g)) for g in grants]
         with self.opstate.transaction() as con:
             self._require(con, username)
+            self._audit(con, "revoke", username, acessos=parsed)
             con.executemany(
                 "DELETE FROM grants WHERE username = ? AND grant_ = ?",
                 [(username, g) for g in parsed],
@@ -279,14 +311,28 @@ class Users:
         client = client_key(remote_ip)
         counted = username[:MAX_USERNAME]  # a longer name is no user's: recorded shortened
         now = self.clock()
-        with self.opstate.transaction() as con:  # the check and the claim are one step
-            self._check_throttle(con, counted, client, now)
-            con.execute("DELETE FROM login_failures WHERE at < ?", [iso(now - FAILURE_RETENTION)])
-            con.execute(
-                "INSERT INTO login_failures (username, at, remote_ip) VALUES (?, ?, ?)",
-                [counted, iso(now), client],
+        from . import audit
+
+        try:
+            with self.opstate.transaction() as con:  # the check and the claim are one step
+                self._check_throttle(con, counted, client, now)
+                con.execute(
+                    "DELETE FROM login_failures WHERE at < ?", [iso(now - FAILURE_RETENTION)]
+                )
+                con.execute(
+                    "INSERT INTO login_failures (username, at, remote_ip) VALUES (?, ?, ?)",
+                    [counted, iso(now), client],
+                )
+                row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+        except LoginThrottled as exc:
+            audit.record(
+                self.opstate,
+                "login_failed",
+                actor=counted,
+                client=remote_ip,
+                detail={"motivo": "tentativas demais", "espera_s": round(exc.retry_after)},
             )
-            row = con.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+            raise
         stored = row["password_hash"] if row is not None else _dummy_hash()
         try:
             _hasher.verify(stored, password)
@@ -294,7 +340,22 @@ class Users:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok:
+            reason = (
+                "usuário desconhecido"
+                if row is None
+                else "usuário desativado"
+                if row["disabled"]
+                else "senha errada"
+            )
+            audit.record(
+                self.opstate,
+                "login_failed",
+                actor=counted,
+                client=remote_ip,
+                detail={"motivo": reason},
+            )
             return None  # the claimed row is the recorded failure
+        audit.record(self.opstate, "login", actor=username, client=remote_ip)
         with self.opstate.transaction() as con:
             # this client's own failures on this account (the claim included) are forgiven;
             # other clients' stay: a login by the owner does not reset the guessers' count

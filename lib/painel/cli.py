@@ -129,6 +129,21 @@ def cmd_etl_run(args: argparse.Namespace) -> int:
 
     paths = _paths()
     run_id = new_run_id()
+    if args.trigger == "manual":
+        from . import audit
+        from .opstate import OpState
+
+        audit.record(
+            OpState(paths.opstate),
+            "run",
+            actor=audit.cli_actor(),
+            target=args.job,
+            detail={
+                "run_id": run_id,
+                "parametros": list(args.param or []),
+                "arquivos": list(args.file or []),
+            },
+        )
     with LiveProgress(paths, run_id, job=args.job):
         result = run_job(
             paths,
@@ -236,7 +251,94 @@ def cmd_store_rollback(args: argparse.Namespace) -> int:
     store = Store(_paths().store)
     before = store.current_version(args.dataset)
     after = store.rollback(args.dataset, to=args.to, actor=getpass.getuser())
+    from . import audit
+    from .opstate import OpState
+
+    audit.record(
+        OpState(_paths().opstate),
+        "rollback",
+        actor=audit.cli_actor(),
+        target=args.dataset,
+        detail={"de": before, "para": after},
+    )
     print(f"{args.dataset}: current version {before} -> {after}")
+    return 0
+
+
+# ---- audit --------------------------------------------------------------------------------
+def _audit_day(text: str | None, end: bool = False) -> Any:
+    """A day (YYYY-MM-DD) in São Paulo as the UTC moment it starts (``end``: the next day's)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise CliError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+    start = day.replace(tzinfo=ZoneInfo("America/Sao_Paulo"))
+    return start + timedelta(days=1) if end else start
+
+
+def cmd_audit_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from . import audit
+    from .opstate import OpState
+
+    if args.action and args.action not in audit.ACTIONS:
+        raise CliError(f"unknown action {args.action!r} (actions: {', '.join(audit.ACTIONS)})")
+    entries, total = audit.search(
+        OpState(_paths().opstate),
+        actor=args.user or "",
+        action=args.action or "",
+        text=args.grep or "",
+        since=_audit_day(args.since),
+        until=_audit_day(args.until, end=True),
+        limit=args.limit,
+    )
+    if args.json:
+        print(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False))
+        return 0
+    rows = [
+        {
+            "at": e.at[:19].replace("T", " "),
+            "actor": e.actor,
+            "action": e.action,
+            "target": e.target,
+            "client": e.client,
+            "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+        }
+        for e in entries
+    ]
+    print(table(rows, ["at", "actor", "action", "target", "client", "detail"]))
+    if total > len(entries):
+        print(f"({len(entries)} of {total} entries, newest first: --limit for more)")
+    return 0
+
+
+def cmd_audit_retention(args: argparse.Namespace) -> int:
+    from . import audit
+    from .opstate import OpState
+
+    ops = OpState(_paths().opstate)
+    if args.days is not None:
+        try:
+            audit.set_retention(ops, args.days, actor=audit.cli_actor())
+        except audit.AuditError as exc:
+            raise CliError(str(exc)) from None
+    print(f"the audit log keeps its entries {audit.retention_days(ops)} days")
+    return 0
+
+
+def cmd_audit_purge(args: argparse.Namespace) -> int:
+    from . import audit
+    from .opstate import OpState
+
+    ops = OpState(_paths().opstate)
+    n = audit.purge(ops)
+    print(f"{n} audit entries older than {audit.retention_days(ops)} days deleted")
     return 0
 
 
@@ -361,6 +463,38 @@ def cmd_users_grant(args: argparse.Namespace) -> int:
 def cmd_users_revoke(args: argparse.Namespace) -> int:
     _users().revoke(args.name, args.grants)
     print(f"revoked {' '.join(args.grants)} from {args.name}")
+    return 0
+
+
+def cmd_users_import(args: argparse.Namespace) -> int:
+    from . import audit, userfile
+    from .opstate import OpState
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    try:
+        report = userfile.apply(
+            OpState(_paths().opstate), path, actor=audit.cli_actor(), dry_run=args.dry_run
+        )
+    except userfile.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    verb = "would be" if args.dry_run else "were"
+    for name in report.added:
+        print(f"add {name}")
+    for name, what in report.changed.items():
+        print(f"change {name}: {'; '.join(what)}")
+    for line, why in report.rejected:
+        print(f"{path}:{line}: rejected: {why}", file=sys.stderr)
+    print(
+        f"{path.name}: {report.summary()}" + (" (dry run: nothing changed)" if args.dry_run else "")
+    )
+    if report.rejected:
+        print(
+            f"{len(report.rejected)} line(s) rejected; the other lines {verb} imported",
+            file=sys.stderr,
+        )
+        return exits.FAILED
     return 0
 
 
@@ -614,6 +748,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(fn=cmd_users_add)
     ul = users_sub.add_parser("list", help="list users with role, state, e-mail and grants")
     ul.set_defaults(fn=cmd_users_list)
+    ui = users_sub.add_parser(
+        "import",
+        help="create or update users from a CSV (email, nome, papel, acessos)",
+        description="Idempotent: the file says how each of its people should be; importing it "
+        "again changes nothing. New accounts have no password (single sign-on). Exit 1 when a "
+        "line was rejected (the others are imported).",
+    )
+    ui.add_argument("file", metavar="FILE.csv")
+    ui.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    ui.set_defaults(fn=cmd_users_import)
     em = users_sub.add_parser(
         "email",
         help="set the address painel mails a user at ('' clears it)",
@@ -642,6 +786,28 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("name", metavar="NAME")
         g.add_argument("grants", nargs="+", metavar="GRANT")
         g.set_defaults(fn=fn)
+
+    audit_p = sub.add_parser(
+        "audit",
+        help="the audit log: logins, exports, user and grant changes, runs, rollbacks",
+        description="Append-only: entries go only once older than the retention (default 5 "
+        "years). Days are São Paulo days.",
+    )
+    audit_sub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+    al = audit_sub.add_parser("list", help="entries, newest first")
+    al.add_argument("--user", help="only this actor (a username, cli:<os user>)")
+    al.add_argument("--action", help="only this action (login, export, grant...)")
+    al.add_argument("--since", metavar="YYYY-MM-DD", help="from this day")
+    al.add_argument("--until", metavar="YYYY-MM-DD", help="up to this day, inclusive")
+    al.add_argument("--grep", metavar="TEXT", help="words in the target, client or detail")
+    al.add_argument("-n", "--limit", type=int, default=100)
+    al.add_argument("--json", action="store_true", help="machine-readable output")
+    al.set_defaults(fn=cmd_audit_list)
+    ar = audit_sub.add_parser("retention", help="show or set (DAYS, at least 30) the retention")
+    ar.add_argument("days", nargs="?", type=int, metavar="DAYS")
+    ar.set_defaults(fn=cmd_audit_retention)
+    ap = audit_sub.add_parser("purge", help="delete the entries older than the retention")
+    ap.set_defaults(fn=cmd_audit_purge)
 
     mail = sub.add_parser(
         "mail",

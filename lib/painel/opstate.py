@@ -129,6 +129,31 @@ CORE_MIGRATIONS: list[str] = [
     );
     CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
     """,
+    # 6: the audit log (painel.audit): append-only; only entries older than the retention go
+    """
+    CREATE TABLE audit_log (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,                 -- UTC, ISO 8601
+        actor   TEXT NOT NULL,                 -- a username, 'cli:<os user>', 'painel' (a job)
+        action  TEXT NOT NULL,                 -- painel.audit.ACTIONS
+        target  TEXT NOT NULL DEFAULT '',      -- what it was done to (a user, a file, a dataset...)
+        client  TEXT NOT NULL DEFAULT '',      -- where from (the client's address, a host)
+        detail  TEXT NOT NULL DEFAULT '{}'     -- JSON: the rest (rows, scope, from/to...)
+    );
+    CREATE INDEX audit_log_at ON audit_log(at);
+    CREATE INDEX audit_log_actor ON audit_log(actor, at);
+    CREATE INDEX audit_log_action ON audit_log(action, at);
+    CREATE TABLE audit_settings (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        retention_days INTEGER NOT NULL CHECK (retention_days >= 30)
+    );
+    INSERT INTO audit_settings VALUES (1, 1825);
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_kept BEFORE DELETE ON audit_log
+    WHEN julianday(OLD.at) > julianday('now') - (SELECT retention_days FROM audit_settings)
+    BEGIN SELECT RAISE(ABORT, 'the audit log keeps its entries for the retention period'); END;
+    """,
 ]
 
 
@@ -297,4 +322,14 @@ def _enable_wal(con: sqlite3.Connection, attempts: int = 300) -> None:
 
 
 def _split_sql(script: str) -> list[str]:
-    return [part.strip() for part in script.split(";") if part.strip()]
+    """The statements of ``script``, a trigger's ``BEGIN ... END`` kept whole."""
+    out, statement = [], ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                out.append(statement.strip())
+            statement = ""
+    if statement.strip(" \n;"):
+        out.append(statement.strip().rstrip(";"))
+    return out

@@ -246,7 +246,26 @@ class Scheduler:
             outcomes.append(outcome)
         if not self._stop:
             self.deliver_mail()
+            self.purge_audit(now or utcnow())
         return outcomes
+
+    def purge_audit(self, now: datetime) -> None:
+        """Once a day: the audit entries older than the retention go (painel.audit.purge)."""
+        from . import audit
+
+        day = now.date()
+        if getattr(self, "_purged_on", None) == day:
+            return
+        try:
+            n = audit.purge(self.opstate, now)
+        except Exception as exc:  # noqa: BLE001 - the audit's upkeep never stops the scheduler
+            print(f"{iso(utcnow())} audit: {type(exc).__name__}: {exc}", flush=True)
+            return
+        self._purged_on = day
+        if n:
+            print(
+                f"{iso(utcnow())} audit: {n} entries older than the retention deleted", flush=True
+            )
 
     def deliver_mail(self) -> None:
         """Mark runs found dead (one killed on timeout) failed, which queues their failure

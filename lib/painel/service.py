@@ -47,6 +47,16 @@ def _run(paths: Paths, job: str, actor: str) -> Any:
         fh.write(f"run requested by {actor}\n")
         fh.flush()
         proc = spawn(paths, job, f"manual:{actor}", stdout=fh, stderr=subprocess.STDOUT)
+    from . import audit
+    from .opstate import OpState
+
+    audit.record(
+        OpState(paths.opstate),
+        "run",
+        actor=actor,
+        target=job,
+        detail={"origem": "painel", "pid": proc.pid},
+    )
     return {"pid": proc.pid}
 
 

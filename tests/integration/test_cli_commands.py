@@ -138,3 +138,66 @@ def test_demo_logins_match_the_demo_users(tmp_path: Path) -> None:
     addresses = {u["username"]: u["email"] for u in users.list()}
     wanted = {u.username: u.email for u in demo_users() if u.email}
     assert wanted and {k: addresses[k] for k in wanted} == wanted
+
+
+def test_audit_lists_the_command_lines_changes_and_keeps_them(tmp_path: Path) -> None:
+    import json
+
+    home = tmp_path / "home"
+    add = painel(
+        home,
+        "users",
+        "add",
+        "maria",
+        "--role",
+        "school_sre",
+        "--grant",
+        "school:sre:12",
+        "--password-stdin",
+        stdin="uma senha longa\n",
+    )
+    assert add.returncode == 0, add.stderr
+    assert painel(home, "users", "grant", "maria", "school:sre:13").returncode == 0
+    listed = painel(home, "audit", "list", "--action", "grant", "--json")
+    [entry] = json.loads(listed.stdout)
+    assert entry["target"] == "maria" and entry["detail"] == {"acessos": ["school:sre:13"]}
+    assert entry["actor"].startswith("cli:")
+    text = painel(home, "audit", "list", "--user", entry["actor"]).stdout
+    assert "user_added" in text and "grant" in text and "maria" in text
+    assert painel(home, "audit", "list", "--action", "coffee", check=False).returncode != 0
+    bad = painel(home, "audit", "retention", "7", check=False)
+    assert bad.returncode != 0 and "at least 30 days" in bad.stderr
+    assert "keeps its entries 400 days" in painel(home, "audit", "retention", "400").stdout
+    assert "0 audit entries older than 400 days deleted" in painel(home, "audit", "purge").stdout
+    # the entries stay (nothing is that old), the retention change among them
+    got = json.loads(painel(home, "audit", "list", "--json").stdout)
+    assert [e["action"] for e in got] == ["retention", "grant", "user_added"]
+
+
+def test_users_import_dry_run_then_import_then_a_rejected_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    csv = tmp_path / "pessoas.csv"
+    csv.write_text(
+        "email;nome;papel;acessos\n"
+        "maria@educacao.mg.gov.br;Maria;school_sre;school:sre:12\n"
+        "jose@educacao.mg.gov.br;José;school_central;school:*\n",
+        encoding="utf-8",
+    )
+    dry = painel(home, "users", "import", str(csv), "--dry-run")
+    assert "add maria@educacao.mg.gov.br" in dry.stdout
+    assert "pessoas.csv: 2 added, 0 changed, 0 unchanged, 0 rejected (dry run" in dry.stdout
+    assert "maria@" not in painel(home, "users", "list").stdout
+    done = painel(home, "users", "import", str(csv))
+    assert (
+        "2 added" in done.stdout
+        and "maria@educacao.mg.gov.br" in painel(home, "users", "list").stdout
+    )
+    again = painel(home, "users", "import", str(csv))
+    assert "0 added, 0 changed, 2 unchanged, 0 rejected" in again.stdout
+    csv.write_text(csv.read_text(encoding="utf-8") + "ruim;Ruim;school_sre;*\n", encoding="utf-8")
+    bad = painel(home, "users", "import", str(csv), check=False)
+    assert bad.returncode == 1
+    assert f"{csv}:4: rejected: email:" in bad.stderr
+    assert "1 line(s) rejected; the other lines were imported" in bad.stderr
+    missing = painel(home, "users", "import", str(tmp_path / "nada.csv"), check=False)
+    assert missing.returncode == 2 and "nada.csv: no such file" in missing.stderr

@@ -171,6 +171,16 @@ def test_rollback_after_two_runs(cli: Any) -> None:
     assert cli.current("school") == v1
     assert Path(cli.run("store", "path", "school").stdout.strip()).stem == v1
     assert cli.store.history("school")[-1]["action"] == "rollback"
+    # both runs and the rollback are in the audit log, by the command line's user
+    audited = cli.run("audit", "list", "--json")
+    assert audited.returncode == 0, audited.stderr
+    log = json.loads(audited.stdout)
+    assert [e["action"] for e in log if e["action"] in ("run", "rollback")] == [
+        "rollback",
+        "run",
+        "run",
+    ]
+    assert log[0]["actor"].startswith("cli:") and log[0]["detail"] == {"de": v2, "para": v1}
 
     again = cli.run("store", "rollback", "school")
     assert again.returncode == 2

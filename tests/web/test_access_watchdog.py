@@ -186,6 +186,12 @@ def test_logout_ends_that_sessions_kernels_and_no_other(server: Server) -> None:
 
         logout(a)  # A's page ends at once; B's stays
         assert page_a.closed_with(timeout=10) in (CLOSE_ACCESS, 0)
+        from painel import audit
+        from painel.opstate import OpState
+
+        log = audit.search(OpState(server.home / "painel.sqlite"), actor=name, limit=None)[0]
+        assert [e.action for e in reversed(log)] == ["login", "login", "logout"]
+        assert log[0].client == "127.0.0.1"
         assert page_a.kernel_id not in all_kernels(server)
         assert page_b.alive()
         time.sleep(INTERVAL * 2)  # and the watchdog leaves it too

@@ -455,6 +455,11 @@ def test_registration_validation_messages(
 
 
 def test_registered_tag_enters_the_next_run(world: World, registered: Registration) -> None:
+    audited = painel(
+        world.home, "audit", "list", "--action", "tag_registered", "--json", project=world.project
+    )
+    log = [(e["actor"], e["target"]) for e in json.loads(audited.stdout)]
+    assert ("coordenacao", str(NEW_TAG)) in log  # the page's registration is in the audit log
     (week,) = world.sql("SELECT max(week) FROM progress_weekly")[0]
     assert world.sql("SELECT count(*) FROM progress_weekly WHERE tag_id = ?", [NEW_TAG])[0][0] == 0
     world.cli(
@@ -511,6 +516,12 @@ def test_collect_now_starts_a_run(world: World) -> None:
             show=lambda st: st[run_status]["value"],
         )
         assert "Coleta iniciada" in states[run_status]["value"], states[run_status]["value"]
+        audited = painel(
+            world.home, "audit", "list", "--action", "run", "--json", project=world.project
+        )
+        assert ("coordenacao", "progress") in {
+            (e["actor"], e["target"]) for e in json.loads(audited.stdout)
+        }
         assert states[ticker]["active"] is True
         # the browser's ticker asks every 2 s; here the test sends the ticks, nothing else
         seen: list[str] = []

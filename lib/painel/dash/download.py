@@ -4,7 +4,7 @@ saves it straight away (no data: link to click a second time, nothing kept in th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,37 @@ class Download(anywidget.AnyWidget):
         make: Callable[[], tuple[str, bytes, int]],
         *,
         mime: str = XLSX,
+        about: Callable[[], Sequence[tuple[str, str]]] | None = None,
         **kwargs: Any,
     ):
+        """``about()``: what the file holds as ``(label, value)`` pairs (the panel, its
+        filters), for the audit log's entry of each download."""
         super().__init__(label=label, **kwargs)
         self._make = make
         self._mime = mime
+        self._about = about
         self.on_msg(self._on_message)
+
+    def _audit(self, name: str, rows: int) -> None:
+        """The download's entry in the audit log, written before the file leaves: a file
+        that cannot be recorded is not sent."""
+        from .. import audit
+        from .identity import opstate, page_viewer
+
+        viewer = page_viewer()
+        detail: dict[str, Any] = {"linhas": int(rows), "formato": self._mime}
+        if viewer is not None:
+            detail["papel"] = viewer.role
+            detail["escopo"] = sorted(str(g) for g in viewer.grants)
+        if self._about is not None:
+            detail["filtros"] = {str(k): str(v) for k, v in self._about()}
+        audit.record(
+            opstate(),
+            "export",
+            actor=viewer.username if viewer is not None else "?",
+            target=name,
+            detail=detail,
+        )
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict) or content.get("event") != "click" or self.busy:
@@ -61,6 +86,7 @@ class Download(anywidget.AnyWidget):
             if len(data) > MAX_BYTES:
                 self.status = "O arquivo ficaria grande demais; filtre os dados e tente de novo."
                 return
+            self._audit(name, rows)
             self.send({"event": "file", "name": name, "mime": self._mime}, buffers=[data])
             self.status = (
                 f"{name} baixado ({fmt.plural(rows, 'linha', 'linhas')}, "

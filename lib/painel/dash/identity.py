@@ -137,6 +137,20 @@ def current_viewer() -> Viewer:
     return viewer
 
 
+def page_viewer() -> Viewer | None:
+    """The viewer this page was built for (a served page's, else JupyterLab's ``view_as``),
+    without reading the store again; None when there is none."""
+    if _served is not None:
+        return _served
+    username = os.environ.get(TEST_USER_ENV, "")
+    if not username:
+        return None
+    try:
+        return load_viewer(opstate(), username)
+    except AuthError:
+        return None
+
+
 def check_access() -> None:
     """Under ``painel serve``: raise :class:`AccessChanged` when the page's viewer was
     disabled, removed, or had their role or grants changed since the page was built.

@@ -315,6 +315,15 @@ def change(
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [regra, chave, current, to, motivo or None, actor, now],
         )
+        from .. import audit
+
+        audit.record(
+            con,
+            "finding_status",
+            actor=actor,
+            target=f"{regra} {chave}",
+            detail={"de": current, "para": to, "motivo": motivo or ""},
+        )
     return {
         "regra": regra,
         "chave": chave,

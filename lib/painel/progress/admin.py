@@ -39,7 +39,16 @@ def register(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) 
         listed = service.call(OpState(paths.opstate), SERVICE_TAGS, "", actor, timeout=30)
         return list(listed or [])
 
-    return registry(paths).add(tag, track, class_number, actor, tracks, cademi_tags)
+    added = registry(paths).add(tag, track, class_number, actor, tracks, cademi_tags)
+    _audit(paths, "tag_registered", actor, added)
+    return added
+
+
+def _audit(paths: Paths, action: str, actor: str, tag: ClassTag) -> None:
+    from .. import audit
+
+    detail = {k: v for k, v in vars(tag).items() if isinstance(v, str | int | float | bool)}
+    audit.record(OpState(paths.opstate), action, actor=actor, target=str(tag.tag_id), detail=detail)
 
 
 def _tracks(paths: Paths) -> dict[str, str]:
@@ -52,12 +61,16 @@ def _tracks(paths: Paths) -> dict[str, str]:
 
 def change(paths: Paths, tag: Any, track: str, class_number: Any, actor: str) -> ClassTag:
     """Correct a registered tag's track or class number; raises :class:`TagError`."""
-    return registry(paths).change(tag, track, class_number, actor, _tracks(paths))
+    changed = registry(paths).change(tag, track, class_number, actor, _tracks(paths))
+    _audit(paths, "tag_changed", actor, changed)
+    return changed
 
 
 def deactivate(paths: Paths, tag: Any, actor: str) -> ClassTag:
     """Stop collecting a tag (its history stays); who and when are recorded."""
-    return registry(paths).remove(tag, actor)
+    removed = registry(paths).remove(tag, actor)
+    _audit(paths, "tag_deactivated", actor, removed)
+    return removed
 
 
 def run_busy(paths: Paths) -> bool:

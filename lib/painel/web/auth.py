@@ -393,5 +393,14 @@ class LogoutHandler(PageHandler):
             key = request_session_key(self)
             n = await km.shutdown_session_kernels(key) if key else 0
             self.log.info("logout %s (%d kernels of this session shut down)", user.username, n)
+            from .. import audit
+
+            idp: PainelIdentityProvider = self.identity_provider  # type: ignore[assignment]
+            audit.record(
+                self.painel.users.opstate,
+                "logout",
+                actor=user.username,
+                client=idp.client_address(self.request),
+            )
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))

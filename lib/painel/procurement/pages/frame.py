@@ -196,7 +196,7 @@ class ProcurementPanel:
             )
             return file_name(name, str(self.filters.ano or "todos")), data, len(df)
 
-        return Download("Exportar Excel (linhas da tabela)", make)
+        return Download("Exportar Excel (linhas da tabela)", make, about=describe or self.describe)
 
     def table_export(
         self,

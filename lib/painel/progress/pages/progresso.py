@@ -95,8 +95,16 @@ class ProgressPage:
             unit="linhas",
             click_hint="clique em uma linha para ver a jornada do aluno",
         )
-        self.export_week = Download("Exportar Excel (semana na tela)", self.export_shown_week)
-        self.export_all = Download("Exportar Excel (todas as semanas)", self.export_all_weeks)
+        self.export_week = Download(
+            "Exportar Excel (semana na tela)",
+            self.export_shown_week,
+            about=lambda: self.describe(self.filters()),
+        )
+        self.export_all = Download(
+            "Exportar Excel (todas as semanas)",
+            self.export_all_weeks,
+            about=lambda: self.describe(self.filters(), all_weeks=True),
+        )
         self.journey = widgets.Output()  # the hint, or a failure's message
         self.journey_chart = Chart(filename="jornada_do_aluno")
         self.journey_chart.layout.display = "none"  # until a row is clicked

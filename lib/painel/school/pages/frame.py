@@ -182,7 +182,7 @@ class SchoolPanel:
             )
             return file_name(name, self.place_label()), data, len(df)
 
-        return Download("Exportar Excel (linhas da tabela)", make)
+        return Download("Exportar Excel (linhas da tabela)", make, about=self.describe)
 
     def table_export(
         self, columns: Sequence[Column], *, name: str, sheet: str, **table: Any
