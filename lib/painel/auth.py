@@ -63,6 +63,7 @@ ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
 MIN_PASSWORD = 8
 MAX_USERNAME = 64
+NO_PASSWORD = "!sso"  # stored instead of a hash: no password matches (single sign-on only)
 
 # ---- login throttling (README: "Login throttling") -------------------------------------------
 MAX_FAILURES = 10  # failures on one username in FAILURE_WINDOW: the account turns guessers away
@@ -174,15 +175,17 @@ class Users:
     def add(
         self,
         username: str,
-        password: str,
+        password: str | None,
         role: str,
         grants: Sequence[str] = (),
         display_name: str = "",
         email: str = "",
     ) -> None:
+        """``password`` None: the account has no password login (single sign-on only)."""
         validate_username(username)
         validate_role(role)
-        validate_password(password)
+        if password is not None:
+            validate_password(password)
         address = _email(username, email)
         parsed = [str(Grant.parse(g)) for g in grants]
         now = iso(utcnow())
@@ -192,7 +195,15 @@ class Users:
             con.execute(
                 "INSERT INTO users (username, password_hash, role, display_name, email, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [username, hash_password(password), role, display_name, address, now, now],
+                [
+                    username,
+                    NO_PASSWORD if password is None else hash_password(password),
+                    role,
+                    display_name,
+                    address,
+                    now,
+                    now,
+                ],
             )
             con.executemany(
                 "INSERT OR IGNORE INTO grants (username, grant_) VALUES (?, ?)",
@@ -263,6 +274,20 @@ class Users:
             con.execute(
                 "UPDATE users SET email = ?, updated_at = ? WHERE username = ?",
                 [address, iso(utcnow()), username],
+            )
+
+    def set_display_name(self, username: str, display_name: str) -> None:
+        name = str(display_name).strip()[:200]
+        with self.opstate.transaction() as con:
+            row = self._require(con, username)
+            if row["display_name"] == name:
+                return
+            self._audit(
+                con, "user_changed", username, nome={"de": row["display_name"], "para": name}
+            )
+            con.execute(
+                "UPDATE users SET display_name = ?, updated_at = ? WHERE username = ?",
+                [name, iso(utcnow()), username],
             )
 
     def set_role(self, username: str, role: str) -> None:

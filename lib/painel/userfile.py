@@ -24,9 +24,9 @@ from pathlib import Path
 
 from . import audit
 from .access import AuthError, Grant, validate_role
+from .auth import NO_PASSWORD
 from .opstate import OpState, iso, utcnow
 
-NO_PASSWORD = "!sso"  # no hash matches it: the account has no password login
 HEADERS = {
     "email": "email",
     "e-mail": "email",
