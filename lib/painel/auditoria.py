@@ -9,7 +9,7 @@ login and export of the state), newest first; the export writes the rows of the 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pandas as pd
@@ -72,12 +72,10 @@ def _value(value: Any) -> str:
 
 
 def frame(entries: list[audit.Entry]) -> pd.DataFrame:
-    from .dash import fmt
-
     rows = [
         {
             "id": e.id,
-            "quando": parse_iso(e.at).astimezone(fmt.SAO_PAULO).replace(tzinfo=None),
+            "quando": parse_iso(e.at).astimezone(UTC).replace(tzinfo=None),  # shown in Brasília
             "quem": e.actor,
             "acao": e.label,
             "alvo": e.target,

@@ -3,7 +3,6 @@ that nothing rewrites it, and the retention."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -246,13 +245,17 @@ def test_the_auditoria_page_searches_the_log_a_page_at_a_time(op, monkeypatch) -
     users.add("admin.rui", PASSWORD, "admin")
     identity.view_as("admin.rui")
     for i in range(30):
-        audit.record(op, "login", actor=f"u{i}", client="203.0.113.5")
+        audit.record(
+            op, "login", actor=f"u{i}", client="203.0.113.5", at=utcnow() - timedelta(hours=2)
+        )
+    exported = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
     audit.record(
         op,
         "export",
         actor="maria",
         target="alunos.xlsx",
         detail={"linhas": 2522, "escopo": ["school:sre:12"]},
+        at=exported,
     )
     old = utcnow() - timedelta(days=40)
     audit.record(op, "login", actor="antigo", at=old)
@@ -265,7 +268,10 @@ def test_the_auditoria_page_searches_the_log_a_page_at_a_time(op, monkeypatch) -
     first = dict(zip([c["key"] for c in table.columns], table.rows[0], strict=True))
     assert first["acao"] == "Exportação" and first["quem"] == "maria"
     assert first["detalhe"] == "escopo: school:sre:12; linhas: 2.522"
-    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", first["quando"])  # pt-BR, São Paulo
+    from zoneinfo import ZoneInfo
+
+    brasilia = exported.astimezone(ZoneInfo("America/Sao_Paulo"))
+    assert first["quando"] == brasilia.strftime("%d/%m/%Y %H:%M")  # pt-BR, Brasília time
     period, action, person = page.children[1].children
     period.value = 90
     assert table.total == 33
