@@ -342,6 +342,19 @@ def cmd_audit_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_usage_ingest(args: argparse.Namespace) -> int:
+    from . import usage
+    from .opstate import OpState
+
+    paths = _paths()
+    report = usage.ingest(OpState(paths.opstate), paths.home)
+    print(
+        f"{report.events} usage events from {report.files} spool file(s); "
+        f"{report.removed} finished file(s) removed; {report.bad_lines} unreadable line(s)"
+    )
+    return 0
+
+
 # ---- schedule -----------------------------------------------------------------------------
 def cmd_schedule(args: argparse.Namespace) -> int:
     from .schedule import Scheduler
@@ -808,6 +821,17 @@ def build_parser() -> argparse.ArgumentParser:
     ar.set_defaults(fn=cmd_audit_retention)
     ap = audit_sub.add_parser("purge", help="delete the entries older than the retention")
     ap.set_defaults(fn=cmd_audit_purge)
+
+    usage_p = sub.add_parser(
+        "usage",
+        help="usage monitoring: move the panels' usage events into the store",
+        description="Each dashboard kernel appends its events to a spool file; `painel serve` "
+        "moves them every few seconds and `painel schedule` on each pass.",
+    )
+    usage_sub = usage_p.add_subparsers(dest="usage_command", required=True, metavar="SUBCOMMAND")
+    usage_sub.add_parser("ingest", help="move the spooled events now").set_defaults(
+        fn=cmd_usage_ingest
+    )
 
     mail = sub.add_parser(
         "mail",

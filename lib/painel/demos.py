@@ -37,6 +37,13 @@ def prepare(paths: Paths, data: bool = True) -> list[str]:
     paths.set_profile(PROFILE)
     out = [f"data directory {paths.home} uses the '{PROFILE}' parameters (parameters/{PROFILE}/)"]
     out.extend(add_demo_users(OpState(paths.opstate), users()))
+    from . import usage_history
+
+    n = usage_history.write(OpState(paths.opstate))
+    out.append(
+        f"usage history: {n} day figures of the seed portal ({usage_history.FIRST:%d/%m/%Y} to "
+        f"{usage_history.LAST:%d/%m/%Y}) for Monitoramento de Uso"
+    )
     for d in domain.domains():
         if d.demo:
             out.extend(domain.resolve(d.demo)(paths, data=data))

@@ -154,6 +154,42 @@ CORE_MIGRATIONS: list[str] = [
     WHEN julianday(OLD.at) > julianday('now') - (SELECT retention_days FROM audit_settings)
     BEGIN SELECT RAISE(ABORT, 'the audit log keeps its entries for the retention period'); END;
     """,
+    # 7: usage monitoring (painel.usage): every event, and a day's figures per user and panel
+    """
+    CREATE TABLE usage_events (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts       TEXT NOT NULL,                -- UTC, ISO 8601
+        dia      TEXT NOT NULL,                -- the local date (America/Sao_Paulo)
+        username TEXT NOT NULL,
+        perfil   TEXT NOT NULL DEFAULT '',     -- the role
+        sre      TEXT NOT NULL DEFAULT '',     -- the user's SRE, school or organ (first grant of each)
+        escola   TEXT NOT NULL DEFAULT '',
+        orgao    TEXT NOT NULL DEFAULT '',
+        painel   TEXT NOT NULL DEFAULT '',     -- the dashboard's notebook name ('' for login/logout)
+        evento   TEXT NOT NULL,                -- login | logout | page_view | interaction | export | error
+        widget   TEXT NOT NULL DEFAULT '',
+        linhas   INTEGER,
+        ms       REAL
+    );
+    CREATE INDEX usage_events_dia ON usage_events(dia);
+    CREATE TABLE usage_daily (
+        dia          TEXT NOT NULL,
+        username     TEXT NOT NULL,
+        painel       TEXT NOT NULL,
+        perfil       TEXT NOT NULL DEFAULT '',
+        sre          TEXT NOT NULL DEFAULT '',
+        page_views   INTEGER NOT NULL DEFAULT 0,
+        interactions INTEGER NOT NULL DEFAULT 0,
+        exports      INTEGER NOT NULL DEFAULT 0,
+        errors       INTEGER NOT NULL DEFAULT 0,
+        logins       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (dia, username, painel)
+    );
+    CREATE TABLE usage_spool (
+        file   TEXT PRIMARY KEY,               -- a spool file's name
+        offset INTEGER NOT NULL                -- the bytes already ingested
+    );
+    """,
 ]
 
 

@@ -247,7 +247,17 @@ class Scheduler:
         if not self._stop:
             self.deliver_mail()
             self.purge_audit(now or utcnow())
+            self.ingest_usage()
         return outcomes
+
+    def ingest_usage(self) -> None:
+        """The panels' usage events into the store, where no server does it (painel.usage)."""
+        from . import usage
+
+        try:
+            usage.ingest(self.opstate, self.paths.home)
+        except Exception as exc:  # noqa: BLE001 - monitoring never stops the scheduler
+            print(f"{iso(utcnow())} usage: {type(exc).__name__}: {exc}", flush=True)
 
     def purge_audit(self, now: datetime) -> None:
         """Once a day: the audit entries older than the retention go (painel.audit.purge)."""

@@ -192,6 +192,15 @@ def test_logout_ends_that_sessions_kernels_and_no_other(server: Server) -> None:
         log = audit.search(OpState(server.home / "painel.sqlite"), actor=name, limit=None)[0]
         assert [e.action for e in reversed(log)] == ["login", "login", "logout"]
         assert log[0].client == "127.0.0.1"
+        # the server moves its login events into usage monitoring within seconds
+        deadline, logins = time.monotonic() + 30, 0
+        while time.monotonic() < deadline and logins < 2:
+            with opstate_db(server) as db:
+                logins = db.execute(
+                    "SELECT coalesce(sum(logins), 0) FROM usage_daily WHERE username = ?", [name]
+                ).fetchone()[0]
+            time.sleep(0.5)
+        assert logins == 2
         assert page_a.kernel_id not in all_kernels(server)
         assert page_b.alive()
         time.sleep(INTERVAL * 2)  # and the watchdog leaves it too

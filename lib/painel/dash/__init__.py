@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -151,6 +152,9 @@ def render(build: Callable[[Any], Any]) -> Any:
             raise
         log.warning("dashboard opened without a valid identity")
         return widgets.HTML(ui.message("Sessão inválida ou expirada. Entre novamente.", "error"))
+    from . import tracking
+
+    started = time.perf_counter()
     try:
         with deadline(_render_timeout() if served else 0):
             _later = [] if served else None
@@ -158,6 +162,7 @@ def render(build: Callable[[Any], Any]) -> Any:
                 page = build(viewer)
             finally:
                 fills, _later = _later or [], None
+        tracking.track("page_view", ms=1000 * (time.perf_counter() - started))
         return _schedule_fill(fills, page) if fills else page
     except NoVersion:
         if not served:
@@ -169,6 +174,7 @@ def render(build: Callable[[Any], Any]) -> Any:
         if not served:
             raise
         log.exception("dashboard page %s failed to build", getattr(build, "__module__", build))
+        tracking.track("error", widget="página", ms=1000 * (time.perf_counter() - started))
         return widgets.HTML(ui.message(ui.GENERIC_ERROR, "error", retry=True))
 
 

@@ -88,6 +88,9 @@ class Download(anywidget.AnyWidget):
                 return
             self._audit(name, rows)
             self.send({"event": "file", "name": name, "mime": self._mime}, buffers=[data])
+            from . import tracking
+
+            tracking.track("export", widget=name, linhas=rows)
             self.status = (
                 f"{name} baixado ({fmt.plural(rows, 'linha', 'linhas')}, "
                 f"{fmt.datetime(fmt.now_sao_paulo())})."

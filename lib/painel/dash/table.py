@@ -264,6 +264,9 @@ class Table(anywidget.AnyWidget):
     def _on_client_change(self, change: dict[str, Any]) -> None:
         if self._applying or not self._access_ok():
             return
+        from . import tracking
+
+        tracking.interaction(f"tabela:{change['name']}")  # a page, a sort, a search
         self._apply(reset_page=change["name"] in ("search", "sort", "descending", "page_size"))
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:

@@ -110,6 +110,10 @@ def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[...,
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> Any:
+            from . import tracking
+
+            if args or kwargs:  # a widget event (a fill handed to dash.later has no arguments)
+                tracking.interaction(fn.__name__)
             try:
                 check_access()  # a revoked grant or a disabled user: nothing more is served
                 return fn(*args, **kwargs)
@@ -120,6 +124,7 @@ def guarded(out: widgets.Output) -> Callable[[Callable[..., Any]], Callable[...,
                 if "VOILA_PREHEAT" not in os.environ:
                     raise
                 log.exception("dashboard callback %s failed", fn.__name__)
+                tracking.track("error", widget=fn.__name__)
                 print(f"painel: dashboard callback {fn.__name__} failed", file=sys.stderr)
                 show(out, message(GENERIC_ERROR, "error"))
                 return None

@@ -103,6 +103,7 @@ class ServerState:
     """What painel's handlers need, in ``settings["painel"]``."""
 
     service_worker: service.Worker | None = None
+    usage_ingester: Any = None
 
     def __init__(self, paths: Paths, app: PainelVoila):
         self.paths = paths
@@ -163,6 +164,12 @@ class PainelVoila(Voila):
         config=True,
         help="Seconds between two refreshes of a session's last use by the messages of its "
         "pages' kernel websockets (a visitor working only through widgets is not idle).",
+    )
+    usage_ingest_interval = Float(
+        5.0,
+        config=True,
+        help="Seconds between two moves of the panels' usage events (spooled by each kernel) "
+        "into the operational store, for Monitoramento de Uso. 0: off.",
     )
     access_check_interval = Float(
         10.0,
@@ -243,6 +250,12 @@ class PainelVoila(Voila):
         settings["painel"] = state
         # what dashboard kernels (which hold no secrets) ask of the server: runs, API reads
         state.service_worker = service.Worker(self.painel_paths).start()
+        if self.usage_ingest_interval > 0:  # the kernels' usage events into the store
+            from .. import usage
+
+            state.usage_ingester = usage.Ingester(
+                state.opstate, self.painel_paths.home, self.usage_ingest_interval
+            ).start()
         settings["xsrf_cookie_kwargs"] = {"samesite": "Lax", "path": self.base_url}
         self.kernel_manager.start_watchdogs(
             state.opstate,

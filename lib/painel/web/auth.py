@@ -368,6 +368,9 @@ class LoginHandler(PageHandler):
             path=self.base_url,
         )
         self.log.info("login %s from %s", viewer.username, client)
+        from .. import usage
+
+        usage.track(self.painel.paths.home, "login", usage.Who.of(viewer))
         self.redirect(safe_next(self, next_url))
 
 
@@ -402,5 +405,12 @@ class LogoutHandler(PageHandler):
                 actor=user.username,
                 client=idp.client_address(self.request),
             )
+            from .. import usage
+
+            try:
+                who = usage.Who.of(self.painel.users.viewer(user.username))
+            except Exception:  # noqa: BLE001 - a user disabled meanwhile: counted by name
+                who = usage.Who(user.username)
+            usage.track(self.painel.paths.home, "logout", who)
         self.clear_cookie(COOKIE_NAME, path=self.base_url)
         self.redirect(url_path_join(self.base_url, "login"))
