@@ -341,14 +341,26 @@ def _panel_titles() -> dict[Any, str]:
 def day_lines(days: pd.DataFrame) -> Any:
     from .dash import plots
 
-    x = [d.isoformat() for d in days["dia"]]
+    x: list[Any] = []
+    people: list[Any] = []
+    interactions: list[Any] = []
+    previous = None
+    for d, u, n in zip(days["dia"], days["usuarios"], days["interacoes"], strict=True):
+        if previous is not None and (d - previous).days > 4:  # a gap: the line breaks
+            x.append(None)
+            people.append(None)
+            interactions.append(None)
+        x.append(d.isoformat())
+        people.append(int(u))
+        interactions.append(int(n))
+        previous = d
     traces = [
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": "Pessoas",
             "x": x,
-            "y": [int(v) for v in days["usuarios"]],
+            "y": people,
             "hovertemplate": "%{x|%d/%m/%Y}: %{y:,.0f} pessoas<extra></extra>",
         },
         {
@@ -356,7 +368,7 @@ def day_lines(days: pd.DataFrame) -> Any:
             "mode": "lines",
             "name": "Interações",
             "x": x,
-            "y": [int(v) for v in days["interacoes"]],
+            "y": interactions,
             "yaxis": "y2",
             "hovertemplate": "%{x|%d/%m/%Y}: %{y:,.0f} interações<extra></extra>",
         },
@@ -365,9 +377,15 @@ def day_lines(days: pd.DataFrame) -> Any:
         "title": "Pessoas e interações por dia",
         "height": 340,
         "margin": {"l": 10, "r": 10, "t": 56, "b": 40},
-        "xaxis": {"type": "date", "tickformat": "%d/%m"},
-        "yaxis": {"title": {"text": "Pessoas"}, "rangemode": "tozero", "automargin": True},
+        "xaxis": {"type": "date", "tickformat": date_ticks(days["dia"])},
+        "yaxis": {
+            "title": {"text": "Pessoas"},
+            "rangemode": "tozero",
+            "automargin": True,
+            "tickformat": ",.0f",
+        },
         "yaxis2": {
+            "tickformat": ",.0f",  # 178.700, not plotly's 178,7k
             "title": {"text": "Interações"},
             "overlaying": "y",
             "side": "right",
@@ -390,6 +408,14 @@ def day_lines(days: pd.DataFrame) -> Any:
     return plots.spec(traces, layout)
 
 
+def date_ticks(days: Any) -> str:
+    """Day and month on a short span; month and year when it spans more than half a year."""
+    values = [pd.Timestamp(d) for d in days]
+    if values and (max(values) - min(values)).days > 180:
+        return "%m/%Y"
+    return "%d/%m"
+
+
 def cumulative_line(acc: pd.DataFrame) -> Any:
     from .dash import plots
 
@@ -405,8 +431,8 @@ def cumulative_line(acc: pd.DataFrame) -> Any:
         "title": "Pessoas diferentes, acumulado",
         "height": 300,
         "margin": {"l": 10, "r": 10, "t": 56, "b": 40},
-        "xaxis": {"type": "date", "tickformat": "%d/%m"},
-        "yaxis": {"rangemode": "tozero", "automargin": True},
+        "xaxis": {"type": "date", "tickformat": date_ticks(acc["dia"])},
+        "yaxis": {"rangemode": "tozero", "automargin": True, "tickformat": ",.0f"},
         "showlegend": False,
     }
     return plots.spec([trace], layout)
