@@ -396,8 +396,15 @@ class Server:
 
     def wait_pools_ready(self, timeout: float = 60) -> None:
         """Until every preheated-kernel pool is full (at once when preheating is off)."""
+
+        def ready() -> bool:
+            try:
+                return bool(self.health()["pools_ready"])
+            except requests.Timeout:  # a server busy starting its kernels: ask again
+                return False
+
         try:
-            wait_for(lambda: self.health()["pools_ready"], timeout, "full pools", interval=0.2)
+            wait_for(ready, timeout, "full pools", interval=0.2)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; painel serve log:\n{self.log()}") from None
 
