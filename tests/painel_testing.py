@@ -462,7 +462,7 @@ def start_server(
     if preheat:  # let the pools fill so renders are preheated and deterministic
         try:
             server.wait_pools_ready(max(1.0, end - time.monotonic()))
-        except AssertionError:
+        except BaseException:  # never leave a server (and its kernels) behind a failed start
             server.stop()
             raise
     return server
