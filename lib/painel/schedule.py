@@ -260,7 +260,8 @@ class Scheduler:
             print(f"{iso(utcnow())} usage: {type(exc).__name__}: {exc}", flush=True)
 
     def purge_audit(self, now: datetime) -> None:
-        """Once a day: the audit entries older than the retention go (painel.audit.purge)."""
+        """Once a day: the audit entries older than the retention go (painel.audit.purge), and
+        the single usage events older than their retention (painel.usage.purge)."""
         from . import audit
 
         day = now.date()
@@ -268,7 +269,10 @@ class Scheduler:
             return
         try:
             n = audit.purge(self.opstate, now)
-        except Exception as exc:  # noqa: BLE001 - the audit's upkeep never stops the scheduler
+            from . import usage
+
+            usage.purge(self.opstate)
+        except Exception as exc:  # noqa: BLE001 - the upkeep never stops the scheduler
             print(f"{iso(utcnow())} audit: {type(exc).__name__}: {exc}", flush=True)
             return
         self._purged_on = day

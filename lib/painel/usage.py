@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,10 @@ COUNTED = {
     "login": "logins",
 }
 MAX_LINE = 4096
+EVENTS_DAYS_ENV = (
+    "PAINEL_USAGE_EVENTS_DAYS"  # how long single events are kept (the day figures stay)
+)
+EVENTS_DAYS = 90
 
 
 def spool_dir(home: Path) -> Path:
@@ -257,6 +261,32 @@ def _store(con: Any, events: Iterable[tuple[Any, ...]]) -> None:
             for k, v in daily.items()
         ],
     )
+
+
+def events_days() -> int:
+    raw = os.environ.get(EVENTS_DAYS_ENV, "").strip()
+    if not raw:
+        return EVENTS_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"{EVENTS_DAYS_ENV}={raw!r}: a number of days") from None
+    if days < 1:
+        raise ValueError(f"{EVENTS_DAYS_ENV}={raw!r}: at least 1 day")
+    return days
+
+
+def purge(opstate: OpState, today: date | None = None, days: int | None = None) -> int:
+    """Delete single events older than ``days`` (default :func:`events_days`); the day's
+    figures per person and panel (``usage_daily``, what the page reads) stay. Returns how many."""
+    from datetime import timedelta
+
+    keep = events_days() if days is None else days
+    cutoff = (today or datetime.now(TZ).date()) - timedelta(days=keep)
+    with opstate.connect() as con:
+        return int(
+            con.execute("DELETE FROM usage_events WHERE dia < ?", [cutoff.isoformat()]).rowcount
+        )
 
 
 class Ingester:

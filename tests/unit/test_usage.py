@@ -207,3 +207,22 @@ def test_the_monitoring_page_shows_the_seed_portals_figures_exactly(op, home, mo
     perfil.value = "school_sre"
     assert shown()["Pessoas diferentes"][0] != "8.758"
     assert monitoramento.build(Viewer("maria", "school_sre"), op).value.count("Só a") == 1
+
+
+def test_single_events_go_after_their_retention_and_the_day_figures_stay(
+    op, home, monkeypatch
+) -> None:
+    from datetime import date
+
+    old = datetime(2026, 1, 10, 15, tzinfo=UTC)
+    new = datetime(2026, 11, 30, 15, tzinfo=UTC)
+    usage.track(home, "interaction", MARIA, painel="rede_notas", at=old)
+    usage.track(home, "interaction", MARIA, painel="rede_notas", at=new)
+    usage.ingest(op, home)
+    assert usage.purge(op, today=date(2026, 12, 1)) == 1  # 90 days by default
+    with op.connect() as con:
+        assert con.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 1
+    assert [r[0] for r in daily(op)] == ["2026-01-10", "2026-11-30"]  # the figures stay
+    monkeypatch.setenv(usage.EVENTS_DAYS_ENV, "0")
+    with pytest.raises(ValueError, match="at least 1 day"):
+        usage.purge(op)
