@@ -15,11 +15,14 @@ export PAINEL_HOME
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt tests/oidc/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "painel needs $(PYTHON) (set PYTHON=...)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,analyst,dev]'
+	@# the single sign-on tests' OpenID Connect provider (Node.js, from the npm registry)
+	@if command -v npm >/dev/null; then cd tests/oidc && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the single sign-on tests need Node.js 20+ (apt-get install nodejs npm)"; fi
 	@touch $(STAMP)
 
 install: $(STAMP) ## create or update .venv with painel and everything the tests need

@@ -426,8 +426,9 @@ def start_server(
     deadline: float = 90,
     project: Path = REPO,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Server:
-    port = free_port()
+    port = port or free_port()
     log_path = home / f"serve-{port}.log"
     args = [sys.executable, "-m", "painel.cli", "serve", "--port", str(port)]
     if config:

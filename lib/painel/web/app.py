@@ -110,6 +110,9 @@ class ServerState:
         self.opstate = OpState(paths.opstate)
         self.opstate.migrate()
         self.users = Users(self.opstate)
+        from .. import sso
+
+        self.sso = sso.load_settings(paths)  # None: password login only
         self.sessions = Sessions(self.opstate)
         self.catalog = Catalog(paths.dashboards)
         self.max_kernels_per_user = app.max_kernels_per_user

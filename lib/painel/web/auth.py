@@ -204,6 +204,8 @@ class PainelIdentityProvider(IdentityProvider):
         base = self.parent.base_url if self.parent is not None else "/"
         return [
             (url_path_join(base, "/login"), LoginHandler),
+            (url_path_join(base, "/login/sso"), SsoStartHandler),
+            (url_path_join(base, "/login/sso/callback"), SsoCallbackHandler),
             (url_path_join(base, "/logout"), LogoutHandler),
         ]
 
@@ -244,6 +246,7 @@ class PageMixin(_HandlerBase):
                 base_url=self.base_url,
                 xsrf_form_html=self.xsrf_form_html(),
                 user=user.username if user else None,
+                sso_label=self.painel.sso.label if self.painel.sso is not None else None,
                 **ns,
             )
         )
@@ -353,25 +356,140 @@ class LoginHandler(PageHandler):
                 message="Usuário ou senha inválidos.",
             )
             return
-        session_id = self.painel.sessions.create(
-            viewer.username,
-            client,
-            self.request.headers.get("User-Agent", ""),
-        )
+        sign_in(self, viewer, client)
+        self.redirect(safe_next(self, next_url))
+
+
+def sign_in(handler: PageHandler, viewer: Any, client: str, method: str = "senha") -> None:
+    """Open a session for ``viewer``: the cookie, the log line, the usage event."""
+    from .. import usage
+
+    session_id = handler.painel.sessions.create(
+        viewer.username,
+        client,
+        handler.request.headers.get("User-Agent", ""),
+    )
+    handler.set_secure_cookie(
+        COOKIE_NAME,
+        session_id,
+        expires_days=None,
+        httponly=True,
+        samesite="Lax",
+        secure=handler.painel.cookie_secure(handler),
+        path=handler.base_url,
+    )
+    handler.log.info("login %s from %s (%s)", viewer.username, client, method)
+    usage.track(handler.painel.paths.home, "login", usage.Who.of(viewer))
+
+
+SSO_COOKIE = "painel-sso"
+
+
+class SsoStartHandler(PageHandler):
+    """``/login/sso``: off to the institution's provider (authorization code + PKCE)."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        from .. import sso
+
+        settings = self.painel.sso
+        if settings is None:
+            self.redirect(url_path_join(self.base_url, "login"))
+            return
+        next_url = self.get_argument("next", "")
+        try:
+            url, pending = await asyncio.get_running_loop().run_in_executor(
+                None, sso.start, settings, sso_redirect_uri(self), next_url
+            )
+        except sso.SsoError as exc:
+            self.render_page(
+                "login.html", status=exc.status, next=next_url, username="", message=str(exc)
+            )
+            return
         self.set_secure_cookie(
-            COOKIE_NAME,
-            session_id,
+            SSO_COOKIE,
+            pending.to_text(),
             expires_days=None,
             httponly=True,
             samesite="Lax",
             secure=self.painel.cookie_secure(self),
             path=self.base_url,
         )
-        self.log.info("login %s from %s", viewer.username, client)
-        from .. import usage
+        self.redirect(url)
 
-        usage.track(self.painel.paths.home, "login", usage.Who.of(viewer))
+
+class SsoCallbackHandler(PageHandler):
+    """``/login/sso/callback``: the provider sends the browser back with a code."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        from .. import audit, sso
+
+        settings = self.painel.sso
+        idp: PainelIdentityProvider = self.identity_provider  # type: ignore[assignment]
+        client = idp.client_address(self.request)
+        raw = self.get_secure_cookie(SSO_COOKIE, max_age_days=1)
+        self.clear_cookie(SSO_COOKIE, path=self.base_url)
+        next_url = ""
+
+        def refuse(status: int, message: str, email: str = "") -> None:
+            audit.record(
+                self.painel.opstate,
+                "login_failed",
+                actor=email or "?",
+                client=client,
+                detail={"motivo": message, "metodo": "sso"},
+            )
+            self.render_page(
+                "login.html", status=status, next=next_url, username="", message=message
+            )
+
+        if settings is None or raw is None:
+            refuse(400, "Esta entrada pelo login institucional expirou. Entre de novo.")
+            return
+        try:
+            pending = sso.Pending.from_text(raw.decode("utf-8", "replace"))
+        except ValueError:
+            refuse(400, "Esta entrada pelo login institucional expirou. Entre de novo.")
+            return
+        next_url = pending.next
+        if self.get_argument("error", ""):
+            refuse(403, "O login institucional não autorizou a entrada.")
+            return
+        try:
+            email = await asyncio.get_running_loop().run_in_executor(
+                None,
+                sso.finish,
+                settings,
+                sso_redirect_uri(self),
+                pending,
+                self.get_argument("state", ""),
+                self.get_argument("code", ""),
+            )
+        except sso.SsoError as exc:
+            refuse(exc.status, str(exc))
+            return
+        username = sso.painel_user(self.painel.opstate, email)
+        if username is None:
+            refuse(
+                403,
+                f"O e-mail {email} não tem acesso ao painel. Peça acesso à administração.",
+                email,
+            )
+            return
+        viewer = self.painel.users.viewer(username)
+        audit.record(
+            self.painel.opstate, "login", actor=username, client=client, detail={"metodo": "sso"}
+        )
+        sign_in(self, viewer, client, "sso")
         self.redirect(safe_next(self, next_url))
+
+
+def sso_redirect_uri(handler: PageHandler) -> str:
+    """Where the provider sends the browser back (registered with the provider)."""
+    return f"{handler.request.protocol}://{handler.request.host}" + url_path_join(
+        handler.base_url, "login/sso/callback"
+    )
 
 
 class LogoutHandler(PageHandler):
