@@ -8,6 +8,7 @@ Entra...): authorization code with PKCE, through Authlib; the ID token checked w
     client_secret_env: PAINEL_SSO_CLIENT_SECRET  # the *name* of the variable holding the secret
     domains: [educacao.mg.gov.br]               # only e-mails of these domains sign in
     label: Entrar com a conta institucional      # the login page's button
+    redirect_uri: https://painel.example/login/sso/callback  # behind a proxy (default: the request's host)
 
 The provider says who the person is (a verified e-mail of an allowed domain); painel still says
 what they may see: the e-mail must be a painel user's (its username or its address), active,
@@ -28,7 +29,16 @@ import yaml
 
 from .config import Paths
 
-KEYS = {"issuer", "client_id", "client_secret_env", "domains", "label", "scope", "timeout_s"}
+KEYS = {
+    "issuer",
+    "client_id",
+    "client_secret_env",
+    "domains",
+    "label",
+    "scope",
+    "timeout_s",
+    "redirect_uri",
+}
 DEFAULT_LABEL = "Entrar com a conta institucional"
 
 
@@ -53,6 +63,7 @@ class SsoSettings:
     label: str = DEFAULT_LABEL
     scope: str = "openid email profile"
     timeout_s: float = 10.0
+    redirect_uri: str = ""  # "": built from the request's host
     _metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def secret(self) -> str | None:
@@ -120,7 +131,22 @@ def load_settings(paths: Paths) -> SsoSettings | None:
         label=str(values.get("label") or DEFAULT_LABEL),
         scope=str(values.get("scope") or "openid email profile"),
         timeout_s=float(values.get("timeout_s") or 10.0),
+        redirect_uri=_redirect(values.get("redirect_uri"), where),
     )
+
+
+def _redirect(value: Any, where: str) -> str:
+    if value is None or value == "":
+        return ""
+    text = str(value).strip()
+    if not text.startswith(
+        ("https://", "http://127.0.0.1", "http://localhost")
+    ) or not text.endswith("/login/sso/callback"):
+        raise SsoSettingsError(
+            f"{where}: field 'redirect_uri' must be the https address of painel's "
+            "/login/sso/callback"
+        )
+    return text
 
 
 @dataclass(frozen=True)

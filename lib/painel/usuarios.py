@@ -112,7 +112,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
     )
     ativo = widgets.Checkbox(description="Ativo", value=True, indent=False)
     save = widgets.Button(description="Salvar", button_style="primary", icon="check")
-    cancel = widgets.Button(description="Fechar", icon="times")
+    cancel = widgets.Button(description="Voltar à lista", icon="arrow-left")
     form = widgets.VBox(
         [
             title,
@@ -134,9 +134,16 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
     def reload() -> None:
         table.set_frame(users_frame(users))
 
+    def show_list(visible: bool) -> None:
+        """The list, or one user's form in its place (on a phone the form would open far
+        below the row clicked)."""
+        table.layout.display = None if visible else "none"
+        add.layout.display = None if visible else "none"
+        form.layout.display = "none" if visible else None
+
     def open_form(record: dict[str, Any] | None) -> None:
         said.value = ""
-        form.layout.display = None
+        show_list(False)
         if record is None:
             editing["username"] = None
             title.value = "<h4>Novo usuário</h4>"
@@ -148,7 +155,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
         name = str(record["username"])
         current = next((u for u in users.list() if u["username"] == name), None)
         if current is None:
-            form.layout.display = "none"
+            show_list(True)
             return
         editing["username"] = name
         title.value = f"<h4>Alterar {html.escape(name)}</h4>"
@@ -233,7 +240,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
     table.on_row_click(guard(open_form))
     add.on_click(guard(lambda _b: open_form(None)))
     save.on_click(guard(do_save))
-    cancel.on_click(guard(lambda _b: setattr(form.layout, "display", "none")))
+    cancel.on_click(guard(lambda _b: show_list(True)))
     later(guard(reload))
     return widgets.VBox(
         [

@@ -37,7 +37,14 @@ def test_the_settings_and_their_defaults(tmp_path) -> None:
         ("educacao.mg.gov.br",),
     )
     assert got.label == "Entrar com a conta institucional"
-    assert got.client_secret_env == "PAINEL_SSO_CLIENT_SECRET"
+    assert got.client_secret_env == "PAINEL_SSO_CLIENT_SECRET" and got.redirect_uri == ""
+    proxied = sso.load_settings(
+        paths_with(
+            tmp_path / "b",
+            "issuer: https://x\nclient_id: a\nredirect_uri: https://painel.mg.gov.br/login/sso/callback\n",
+        )
+    )
+    assert proxied is not None and proxied.redirect_uri.startswith("https://painel.mg.gov.br/")
 
 
 @pytest.mark.parametrize(
@@ -48,6 +55,7 @@ def test_the_settings_and_their_defaults(tmp_path) -> None:
         ("issuer: http://example.org\nclient_id: a\n", "must be an https URL"),
         ("issuer: https://x\nclient_id: a\ndomains: 3\n", "field 'domains' must be a list"),
         ("- a\n", "must be a mapping"),
+        ("issuer: https://x\nclient_id: a\nredirect_uri: https://p/outro\n", "'redirect_uri'"),
     ],
 )
 def test_a_bad_file_is_named_with_its_field(tmp_path, text: str, message: str) -> None:

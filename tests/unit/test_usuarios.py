@@ -98,6 +98,7 @@ def test_an_admin_changes_a_user_and_each_change_is_an_entry(op) -> None:
     maria = next(r for r in table._page_records if r["username"] == "maria")
     table._on_message(table, {"event": "row", "index": table._page_records.index(maria)}, [])
     assert p["username"].disabled and p["acessos"].value == "school:sre:12"
+    assert table.layout.display == "none" and p["form"].layout.display is None  # in its place
     p["papel"].value = "school_central"
     p["acessos"].value = "school:*"
     p["ativo"].value = False

@@ -486,7 +486,11 @@ class SsoCallbackHandler(PageHandler):
 
 
 def sso_redirect_uri(handler: PageHandler) -> str:
-    """Where the provider sends the browser back (registered with the provider)."""
+    """Where the provider sends the browser back (registered with the provider): the
+    setting's ``redirect_uri`` behind a proxy, else built from the request."""
+    settings = handler.painel.sso
+    if settings is not None and settings.redirect_uri:
+        return str(settings.redirect_uri)
     return f"{handler.request.protocol}://{handler.request.host}" + url_path_join(
         handler.base_url, "login/sso/callback"
     )
