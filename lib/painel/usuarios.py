@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from .access import AuthError, Grant, Viewer, roles
-from .auth import Users, validate_password, validate_username
 from .opstate import OpState
 
 SPLIT = (",", ";", "\n", " ")
@@ -40,7 +39,7 @@ def parse_grants(text: str) -> list[str]:
     return sorted(set(out))
 
 
-def users_frame(users: Users) -> pd.DataFrame:
+def users_frame(users: Any) -> pd.DataFrame:
     role_names = roles()
     rows = [
         {
@@ -49,7 +48,7 @@ def users_frame(users: Users) -> pd.DataFrame:
             "papel": role_names.get(str(u["role"]), str(u["role"])),
             "papel_id": u["role"],
             "email": u["email"],
-            "acessos": ", ".join(u["grants"]),  # type: ignore[arg-type]
+            "acessos": ", ".join(u["grants"]),
             "situacao": "Desativado" if u["disabled"] else "Ativo",
         }
         for u in users.list()
@@ -67,6 +66,9 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
 
     if viewer.role != "admin":
         return widgets.HTML(ui.message("Só a administração gerencia usuários.", "warning"))
+    # password hashing only here, for an admin who opens this page (not in every kernel)
+    from .auth import Users, validate_password, validate_username
+
     opstate = opstate or identity.opstate()
     users = Users(opstate, actor=viewer.username)
     notice = widgets.Output()

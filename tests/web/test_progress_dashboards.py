@@ -30,6 +30,7 @@ from painel_testing import (
     painel,
     progress_demo,
     render,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -516,12 +517,15 @@ def test_collect_now_starts_a_run(world: World) -> None:
             show=lambda st: st[run_status]["value"],
         )
         assert "Coleta iniciada" in states[run_status]["value"], states[run_status]["value"]
-        audited = painel(
-            world.home, "audit", "list", "--action", "run", "--json", project=world.project
-        )
-        assert ("coordenacao", "progress") in {
-            (e["actor"], e["target"]) for e in json.loads(audited.stdout)
-        }
+
+        def audited_runs() -> set[tuple[str, str]]:
+            listed = painel(
+                world.home, "audit", "list", "--action", "run", "--json", project=world.project
+            )
+            return {(e["actor"], e["target"]) for e in json.loads(listed.stdout)}
+
+        # the server starts the run (and records it) on its next service pass
+        wait_for(lambda: ("coordenacao", "progress") in audited_runs(), 30, "the run's entry")
         assert states[ticker]["active"] is True
         # the browser's ticker asks every 2 s; here the test sends the ticks, nothing else
         seen: list[str] = []
