@@ -42,6 +42,8 @@ ACTIONS: dict[str, str] = {
     "run": "Execução manual",
     "rollback": "Versão revertida",
     "retention": "Retenção do registro",
+    "report_sent": "Relatório enviado",
+    "report_burst": "Relatórios gerados",
 }
 SYSTEM = "painel"
 MIN_RETENTION_DAYS = 30

@@ -342,6 +342,70 @@ def cmd_audit_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- report bursts -------------------------------------------------------------------------
+def cmd_report_list(args: argparse.Namespace) -> int:
+    from .domain import reports
+    from .schedule import load_schedule
+
+    paths = _paths()
+    schedule = {j.name: j for j in load_schedule(paths)}
+    for name, spec in sorted(reports().items()):
+        here = "" if (paths.report_notebooks / f"{name}.ipynb").is_file() else " (notebook missing)"
+        sched = schedule.get(f"report:{name}")
+        when = f"cron '{sched.cron}' ({sched.timezone})" if sched else "not scheduled"
+        print(
+            f"{name}  [{when}]  {spec.title} · {spec.dataset} · per {', '.join(spec.kinds)}{here}"
+        )
+    return 0
+
+
+def cmd_report_burst(args: argparse.Namespace) -> int:
+    from . import audit
+    from .reports import ReportError, burst
+
+    try:
+        summary = burst(
+            _paths(),
+            args.report,
+            kinds=args.kind or (),
+            only=args.only or (),
+            limit=args.limit,
+            workers=args.workers,
+            pdf=args.pdf,
+            mail=not args.no_mail,
+            force=args.force,
+            actor=audit.cli_actor(),
+            log=lambda line: print(line, flush=True),
+        )
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    for line in summary.lines():
+        print(line)
+    return 0 if summary.ok else exits.FAILED
+
+
+def cmd_report_status(args: argparse.Namespace) -> int:
+    from .opstate import OpState
+
+    with OpState(_paths().opstate).connect() as con:
+        where, params = ("WHERE burst LIKE ?", [f"{args.report}:%"]) if args.report else ("", [])
+        rows = con.execute(
+            "SELECT burst, count(*) AS n, sum(status = 'done') AS done, "
+            "sum(status = 'failed') AS failed, sum(status = 'running') AS running, "
+            "sum(recipients) AS mails, max(finished_at) AS last "
+            f"FROM report_items {where} GROUP BY burst ORDER BY burst DESC LIMIT ?",
+            [*params, args.limit],
+        ).fetchall()
+    if not rows:
+        print("no report burst recorded")
+    for r in rows:
+        print(
+            f"{r['burst']:<32} {r['done']}/{r['n']} done, {r['failed']} failed, "
+            f"{r['running']} unfinished, {r['mails']} mails queued, last {r['last'] or '-'}"
+        )
+    return 0
+
+
 def cmd_usage_ingest(args: argparse.Namespace) -> int:
     from . import usage
     from .opstate import OpState
@@ -821,6 +885,52 @@ def build_parser() -> argparse.ArgumentParser:
     ar.set_defaults(fn=cmd_audit_retention)
     ap = audit_sub.add_parser("purge", help="delete the entries older than the retention")
     ap.set_defaults(fn=cmd_audit_purge)
+
+    report_p = sub.add_parser(
+        "report",
+        help="report bursts: a report notebook made once per scope (each SRE, each school)",
+        description="painel report burst NAME executes notebooks/reports/NAME.ipynb with "
+        "Papermill once per scope on the dataset's current version, renders HTML (and a PDF "
+        "when chromium is installed) beside the notebook's spreadsheet, moves them into a "
+        "folder per scope under PAINEL_REPORTS_DIR (default <home>/relatorios) and mails "
+        "them to each scope's users. Running it again makes only what is not done.",
+    )
+    report_sub = report_p.add_subparsers(dest="report_command", required=True, metavar="SUBCOMMAND")
+    report_sub.add_parser("list", help="the reports the installed domains declare").set_defaults(
+        fn=cmd_report_list
+    )
+    rb_ = report_sub.add_parser(
+        "burst", help="make a report for every scope (exit 1 when a scope failed)"
+    )
+    rb_.add_argument("report", metavar="NAME")
+    rb_.add_argument(
+        "--kind", action="append", metavar="KIND", help="only scopes of this kind (sre, school)"
+    )
+    rb_.add_argument(
+        "--only",
+        action="append",
+        metavar="SCOPE",
+        help="only this scope (school:31212401 or 31212401)",
+    )
+    rb_.add_argument("--limit", type=int, metavar="N", help="only the first N scopes")
+    rb_.add_argument(
+        "--workers", type=int, metavar="N", help="parallel workers (default: the machine's cores)"
+    )
+    rb_.add_argument(
+        "--pdf",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="print a PDF with chromium: auto (when installed, the default), yes, no",
+    )
+    rb_.add_argument("--no-mail", action="store_true", help="deliver to the folders only")
+    rb_.add_argument(
+        "--force", action="store_true", help="make every scope again (mail is still sent once)"
+    )
+    rb_.set_defaults(fn=cmd_report_burst)
+    rs_ = report_sub.add_parser("status", help="the bursts recorded, newest first")
+    rs_.add_argument("report", nargs="?", metavar="NAME")
+    rs_.add_argument("-n", "--limit", type=int, default=20)
+    rs_.set_defaults(fn=cmd_report_status)
 
     usage_p = sub.add_parser(
         "usage",

@@ -6,6 +6,7 @@ Everything painel writes hangs off one data directory, ``PAINEL_HOME`` (default 
     <home>/store/<dataset>/       published DuckDB versions, manifests, CURRENT pointer
     <home>/runs/<job>/            executed ETL notebooks, one per run
     <home>/locks/                 cross-process locks (one run per job at a time)
+    <home>/relatorios/<report>/<period>/   report bursts: a folder per scope (``PAINEL_REPORTS_DIR``)
     <home>/secrets/               the server's cookie secret (mode 0600)
     <home>/sources/               demo sources (make demo: the school dumps the demo FTP server serves)
     <home>/profile                a parameter profile this data directory uses (``demo``), if any
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "PAINEL_HOME"
+REPORTS_DIR_ENV = "PAINEL_REPORTS_DIR"
 PROJECT_ENV = "PAINEL_PROJECT"
 PROFILE_ENV = "PAINEL_PROFILE"
 TIMEZONE = "America/Sao_Paulo"
@@ -91,6 +93,13 @@ class Paths:
         return self.home / "locks"
 
     @property
+    def reports_out(self) -> Path:
+        """Where report bursts deliver their folders (``PAINEL_REPORTS_DIR``, e.g. a shared
+        drive's mount; default ``<home>/relatorios``)."""
+        override = os.environ.get(REPORTS_DIR_ENV, "").strip()
+        return Path(override).resolve() if override else self.home / "relatorios"
+
+    @property
     def secrets(self) -> Path:
         return self.home / "secrets"
 
@@ -137,6 +146,10 @@ class Paths:
     @property
     def etl_notebooks(self) -> Path:
         return self.project / "notebooks" / "etl"
+
+    @property
+    def report_notebooks(self) -> Path:
+        return self.project / "notebooks" / "reports"
 
     @property
     def dashboards(self) -> Path:

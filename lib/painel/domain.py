@@ -32,7 +32,10 @@ What a domain declares, and who uses it:
 - ``notebook_fixture``: ``"module:function(paths, stack) -> {notebook stem: {param: value}}"``,
   the small published data its notebooks need under nbval, and parameters to inject into
   their ``parameters`` cells (as papermill would);
-- ``docs``: the path of its documentation page, relative to the project.
+- ``docs``: the path of its documentation page, relative to the project;
+- ``reports``: its :class:`Report` bursts (``painel report burst NAME``): a report notebook in
+  ``notebooks/reports/`` executed once per scope (each SRE, each school) with the scope as a
+  parameter, its files delivered to a folder per scope and mailed to that scope's users.
 """
 
 from __future__ import annotations
@@ -71,6 +74,24 @@ class DemoUser:
 
 
 @dataclass(frozen=True)
+class Report:
+    """A report made once per scope (:mod:`painel.reports`).
+
+    ``name`` is its notebook's stem in ``notebooks/reports/``; the notebook's ``parameters``
+    cell takes ``escopo`` (a grant kind of ``dataset``), ``escopo_id``, ``versao`` (the
+    dataset version every scope of a burst reads) and ``saida`` (the folder it writes its
+    spreadsheet into). ``scopes`` is ``"module:function(ds) -> list[painel.reports.ReportScope]"``:
+    given the dataset (all of it, the burst's version) it lists the units to report on.
+    """
+
+    name: str
+    title: str  # pt-BR, in mail subjects and the run summary
+    dataset: str
+    scopes: str
+    kinds: tuple[str, ...]  # the grant kinds it is made for, e.g. ("sre", "school")
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     title: str
@@ -85,6 +106,7 @@ class Domain:
     docs: str | None = None
     # "module:attribute": {kind: handler(paths, arg, actor)} the server answers for kernels
     services: str | None = None
+    reports: Sequence[Report] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,17 @@ def roles() -> dict[str, str]:
     for d in domains():
         for role, description in d.roles.items():
             out.setdefault(role, description)
+    return out
+
+
+def reports() -> dict[str, Report]:
+    """Every installed domain's reports, by name."""
+    out: dict[str, Report] = {}
+    for d in domains():
+        for r in d.reports:
+            if r.name in out:
+                raise DomainError(f"report {r.name!r} is declared twice (domain {d.name!r})")
+            out[r.name] = r
     return out
 
 

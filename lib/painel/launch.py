@@ -11,6 +11,8 @@ from typing import Any
 
 from .config import HOME_ENV, PROJECT_ENV, Paths
 
+REPORT_PREFIX = "report:"  # schedule.yaml names a report burst "report:NAME"
+
 
 def spawn(
     paths: Paths,
@@ -22,26 +24,19 @@ def spawn(
     stdout: Any = subprocess.PIPE,
     stderr: Any = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
-    """Start ``painel etl run JOB`` as a child process in its own session (so a timeout can kill
+    """Start ``painel etl run JOB`` (``painel report burst NAME`` for ``report:NAME``) as a child process in its own session (so a timeout can kill
     it with its kernel): the one way the scheduler and the pages start runs. ``environ``
     (default: this process's) less any dashboard kernel's request state is its environment."""
     from .wire import without_request_state
 
     env = without_request_state(os.environ if environ is None else environ)
     env.update({HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)})
+    if job.startswith(REPORT_PREFIX):  # a scheduled report burst (parameters/schedule.yaml)
+        command = ["report", "burst", job.removeprefix(REPORT_PREFIX)]
+    else:
+        command = ["etl", "run", job, "--trigger", trigger, "--attempt", str(attempt)]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "painel.cli",
-            "etl",
-            "run",
-            job,
-            "--trigger",
-            trigger,
-            "--attempt",
-            str(attempt),
-        ],
+        [sys.executable, "-m", "painel.cli", *command],
         env=env,
         cwd=str(paths.project),
         stdin=subprocess.DEVNULL,

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
+import mimetypes
 import os
 import re
 import smtplib
@@ -304,6 +306,8 @@ class Mail:
     html: str
     kind: str = "mail"  # what it is, for the listing: "procurement.daily", "run.failed", ...
     username: str | None = None  # the user it is for, when it is for one
+    # files to attach, by absolute path, read when the mail is sent (a report burst's files)
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,10 +329,15 @@ class OutboxEntry:
     claimed_until: str | None
     sent_at: str | None
     last_error: str | None
+    attachments: str = "[]"  # JSON list of absolute paths
 
     @classmethod
     def of(cls, row: Any) -> OutboxEntry:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+    @property
+    def files(self) -> list[Path]:
+        return [Path(p) for p in json.loads(self.attachments or "[]")]
 
 
 def queue(opstate: OpState, mail: Mail, dedup_key: str, *, now: datetime | None = None) -> bool:
@@ -340,12 +349,15 @@ def queue(opstate: OpState, mail: Mail, dedup_key: str, *, now: datetime | None 
     if not mail.subject.strip() or "\n" in mail.subject or "\r" in mail.subject:
         raise ValueError(f"a mail's subject must be one non-empty line, got {mail.subject!r}")
     to = validate_address(mail.to)
+    for path in mail.attachments:
+        if not Path(path).is_absolute():
+            raise ValueError(f"a mail's attachment must be an absolute path, got {path!r}")
     moment = iso(now or utcnow())
     with opstate.connect() as con:
         cur = con.execute(
             "INSERT INTO mail_outbox (dedup_key, kind, recipient, username, subject, body_text, "
-            "body_html, message_id, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+            "body_html, message_id, created_at, next_attempt_at, attachments) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
             [
                 dedup_key,
                 mail.kind,
@@ -357,6 +369,7 @@ def queue(opstate: OpState, mail: Mail, dedup_key: str, *, now: datetime | None 
                 make_msgid(domain=_msgid_domain()),
                 moment,
                 moment,
+                json.dumps(list(mail.attachments)),
             ],
         )
         return cur.rowcount == 1
@@ -384,6 +397,13 @@ def build_message(entry: OutboxEntry, sender: str) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     msg.set_content(entry.body_text, charset="utf-8", cte="quoted-printable")
     msg.add_alternative(entry.body_html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for path in entry.files:  # read now: a file removed since it was queued fails this mail
+        maintype, _, subtype = (
+            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        ).partition("/")
+        msg.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+        )
     return msg
 
 
@@ -447,8 +467,14 @@ def deliver(
             if entry is None:
                 continue  # another pass has it, or sent it
             try:
+                message = build_message(entry, settings.sender)
+            except OSError as exc:  # an attachment is gone or unreadable: this mail only
+                error = f"cannot attach {exc.filename or 'a file'}: {exc.strerror or exc}"
+                _failed(opstate, entry, error, report, settings, clock())
+                continue
+            try:
                 smtp.send_message(
-                    build_message(entry, settings.sender),
+                    message,
                     from_addr=settings.envelope_sender,
                     to_addrs=[entry.recipient],
                 )

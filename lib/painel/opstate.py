@@ -190,6 +190,26 @@ CORE_MIGRATIONS: list[str] = [
         offset INTEGER NOT NULL                -- the bytes already ingested
     );
     """,
+    # 8: report bursts (painel.reports): one row per report and scope of a burst; mail with files
+    """
+    CREATE TABLE report_items (
+        burst      TEXT NOT NULL,              -- report:period, e.g. 'rede_escola:2026-12-01'
+        scope      TEXT NOT NULL,              -- grant kind:id, e.g. 'school:31212401'
+        status     TEXT NOT NULL,              -- running | done | failed
+        version    TEXT,                       -- the dataset version it was made from
+        folder     TEXT,                       -- where its files went, relative to the output root
+        files      TEXT NOT NULL DEFAULT '[]', -- JSON: the file names delivered
+        recipients INTEGER NOT NULL DEFAULT 0, -- mails queued for it
+        error      TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        pid        INTEGER,
+        started_at TEXT,
+        finished_at TEXT,
+        duration_s REAL,
+        PRIMARY KEY (burst, scope)
+    );
+    ALTER TABLE mail_outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 

@@ -44,6 +44,7 @@ from croniter import croniter
 
 from . import exits
 from .config import TIMEZONE, Paths
+from .launch import REPORT_PREFIX
 from .opstate import OpState, iso, parse_iso, utcnow
 from .params import yaml_error
 from .runner import list_jobs, reap_dead_runs, spawn
@@ -119,7 +120,11 @@ def load_schedule(paths: Paths, path: Path | None = None) -> list[JobSchedule]:
     out = []
     for name, spec in jobs.items():
         where = f"{path}: job {name!r}"
-        if name not in known_jobs:
+        if str(name).startswith(REPORT_PREFIX):
+            report = str(name).removeprefix(REPORT_PREFIX)
+            if not (paths.report_notebooks / f"{report}.ipynb").is_file():
+                raise ScheduleError(f"{where}: no notebook notebooks/reports/{report}.ipynb")
+        elif name not in known_jobs:
             raise ScheduleError(f"{where}: no notebook notebooks/etl/{name}.ipynb")
         if not isinstance(spec, dict) or "cron" not in spec:
             raise ScheduleError(f"{where}: needs a 'cron' expression")

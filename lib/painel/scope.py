@@ -87,11 +87,12 @@ class ScopedDataset:
         dataset: str,
         store: Store,
         check: Callable[[], None] | None = None,
+        version: str | None = None,
     ):
         """``check`` runs before every query: it raises
         :class:`~painel.access.AccessChanged` once the viewer's access is no longer what the
         views were built for (a served page re-reads it per query); the dataset then closes
-        for good."""
+        for good. ``version``: read that version only, not the current one (a report)."""
         if not isinstance(viewer, Viewer):
             raise TypeError("ScopedDataset needs a painel.access.Viewer")
         self.viewer = viewer
@@ -104,7 +105,9 @@ class ScopedDataset:
         # The version is attached under an alias dashboard code cannot guess; the connection's
         # own catalog holds only the scoped views.
         self._alias = "src_" + secrets.token_hex(4)
-        self._reader = Reader(store, dataset, on_connect=self._install_views, attach_as=self._alias)
+        self._reader = Reader(
+            store, dataset, on_connect=self._install_views, attach_as=self._alias, pinned=version
+        )
 
     def _install_views(self, con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
         columns: dict[str, dict[str, str]] = {}

@@ -513,7 +513,11 @@ class Reader:
         dataset: str,
         on_connect: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None,
         attach_as: str | None = None,
+        pinned: str | None = None,
     ):
+        """``pinned``: always this version, never a newer one (a report burst reads one
+        version for every scope); it fails with :class:`NoVersion` once it is pruned."""
+        self.pinned = pinned
         self.store = store
         self.dataset = dataset
         self.on_connect = on_connect
@@ -523,6 +527,15 @@ class Reader:
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def connection(self) -> duckdb.DuckDBPyConnection:
+        if self.pinned is not None:
+            if self._con is None:
+                if not self.store.version_path(self.dataset, self.pinned).exists():
+                    raise NoVersion(
+                        f"version {self.pinned!r} of dataset {self.dataset!r} is no longer kept"
+                    )
+                self._reconnect(self.pinned)
+            assert self._con is not None
+            return self._con
         version = self.store.current_version(self.dataset)
         if version is None:
             raise NoVersion(f"dataset {self.dataset!r} has no published version yet")
@@ -549,6 +562,8 @@ class Reader:
                 break
             except (duckdb.IOException, NoVersion):
                 # pruned between reading the pointer and opening: read the pointer again
+                if self.pinned is not None:
+                    raise
                 latest = self.store.current_version(self.dataset)
                 if attempt == 2 or latest is None:
                     raise

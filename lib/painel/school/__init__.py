@@ -7,7 +7,7 @@ through the ``painel.domains`` entry point. It imports nothing heavy.
 
 from __future__ import annotations
 
-from ..domain import PUBLIC, DemoUser, Domain, Scope
+from ..domain import PUBLIC, DemoUser, Domain, Report, Scope
 
 DATASET = "school"
 SCOPE = {"sre": "sre_id", "school": "school_id"}
@@ -83,4 +83,13 @@ DOMAIN = Domain(
     demo_services="painel.school.demo:services",
     notebook_fixture="painel.school.demo:notebook_fixture",
     docs="docs/school.md",
+    reports=(
+        Report(
+            name="rede_escola",
+            title="Relatório da rede estadual",
+            dataset=DATASET,
+            scopes="painel.school.report:scopes",
+            kinds=("sre", "school"),
+        ),
+    ),
 )
