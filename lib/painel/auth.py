@@ -225,11 +225,23 @@ class Users:
             raise AuthError(f"no such user {username!r}")
         return row
 
-    def list(self) -> list[dict[str, object]]:
+    def get(self, username: str) -> dict[str, object] | None:
+        """One user as :meth:`list` gives it, or None."""
+        found = self.list(username)
+        return found[0] if found else None
+
+    def list(self, username: str | None = None) -> list[dict[str, object]]:
+        """Every user (or only ``username``) without the password hash, with the grants."""
+        where, params = ("WHERE username = ?", [username]) if username is not None else ("", [])
         with self.opstate.connect() as con:
-            users = [dict(r) for r in con.execute("SELECT * FROM users ORDER BY username")]
+            users = [
+                dict(r)
+                for r in con.execute(f"SELECT * FROM users {where} ORDER BY username", params)
+            ]
             grants: dict[str, list[str]] = {}
-            for r in con.execute("SELECT username, grant_ FROM grants ORDER BY grant_"):
+            for r in con.execute(
+                f"SELECT username, grant_ FROM grants {where} ORDER BY grant_", params
+            ):
                 grants.setdefault(r["username"], []).append(r["grant_"])
         for u in users:
             u.pop("password_hash")

@@ -50,8 +50,6 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from .access import Viewer, read_viewer
 from .config import TIMEZONE, Paths
 from .opstate import OpState, iso, parse_iso, utcnow
@@ -141,30 +139,11 @@ _KEYS = {f.name for f in fields(MailSettings)} - {"origin"}
 def load_settings(paths: Paths, env: Mapping[str, str] | None = None) -> MailSettings:
     """``parameters/mail.yaml`` (then the profile's) over the defaults, then the environment's
     host and port. No file: the defaults (localhost:25, no support address)."""
-    env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-    files = paths.parameter_files("mail")
-    for path in files:
-        where = _relative(path, paths.project)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            from .params import yaml_error
+    from .params import layered_settings
 
-            raise MailSettingsError(yaml_error(where, exc)) from None
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise MailSettingsError(f"{where}: must be a mapping of settings to values")
-        unknown = set(data) - _KEYS
-        if unknown:
-            raise MailSettingsError(
-                f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} "
-                f"(known: {', '.join(sorted(_KEYS))})"
-            )
-        values.update(data)
-        origins.update(dict.fromkeys(data, where))
+    env = os.environ if env is None else env
+    read = layered_settings(paths.parameter_files("mail"), paths.project, _KEYS, MailSettingsError)
+    values, origins = read.values, read.origins
     ca_file = values.get("ca_file")
     if isinstance(ca_file, str) and ca_file.strip() and not Path(ca_file.strip()).is_absolute():
         values["ca_file"] = str(paths.project / ca_file.strip())  # relative to the project
@@ -172,8 +151,7 @@ def load_settings(paths: Paths, env: Mapping[str, str] | None = None) -> MailSet
         if env.get(name, "").strip():
             values[key] = env[name].strip()
             origins[key] = f"environment variable {name}"
-    origin = " + ".join(_relative(p, paths.project) for p in files) or "built-in defaults"
-    return settings_from(values, origins, origin)
+    return settings_from(values, origins, read.origin)
 
 
 def settings_from(

@@ -180,7 +180,9 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
         options=[("Dias úteis", "uteis"), ("Todos os dias", "todos")], value="uteis"
     )
     perfil = widgets.Dropdown(
-        options=[("Todos os perfis", ALL)] + [(role_names.get(p, p), p) for p in perfis],
+        # the role's name, without its description's explanation ("Analista da CGE: todos…")
+        options=[("Todos os perfis", ALL)]
+        + [(role_names.get(p, p).split(":", 1)[0], p) for p in perfis],
         value=ALL,
         description="Perfil:",
         style=style,
@@ -288,7 +290,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
         panels["nome"] = [titles.get(n, n) for n in panels["painel"]]
         top.figure = panel_bars(panels.head(12))
         profiles = grouped(opstate, "perfil", p, r, s)
-        profiles["nome"] = [role_names.get(v, v) for v in profiles["perfil"]]
+        profiles["nome"] = [role_names.get(v, v).split(":", 1)[0] for v in profiles["perfil"]]
         by_profile.set_frame(profiles)
         sres_df = grouped(opstate, "sre", p, r, s)
         sres_df = sres_df[sres_df["sre"] != ""].reset_index(drop=True)

@@ -223,6 +223,51 @@ def yaml_error(path: str | Path, exc: yaml.YAMLError) -> str:
     return f"{path}{where}: broken YAML: {problem}"
 
 
+@dataclass
+class Layered:
+    """Settings read from ``parameters/<name>.yaml`` and then the profile's file."""
+
+    values: dict[str, Any]
+    origins: dict[str, str]  # each key -> the file (relative to the project) it came from
+    files: list[str]  # the files read, relative to the project
+
+    @property
+    def origin(self) -> str:
+        return " + ".join(self.files) or "built-in defaults"
+
+
+def layered_settings(
+    files: list[Path], project: Path, known: set[str], error: type[Exception]
+) -> Layered:
+    """A settings file and its profile's layered (``Paths.parameter_files(name)``): each a
+    mapping of known keys, the later over the earlier; ``error`` (naming the file and the
+    field) for broken YAML, a non-mapping or an unknown key."""
+    out = Layered({}, {}, [])
+    for path in files:
+        try:
+            where = str(path.relative_to(project))
+        except ValueError:
+            where = str(path)
+        out.files.append(where)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise error(yaml_error(where, exc)) from None
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise error(f"{where}: must be a mapping of settings to values")
+        unknown = set(data) - known
+        if unknown:
+            raise error(
+                f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        out.values.update(data)
+        out.origins.update(dict.fromkeys(data, where))
+    return out
+
+
 def load_yaml_params(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:

@@ -174,6 +174,7 @@ class Scheduler:
         self.poll_s = poll_s
         self.opstate = OpState(paths.opstate)
         self._stop = False
+        self._purged_on: Any = None  # the São Paulo day the audit log was last purged
 
     def jobs(self) -> list[JobSchedule]:
         return load_schedule(self.paths, self.schedule_path)
@@ -270,7 +271,7 @@ class Scheduler:
         from . import audit
 
         day = now.date()
-        if getattr(self, "_purged_on", None) == day:
+        if self._purged_on == day:
             return
         try:
             n = audit.purge(self.opstate, now)

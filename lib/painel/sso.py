@@ -22,10 +22,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .config import Paths
 
@@ -65,6 +62,7 @@ class SsoSettings:
     timeout_s: float = 10.0
     redirect_uri: str = ""  # "": built from the request's host
     _metadata: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _jwks: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def secret(self) -> str | None:
         value = os.environ.get(self.client_secret_env, "").strip()
@@ -89,28 +87,26 @@ class SsoSettings:
             self._metadata.update(data)
         return self._metadata
 
+    def jwks(self, *, fresh: bool = False) -> tuple[dict[str, Any], bool]:
+        """The provider's signing keys, kept :data:`JWKS_TTL_S`; ``fresh`` reads them again
+        (a token signed with a key not yet seen: the provider rotated its keys). Returns the
+        key set and whether it was just read."""
+        import requests
+
+        if fresh or not self._jwks or time.monotonic() - self._jwks["at"] > JWKS_TTL_S:
+            r = requests.get(self.metadata()["jwks_uri"], timeout=self.timeout_s)
+            r.raise_for_status()
+            self._jwks.update(keys=r.json(), at=time.monotonic())
+            return self._jwks["keys"], True
+        return self._jwks["keys"], False
+
 
 def load_settings(paths: Paths) -> SsoSettings | None:
     """The SSO settings, or None when no ``sso.yaml`` turns it on."""
-    values: dict[str, Any] = {}
-    where = ""
-    for path in paths.parameter_files("sso"):
-        where = str(path)
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise SsoSettingsError(f"{where}: not YAML ({exc})") from None
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise SsoSettingsError(f"{where}: must be a mapping of settings to values")
-        unknown = set(data) - KEYS
-        if unknown:
-            raise SsoSettingsError(
-                f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} "
-                f"(known: {', '.join(sorted(KEYS))})"
-            )
-        values.update(data)
+    from .params import layered_settings
+
+    read = layered_settings(paths.parameter_files("sso"), paths.project, KEYS, SsoSettingsError)
+    values, where = read.values, read.origin
     if not values:
         return None
     for key in ("issuer", "client_id"):
@@ -200,6 +196,7 @@ def start(settings: SsoSettings, redirect_uri: str, next_url: str) -> tuple[str,
     return url, pending
 
 
+JWKS_TTL_S = 3600.0  # the provider's signing keys are read again after an hour, or on a new key
 MAX_AGE_S = 600  # a sign-in started more than ten minutes ago starts again
 
 
@@ -228,14 +225,24 @@ def finish(
     try:
         import requests
 
-        keys = requests.get(meta["jwks_uri"], timeout=settings.timeout_s).json()
-        decoded = jwt.decode(id_token, KeySet.import_key_set(keys))
+        keys, just_read = settings.jwks()
+        try:
+            decoded = jwt.decode(id_token, KeySet.import_key_set(keys))
+        except (JoseError, ValueError):
+            if just_read:
+                raise
+            keys, _ = settings.jwks(fresh=True)  # keys rotated since they were kept
+            decoded = jwt.decode(id_token, KeySet.import_key_set(keys))
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": settings.issuer},
             aud={"essential": True, "value": settings.client_id},
             nonce={"essential": True, "value": pending.nonce},
             exp={"essential": True},
         ).validate(decoded.claims)
+    except requests.RequestException as exc:
+        raise SsoError(
+            "O login institucional não respondeu. Tente de novo em alguns minutos.", 502
+        ) from exc
     except (JoseError, ValueError, KeyError) as exc:
         raise SsoError("A identidade enviada pelo login institucional não é válida.", 403) from exc
     claims = decoded.claims

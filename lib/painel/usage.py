@@ -150,8 +150,9 @@ class IngestReport:
     bad_lines: int = 0
 
 
-def ingest(opstate: OpState, home: Path, limit_bytes: int = 64 * 2**20) -> IngestReport:
-    """Move the spool's complete lines into the store (see the module)."""
+def ingest(opstate: OpState, home: Path, chunk_bytes: int = 2**20) -> IngestReport:
+    """Move the spool's complete lines into the store (see the module): each file to its
+    end, ``chunk_bytes`` per transaction, so a pass never holds the store's write lock long."""
     from .store import pid_alive
 
     report = IngestReport()
@@ -164,36 +165,44 @@ def ingest(opstate: OpState, home: Path, limit_bytes: int = 64 * 2**20) -> Inges
         except ValueError:
             continue
         alive = pid_alive(pid)
-        with opstate.transaction() as con:
-            row = con.execute(
-                "SELECT offset FROM usage_spool WHERE file = ?", [path.name]
-            ).fetchone()
-            start = int(row[0]) if row else 0
-            with open(path, "rb") as fh:
-                fh.seek(start)
-                chunk = fh.read(limit_bytes)
-            end = chunk.rfind(b"\n") + 1  # complete lines only: a writer may be mid-line
-            lines = chunk[:end].splitlines()
-            events = []
-            for raw in lines:
-                try:
-                    events.append(_event(json.loads(raw)))
-                except (ValueError, KeyError, TypeError):
+        report.files += 1
+        while True:
+            with opstate.transaction() as con:
+                row = con.execute(
+                    "SELECT offset FROM usage_spool WHERE file = ?", [path.name]
+                ).fetchone()
+                start = int(row[0]) if row else 0
+                with open(path, "rb") as fh:
+                    fh.seek(start)
+                    chunk = fh.read(chunk_bytes)
+                to_end = len(chunk) < chunk_bytes  # read to the end of the file
+                end = chunk.rfind(b"\n") + 1  # complete lines only: a writer may be mid-line
+                if end == 0 and not to_end:  # no line end in a whole chunk: not an event
+                    end = len(chunk)
                     report.bad_lines += 1
-            _store(con, events)
-            con.execute(
-                "INSERT INTO usage_spool (file, offset) VALUES (?, ?) "
-                "ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
-                [path.name, start + end],
-            )
-            report.events += len(events)
-            report.files += 1
-            to_end = len(chunk) < limit_bytes  # read to the end of the file
-            if not alive and to_end and chunk[end:].strip():
-                report.bad_lines += 1  # a dead writer's cut line: never completed
-            done = not alive and to_end
-            if done:
-                con.execute("DELETE FROM usage_spool WHERE file = ?", [path.name])
+                    lines: list[bytes] = []
+                else:
+                    lines = chunk[:end].splitlines()
+                events = []
+                for raw in lines:
+                    try:
+                        events.append(_event(json.loads(raw)))
+                    except (ValueError, KeyError, TypeError):
+                        report.bad_lines += 1
+                _store(con, events)
+                con.execute(
+                    "INSERT INTO usage_spool (file, offset) VALUES (?, ?) "
+                    "ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+                    [path.name, start + end],
+                )
+                report.events += len(events)
+                if not alive and to_end and chunk[end:].strip():
+                    report.bad_lines += 1  # a dead writer's cut line: never completed
+                done = not alive and to_end
+                if done:
+                    con.execute("DELETE FROM usage_spool WHERE file = ?", [path.name])
+            if to_end:
+                break
         if done:
             path.unlink(missing_ok=True)
             report.removed += 1

@@ -155,7 +155,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
             ativo.value = True
             return
         name = str(record["username"])
-        current = next((u for u in users.list() if u["username"] == name), None)
+        current = users.get(name)
         if current is None:
             show_list(True)
             return
@@ -202,14 +202,16 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
                     raise ValueError(
                         "Usuário inválido: de 2 a 64 letras minúsculas, dígitos, '.', '_', '@' ou '-'."
                     ) from None
-                if any(u["username"] == name for u in users.list()):
+                if users.get(name) is not None:
                     raise ValueError(f"Já existe o usuário «{name}».")
                 users.add(name, senha.value or None, role, grants, nome.value.strip(), address)
                 if not ativo.value:
                     users.set_disabled(name, True)
                 done = f"Usuário {name} criado."
             else:
-                current = next(u for u in users.list() if u["username"] == name)
+                current = users.get(name)
+                if current is None:
+                    raise ValueError(f"O usuário «{name}» não existe mais.")
                 if nome.value.strip() != current["display_name"]:
                     users.set_display_name(name, nome.value)
                 if role != current["role"]:

@@ -7,7 +7,6 @@ which on a phone left the labels a few letters wide)."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from painel_testing import Server, browser_login, start_server
+from procurement_testing import publish_sample
 
 pytestmark = [pytest.mark.timeout(300)]
 TIMEOUT_MS = 60_000
@@ -29,10 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from painel.auth import Users
     from painel.config import Paths
     from painel.opstate import OpState
-    from painel.procurement.etl import job
-    from painel.procurement.etl.landing import export_catalogue
-    from painel.procurement.simulator import PncpSimulator
-    from painel.procurement.simulator.sample import DAYS, FIRST_DAY, write_sample_world
 
     root = tmp_path_factory.mktemp("procurement-browser")
     home = root / "home"
@@ -40,21 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     mp.setenv("PAINEL_HOME", str(home))
     try:
         paths = Paths.from_env().ensure()
-        world = write_sample_world(root / "world.duckdb", big_items=40)
-        export_catalogue(world, root / "catalogo")
-        with PncpSimulator(world) as sim:
-            job.run_once(
-                paths,
-                {
-                    "base_url": sim.url,
-                    "por": "publicacao",
-                    "desde": FIRST_DAY.isoformat(),
-                    "ate": (FIRST_DAY + dt.timedelta(days=DAYS - 1)).isoformat(),
-                    "pace_s": 0.0,
-                    "catalogo": str(root / "catalogo"),
-                },
-                log=lambda _m: None,
-            )
+        publish_sample(paths, root)
         Users(OpState(paths.opstate)).add(
             "cge.ana", PASSWORD, "cge_analista", ["procurement:*"], "Ana da CGE"
         )

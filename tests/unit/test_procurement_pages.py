@@ -10,7 +10,6 @@ and 3 R7 (all of SES).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 from painel.access import Grant, Viewer
 from painel.opstate import OpState
 from painel.procurement import workflow
+from procurement_testing import publish_sample
 
 SES, ANAPOLIS = "01909911000107", "01135345000115"
 CGE = Viewer("ana", "cge_analista", frozenset({Grant.parse("procurement:*")}))
@@ -37,30 +37,12 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from painel.config import Paths
-    from painel.procurement.etl import job
-    from painel.procurement.etl.landing import export_catalogue
-    from painel.procurement.simulator import PncpSimulator
-    from painel.procurement.simulator.sample import DAYS, FIRST_DAY, write_sample_world
 
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("procurement")
     mp.setenv("PAINEL_HOME", str(root / "home"))
     paths = Paths.from_env().ensure()
-    world = write_sample_world(root / "world.duckdb", big_items=40)
-    export_catalogue(world, root / "catalogo")
-    with PncpSimulator(world) as sim:
-        job.run_once(
-            paths,
-            {
-                "base_url": sim.url,
-                "por": "publicacao",
-                "desde": FIRST_DAY.isoformat(),
-                "ate": (FIRST_DAY + dt.timedelta(days=DAYS - 1)).isoformat(),
-                "pace_s": 0.0,
-                "catalogo": str(root / "catalogo"),
-            },
-            log=lambda _m: None,
-        )
+    publish_sample(paths, root)
     yield paths.home
     mp.undo()
 

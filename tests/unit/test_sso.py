@@ -83,3 +83,51 @@ def test_an_email_maps_to_an_active_user_by_name_or_address(tmp_path) -> None:
     assert sso.painel_user(op, "jose@educacao.mg.gov.br") == "jose@educacao.mg.gov.br"
     assert sso.painel_user(op, "ana@educacao.mg.gov.br") is None  # disabled
     assert sso.painel_user(op, "ninguem@educacao.mg.gov.br") is None
+
+
+def test_the_providers_keys_are_kept_an_hour_and_read_again_on_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served: list[str] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path == "/.well-known/openid-configuration":
+                body = {"issuer": base, "jwks_uri": base + "/jwks"}
+            else:
+                body = {"keys": [{"kty": "oct", "k": f"chave-{len(served)}"}]}
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = sso.SsoSettings(
+            issuer=f"http://127.0.0.1:{server.server_address[1]}", client_id="x", timeout_s=5
+        )
+        first, read = settings.jwks()
+        assert read and served == ["/.well-known/openid-configuration", "/jwks"]
+        again, read = settings.jwks()
+        assert again == first and not read and len(served) == 2  # kept: no request
+        rotated, read = settings.jwks(fresh=True)
+        assert read and rotated != first and len(served) == 3
+        clock = sso.time.monotonic() + sso.JWKS_TTL_S + 1
+        monkeypatch.setattr(sso.time, "monotonic", lambda: clock)
+        _, read = settings.jwks()
+        assert read and len(served) == 4  # an hour later: read again
+    finally:
+        server.shutdown()
+        server.server_close()

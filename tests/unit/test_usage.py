@@ -96,6 +96,34 @@ def test_a_line_being_written_waits_and_a_dead_writers_file_goes(op, home) -> No
     assert live.exists() and daily(op)[0][4] == 3
 
 
+def test_a_big_spool_goes_in_one_pass_of_short_transactions(op, home) -> None:
+    folder = usage.spool_dir(home)
+    folder.mkdir(parents=True)
+    line = json.dumps(
+        {
+            "ts": "2026-12-01T12:00:00+00:00",
+            "dia": "2026-12-01",
+            "u": "jose",
+            "n": "rede_notas",
+            "ev": "interaction",
+        }
+    )
+    dead = folder / "999999-7.jsonl"
+    dead.write_text((line + "\n") * 5000 + "x" * 5000 + "\n" + line + "\n", encoding="utf-8")
+    commits: list[int] = []
+    real = op.transaction
+
+    def counted():  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return real()
+
+    op.transaction = counted  # type: ignore[method-assign]
+    report = usage.ingest(op, home, chunk_bytes=4096)  # ~40 lines a transaction
+    assert (report.events, report.bad_lines, report.removed) == (5001, 2, 1)
+    assert len(commits) > 100 and not dead.exists()
+    assert daily(op)[0][4] == 5001
+
+
 def test_a_killed_kernel_loses_nothing_it_recorded(op, home) -> None:
     code = (
         "import os, signal, sys\n"

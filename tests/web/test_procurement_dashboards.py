@@ -18,7 +18,6 @@ while Meus Alertas is open is served nothing more of the organ it lost.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import io
 import json
@@ -31,6 +30,7 @@ import pytest
 import requests
 
 from painel_testing import REPO, Server, cookie_header, login, page_kernel, render, start_server
+from procurement_testing import publish_sample
 
 pytestmark = [pytest.mark.timeout(600)]
 
@@ -141,10 +141,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from painel.config import Paths
     from painel.opstate import OpState
     from painel.procurement import workflow
-    from painel.procurement.etl import job
-    from painel.procurement.etl.landing import export_catalogue
-    from painel.procurement.simulator import PncpSimulator
-    from painel.procurement.simulator.sample import DAYS, FIRST_DAY, write_sample_world
 
     root = tmp_path_factory.mktemp("procurement-web")
     home = root / "home"
@@ -152,21 +148,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     mp.setenv("PAINEL_HOME", str(home))
     try:
         paths = Paths.from_env().ensure()
-        world = write_sample_world(root / "world.duckdb", big_items=40)
-        export_catalogue(world, root / "catalogo")
-        with PncpSimulator(world) as sim:
-            job.run_once(  # crawls, publishes and syncs the findings' workflow
-                paths,
-                {
-                    "base_url": sim.url,
-                    "por": "publicacao",
-                    "desde": FIRST_DAY.isoformat(),
-                    "ate": (FIRST_DAY + dt.timedelta(days=DAYS - 1)).isoformat(),
-                    "pace_s": 0.0,
-                    "catalogo": str(root / "catalogo"),
-                },
-                log=lambda _m: None,
-            )
+        publish_sample(paths, root)
         ops = OpState(paths.opstate)
         users = Users(ops)
         for name, (role, grants) in USERS.items():
