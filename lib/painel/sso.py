@@ -87,7 +87,7 @@ class SsoSettings:
             self._metadata.update(data)
         return self._metadata
 
-    def jwks(self, *, fresh: bool = False) -> tuple[dict[str, Any], bool]:
+    def jwks(self, *, fresh: bool = False) -> tuple[Any, bool]:
         """The provider's signing keys, kept :data:`JWKS_TTL_S`; ``fresh`` reads them again
         (a token signed with a key not yet seen: the provider rotated its keys). Returns the
         key set and whether it was just read."""
