@@ -374,6 +374,7 @@ def cmd_report_burst(args: argparse.Namespace) -> int:
             pdf=args.pdf,
             mail=not args.no_mail,
             force=args.force,
+            fork=not args.no_fork,
             actor=audit.cli_actor(),
             log=lambda line: print(line, flush=True),
         )
@@ -925,6 +926,11 @@ def build_parser() -> argparse.ArgumentParser:
     rb_.add_argument("--no-mail", action="store_true", help="deliver to the folders only")
     rb_.add_argument(
         "--force", action="store_true", help="make every scope again (mail is still sent once)"
+    )
+    rb_.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="start each report's kernel afresh, not as a fork of a warm parent",
     )
     rb_.set_defaults(fn=cmd_report_burst)
     rs_ = report_sub.add_parser("status", help="the bursts recorded, newest first")

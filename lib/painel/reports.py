@@ -292,6 +292,7 @@ def burst(
     pdf: str = "auto",
     mail: bool = True,
     force: bool = False,
+    fork: bool = True,
     actor: str = "painel",
     log: Callable[[str], None] = lambda _line: None,
 ) -> BurstSummary:
@@ -358,7 +359,7 @@ def burst(
             )
             for s in todo
         ]
-        for result in _run_all(tasks, workers, log):
+        for result in _run_all(tasks, workers, log, fork):
             (summary.made if result.status == "done" else summary.failed).append(result)
             summary.mails_queued += len(result.mail_keys)
         _clear_partial(out)
@@ -402,41 +403,76 @@ def _clear_partial(out: Path) -> None:
         shutil.rmtree(out / ".parcial")
 
 
-def _run_all(tasks: list[_Task], workers: int, log: Callable[[str], None]) -> list[ItemResult]:
+def _worker_env(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
+def _run_all(
+    tasks: list[_Task], workers: int, log: Callable[[str], None], fork: bool
+) -> list[ItemResult]:
+    """Every task in ``workers`` processes; with ``fork``, their kernels are forks of one warm
+    zygote (:mod:`painel.forkkernel`) instead of new Python processes."""
+    import multiprocessing
+
+    from .forkkernel import Zygote, ZygoteError
+
     results: list[ItemResult] = []
     if not tasks:
         return results
-    if workers == 1 or len(tasks) == 1:
-        for i, task in enumerate(tasks, 1):
-            results.append(make_one(task))
-            _progress(log, results[-1], i, len(tasks))
-        return results
-    import multiprocessing
-
-    # spawn: a worker starts clean (no inherited connections or threads of this process)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: dict[Future[ItemResult], _Task] = {}
-        queue = list(reversed(tasks))
-        while queue or pending:
-            while queue and len(pending) < workers * 2:
-                task = queue.pop()
-                pending[pool.submit(make_one, task)] = task
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                task = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died: that scope failed
-                    from .runner import summarize_exception
-
-                    scope = ReportScope(**task.scope)
-                    result = ItemResult(
-                        scope.key, scope.label, "failed", error=summarize_exception(exc)
-                    )
-                    _ledger_failed(task, result.error or "")
-                results.append(result)
-                _progress(log, result, len(results), len(tasks))
+    zygote = None
+    if fork:
+        try:
+            zygote = Zygote()
+        except ZygoteError as exc:  # the burst goes on with kernels started afresh
+            log(f"kernels start afresh: {exc}")
+    try:
+        env = zygote.env() if zygote else {}
+        with _pool(workers, env, multiprocessing) as pool:
+            _drain(pool, tasks, workers, log, results)
+    finally:
+        if zygote:
+            zygote.stop()
     return results
+
+
+def _pool(workers: int, env: dict[str, str], multiprocessing: Any) -> ProcessPoolExecutor:
+    # spawn: a worker starts clean (no inherited connections or threads of this process)
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_env,
+        initargs=(env,),
+    )
+
+
+def _drain(
+    pool: ProcessPoolExecutor,
+    tasks: list[_Task],
+    workers: int,
+    log: Callable[[str], None],
+    results: list[ItemResult],
+) -> None:
+    pending: dict[Future[ItemResult], _Task] = {}
+    queue = list(reversed(tasks))
+    while queue or pending:
+        while queue and len(pending) < workers * 2:
+            task = queue.pop()
+            pending[pool.submit(make_one, task)] = task
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            task = pending.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died: that scope failed
+                from .runner import summarize_exception
+
+                scope = ReportScope(**task.scope)
+                result = ItemResult(
+                    scope.key, scope.label, "failed", error=summarize_exception(exc)
+                )
+                _ledger_failed(task, result.error or "")
+            results.append(result)
+            _progress(log, result, len(results), len(tasks))
 
 
 def _progress(log: Callable[[str], None], result: ItemResult, n: int, total: int) -> None:
