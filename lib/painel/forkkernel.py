@@ -23,8 +23,10 @@ What the zygote guarantees:
   standard streams the kernel manager asked for (file descriptors passed over the socket),
   re-seeds ``random`` and runs ipykernel's ``launch_new_instance`` with the manager's
   arguments.
-- **No orphans.** The zygote reaps its children, and exits when the process that started it
-  is gone; a kernel whose zygote is gone is re-parented and ipykernel's parent poller ends it.
+- **Streams and lifetime as a Popen child's.** A kernel writes to the standard streams of
+  the process that asked for it (passed over the socket), never to a pipe nobody reads, and
+  ends once that process is gone (a watcher thread in the kernel). The zygote reaps its
+  children and exits when the process that started it is gone.
 """
 
 from __future__ import annotations
@@ -100,8 +102,10 @@ def _reap(signum: int, frame: Any) -> None:
                 break
 
 
-def serve(path: str, modules: list[str]) -> None:
-    """The zygote's loop: preload, then fork a kernel per request on the socket ``path``."""
+def serve(path: str, modules: list[str], ready_fd: int) -> None:
+    """The zygote's loop: preload, then fork a kernel per request on the socket ``path``;
+    "ready" goes to ``ready_fd`` (a pipe, closed then: a kernel must never inherit a pipe
+    nobody reads, or it blocks once the pipe is full)."""
     parent = os.getppid()
     loaded = _preload(modules)
     if threading.active_count() != 1:
@@ -115,7 +119,8 @@ def serve(path: str, modules: list[str]) -> None:
     os.chmod(path, 0o600)  # only this user's processes may ask for kernels
     listener.listen(64)
     listener.settimeout(1.0)
-    print(f"ready {os.getpid()} {len(loaded)}", flush=True)
+    os.write(ready_fd, f"ready {os.getpid()} {len(loaded)}\n".encode())
+    os.close(ready_fd)
     while os.getppid() == parent:  # the process that started it is gone: so are we
         try:
             conn, _ = listener.accept()
@@ -170,11 +175,21 @@ def _become_kernel(request: dict[str, Any], fds: list[int]) -> None:
     if request.get("cwd"):
         os.chdir(request["cwd"])
     random.seed()
+    watched = int(request.get("watch") or 0)
+    if watched:  # as a Popen child watches its parent: the process that asked for it
+        threading.Thread(target=_watch, args=(watched,), name="painel-watch", daemon=True).start()
     sys.argv = ["ipykernel_launcher", *request["args"]]
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
     os._exit(0)
+
+
+def _watch(pid: int) -> None:
+    """End this kernel once ``pid`` (its kernel manager's process) is gone."""
+    while pid_alive(pid):
+        time.sleep(1.0)
+    os._exit(1)
 
 
 # ---- starting one ------------------------------------------------------------------------------
@@ -184,20 +199,34 @@ class Zygote:
     def __init__(self, modules: tuple[str, ...] = PRELOAD, timeout_s: float = 60.0):
         self._dir = tempfile.mkdtemp(prefix="painel-zygote-")
         self.path = str(Path(self._dir) / "zygote.sock")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "painel.forkkernel", self.path, ",".join(modules)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = ""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and not line:
-            line = self.proc.stdout.readline()
-            if self.proc.poll() is not None:
-                break
-        if not line.startswith("ready"):
+        read_fd, write_fd = os.pipe()
+        try:
+            # its stdout and stderr are ours: what a kernel writes there goes where a kernel
+            # started as our child would write it
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "painel.forkkernel",
+                    self.path,
+                    ",".join(modules),
+                    str(write_fd),
+                ],
+                stdin=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+            )
+        finally:
+            os.close(write_fd)
+        line = b""
+        with os.fdopen(read_fd, "rb") as ready:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                import select
+
+                if select.select([ready], [], [], 0.2)[0]:
+                    line = ready.readline()
+                    break
+        if not line.startswith(b"ready"):
             self.stop()
             raise ZygoteError(f"the kernel zygote did not start (exit {self.proc.poll()})")
         self.pid = self.proc.pid
@@ -214,8 +243,6 @@ class Zygote:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
         with contextlib.suppress(OSError):
@@ -234,7 +261,8 @@ def fork_kernel(
     """Ask the zygote at ``path`` for a kernel running ipykernel with ``args``; its pid."""
     names = [n for n in ("stdin", "stdout", "stderr") if n in streams]
     message = json.dumps(
-        {"args": args, "env": env, "cwd": cwd, "fds": names}, ensure_ascii=False
+        {"args": args, "env": env, "cwd": cwd, "fds": names, "watch": os.getpid()},
+        ensure_ascii=False,
     ).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(30.0)
@@ -320,13 +348,13 @@ def _provisioner_class() -> type:
             parent = env.get("JPY_PARENT_PID")
             if parent:  # ipykernel reads it when imported: the zygote's would be stale
                 args = [*args, f"--IPKernelApp.parent_handle={int(parent)}"]
+            # a Popen child would inherit our stdout and stderr when none is given
             streams = {
-                name: _fileno(kwargs[name])
-                for name in ("stdout", "stderr")
-                if _fileno(kwargs.get(name)) is not None
+                name: fd if (fd := _fileno(kwargs.get(name))) is not None else default
+                for name, default in (("stdout", 1), ("stderr", 2))
             }
             cwd = kwargs.get("cwd")
-            pid = fork_kernel(path, args, env, str(cwd) if cwd else None, streams)  # type: ignore[arg-type]
+            pid = fork_kernel(path, args, env, str(cwd) if cwd else None, streams)
             self.process = ForkedProcess(pid)  # type: ignore[assignment]
             self.pid = self.pgid = pid
             self.cwd = cwd or os.getcwd()
@@ -368,4 +396,4 @@ def __getattr__(name: str) -> Any:  # the entry point names painel.forkkernel:Fo
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], [m for m in sys.argv[2].split(",") if m])
+    serve(sys.argv[1], [m for m in sys.argv[2].split(",") if m], int(sys.argv[3]))

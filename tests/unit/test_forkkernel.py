@@ -196,3 +196,24 @@ def test_only_ipykernel_commands_of_this_python_are_forked() -> None:
     )
     assert forkkernel._ipykernel_args([me, "-m", "other_kernel", "-f", "c.json"]) is None
     assert forkkernel._ipykernel_args(["R", "--slave"]) is None
+
+
+def test_a_kernel_writing_much_to_its_stdout_never_blocks(
+    zygote: Zygote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its stdout is the manager's (as a Popen child's would be), never a pipe nobody reads:
+    past a pipe's 64 KB a write would block the kernel for good."""
+
+    async def main() -> None:
+        km = _manager(monkeypatch, zygote)
+        await km.start_kernel()
+        try:
+            for _ in range(3):  # 600 KB in all, through the file descriptor itself
+                out = await asyncio.wait_for(
+                    _run(km, "import os; out = os.write(1, b'.' * 200_000)"), timeout=30
+                )
+                assert out["data"]["text/plain"] == "200000"
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(main())
