@@ -148,9 +148,10 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [foundation] [progress] [startup] [panels] [school] [procurement]``
-    (default: all; ``SCHOOL_BENCH_SCALE`` and ``PROCUREMENT_BENCH_SCALE`` set the suites'
-    scales, 1 = the state)."""
+    """``python -m bench [foundation] [progress] [startup] [panels] [school] [procurement]
+    [portal] [load]`` (default: all; ``SCHOOL_BENCH_SCALE`` and ``PROCUREMENT_BENCH_SCALE``
+    set the suites' scales, 1 = the state; ``SCHOOL_BENCH_HOME`` gives ``portal`` a data
+    directory with the state's school data instead of building it)."""
     wanted = set(argv if argv is not None else sys.argv[1:]) or {
         "foundation",
         "progress",
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         "panels",
         "school",
         "procurement",
+        "portal",
+        "load",
     }
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
@@ -256,6 +259,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             targets["filter change to chart (1M rows) <= 150 ms p95"] = (
                 results["panels.filter"]["filter_to_chart_s_p95"] <= 0.150
+            )
+        if "portal" in wanted:
+            from bench import portal, reports
+
+            results["portal.users_import"] = portal.run(work)["users_import"]
+            targets["users import: 8,000 users in seconds (<= 10 s)"] = (
+                results["portal.users_import"]["first_s"] <= 10
+            )
+            targets["users import: a second import changes nothing"] = (
+                results["portal.users_import"]["again_changes"] == 0
+            )
+            results["portal.reports"] = reports.run(work)
+        if "load" in wanted:  # bench/load.py
+            from bench import load
+
+            for section, values in load.run(work).items():
+                results[f"load.{section}"] = values
+            targets["load: some level held with interaction p95 <= 300 ms"] = (
+                results["load.summary"]["baseline_sessions_held"] > 0
             )
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"

@@ -26,16 +26,31 @@ def _write(path: Path, n: int, changed: float = 0.0) -> None:
         for i in range(n):
             alter = changed and i % int(1 / changed) == 0
             if i < 20:
-                row = [f"central{i}@educacao.mg.gov.br", f"Central {i}", "school_central", "school:*"]
+                row = [
+                    f"central{i}@educacao.mg.gov.br",
+                    f"Central {i}",
+                    "school_central",
+                    "school:*",
+                ]
             elif i < 20 + 47 * 6:
                 sre = (i - 20) % 47 + 1
-                row = [f"sre{i}@educacao.mg.gov.br", f"Servidor {i}", "school_sre", f"school:sre:{sre}"]
+                row = [
+                    f"sre{i}@educacao.mg.gov.br",
+                    f"Servidor {i}",
+                    "school_sre",
+                    f"school:sre:{sre}",
+                ]
             else:
                 school = 31000000 + (i % 3496)
                 role = "school_secretary" if i % 2 else "school_director"
                 if alter:
                     role = "school_pedagogue"
-                row = [f"escola{i}@educacao.mg.gov.br", f"Pessoa {i}", role, f"school:school:{school}"]
+                row = [
+                    f"escola{i}@educacao.mg.gov.br",
+                    f"Pessoa {i}",
+                    role,
+                    f"school:school:{school}",
+                ]
             if alter:
                 row[1] += " (nova função)"
             w.writerow(row)

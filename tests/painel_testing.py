@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -513,113 +512,9 @@ def page_kernel(s: requests.Session, server: Server, notebook: str) -> str:
     return kernel_id
 
 
-def cookie_header(s: requests.Session) -> str:
-    return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
-
-
-class KernelChannel:
-    """The kernel websocket, as Voilà's frontend uses it (JSON protocol)."""
-
-    def __init__(self, server: Server, s: requests.Session, kernel_id: str, timeout: float = 20):
-        import websocket
-
-        self.session_id = uuid.uuid4().hex
-        url = (
-            server.base.replace("http", "ws")
-            + f"/api/kernels/{kernel_id}/channels?session_id={self.session_id}"
-        )
-        self.ws = websocket.create_connection(
-            url, header=[f"Cookie: {cookie_header(s)}"], origin=server.base, timeout=timeout
-        )
-
-    def close(self) -> None:
-        self.ws.close()
-
-    def send(
-        self,
-        channel: str,
-        msg_type: str,
-        content: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-    ) -> str:
-        msg_id = uuid.uuid4().hex
-        self.ws.send(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "msg_type": msg_type,
-                        "session": self.session_id,
-                        "username": "test",
-                        "version": "5.3",
-                        "date": "",
-                    },
-                    "parent_header": {},
-                    "metadata": metadata or {},
-                    "content": content,
-                    "channel": channel,
-                    "buffers": [],
-                }
-            )
-        )
-        return msg_id
-
-    def recv(self, deadline: float) -> dict[str, Any] | None:
-        import websocket
-
-        self.ws.settimeout(max(0.1, deadline - time.monotonic()))
-        try:
-            frame = self.ws.recv()
-        except websocket.WebSocketTimeoutException:
-            return None
-        if isinstance(frame, bytes):
-            from jupyter_server.services.kernels.connection.base import deserialize_binary_message
-
-            return deserialize_binary_message(frame)
-        return json.loads(frame)
-
-    def close_code(self, deadline: float) -> int | None:
-        """Read frames until the server closes the socket: its close code, 0 if the connection
-        dropped without one, None if still open at ``deadline`` (a deadline already past reads
-        only what has arrived)."""
-        import struct
-
-        import websocket
-
-        while True:
-            self.ws.settimeout(max(0.01, min(1.0, deadline - time.monotonic())))
-            try:
-                opcode, data = self.ws.recv_data(control_frame=True)
-            except websocket.WebSocketTimeoutException:
-                if time.monotonic() >= deadline:
-                    return None
-                continue
-            except (websocket.WebSocketConnectionClosedException, OSError):
-                return 0
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return int(struct.unpack("!H", data[:2])[0]) if len(data) >= 2 else 0
-
-    def widget_states(self, timeout: float = 20) -> dict[str, dict[str, Any]]:
-        """All widget models' states, fetched like ipywidgets' frontend does."""
-        comm_id = uuid.uuid4().hex
-        self.send(
-            "shell",
-            "comm_open",
-            {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-            metadata={"version": "1.0.0"},
-        )
-        self.send("shell", "comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            msg = self.recv(deadline)
-            if msg is None:
-                break
-            content = msg.get("content", {})
-            if msg.get("msg_type") == "comm_msg" and content.get("comm_id") == comm_id:
-                data = content.get("data", {})
-                if data.get("method") == "update_states":
-                    return {k: v.get("state", v) for k, v in data["states"].items()}
-        raise AssertionError("no widget states from the kernel")
+# The kernel websocket client lives in kernel_client (the load generator in bench/ uses it
+# too); its names stay importable from here.
+from kernel_client import KernelChannel, cookie_header  # noqa: E402, F401
 
 
 def widget_text(states: dict[str, dict[str, Any]]) -> str:
