@@ -201,7 +201,7 @@ def build(viewer: Viewer, opstate: OpState | None = None) -> Any:
         [
             widgets.HTML(
                 "<p>Quem entrou, exportou, mudou usuários e acessos, registrou turmas, "
-                "moveu alertas, executou cargas e reverteu versões. O registro não pode "
+                "moveu alertas, executou cargas, reverteu versões e enviou relatórios. O registro não pode "
                 f"ser alterado; guarda cada entrada por {fmt.number(audit.retention_days(opstate))} dias.</p>"
             ),
             bar,
