@@ -46,6 +46,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .launch import pid_alive
+
 ZYGOTE_ENV = "PAINEL_KERNEL_ZYGOTE"
 PROVISIONER = "painel-fork"
 PROVISIONER_ENV = "JUPYTER_DEFAULT_PROVISIONER_NAME"
@@ -317,20 +319,6 @@ class ForkedProcess:
 
 
 _killed: dict[int, bool] = {}
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie waiting for the zygote to reap it has exited
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _provisioner_class() -> type:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .config import HOME_ENV, PROJECT_ENV, Paths
@@ -45,3 +46,21 @@ def spawn(
         text=True,
         start_new_session=True,
     )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie is dead: a kernel orphaned by a killed run may never be reaped in a container
+    # whose pid 1 does not reap, and its staging file must still be cleaned
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    fields = stat.rsplit(")", 1)[-1].split()
+    return not fields or fields[0] != "Z"

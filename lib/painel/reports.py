@@ -577,30 +577,25 @@ def _render(
     paths: Paths, spec: Report, notebook: Path, scope: ReportScope, task: _Task, work: Path
 ) -> list[Path]:
     """Papermill, then HTML (and PDF); the notebook writes its own spreadsheet into ``work``."""
-    import papermill
-
-    from .runner import _job_kernel_manager
+    from .runner import execute
 
     stem = file_stem(spec.name, scope, task.period)
     executed = work / f"{stem}.ipynb"
     env = {HOME_ENV: str(paths.home), PROJECT_ENV: str(paths.project)}
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters={
+        execute(
+            notebook,
+            executed,
+            {
                 "escopo": scope.kind,
                 "escopo_id": scope.id,
                 "versao": task.version,
                 "saida": str(work / stem),
             },
-            cwd=str(paths.project),
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
+            cwd=paths.project,
+            env=env,
+            kernel_log=work / "kernel.log",
             report_mode=True,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            kernel_manager_class=_job_kernel_manager(work / "kernel.log", env),
         )
     except Exception:
         keep = paths.runs / "reports" / task.burst.replace(":", "_")

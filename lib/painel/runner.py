@@ -192,7 +192,6 @@ def run_job(
     run_id: str | None = None,
 ) -> RunResult:
     """Run ``job``; raises ParameterError/RunError before starting, returns the outcome after."""
-    import papermill
 
     paths.ensure()
     notebook = job_notebook(paths, job)
@@ -230,23 +229,13 @@ def run_job(
         t0 = time.monotonic()
         error: str | None = None
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(notebook_out),
-                parameters=parameters,
-                cwd=str(paths.project),
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                report_mode=False,
-                # the kernel's own log (e.g. ipykernel's loopback-TCP warning) stays quiet
-                # so that a failed run's stderr is the one painel line
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                # the run's variables reach the kernel through its manager; what the kernel
-                # process writes to stderr (tornado/zmq noise at shutdown) goes to its log
-                kernel_manager_class=_job_kernel_manager(
-                    notebook_out.with_suffix(".kernel.log"), kernel_env
-                ),
+            execute(
+                notebook,
+                notebook_out,
+                parameters,
+                cwd=paths.project,
+                env=kernel_env,
+                kernel_log=notebook_out.with_suffix(".kernel.log"),
             )
         except BaseException as exc:
             error = summarize_exception(exc)
@@ -266,6 +255,36 @@ def run_job(
     if status == "failed":  # the lock is released: a slow mail server holds up no next run
         _mail_support(opstate, paths, run_id)
     return RunResult(run_id, job, status, error, notebook_out, published, duration)
+
+
+def execute(
+    notebook: Path,
+    out: Path,
+    parameters: Mapping[str, Any],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    kernel_log: Path,
+    report_mode: bool = False,
+) -> None:
+    """Papermill on ``notebook`` into ``out``, the one way painel runs a notebook (ETL runs,
+    report bursts): the kernel's own log stays quiet so a failure's stderr is one painel
+    line; ``env`` reaches the kernel through its manager, and what the kernel process writes
+    to stderr (tornado/zmq noise at shutdown) goes to ``kernel_log``."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=dict(parameters),
+        cwd=str(cwd),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        report_mode=report_mode,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        kernel_manager_class=_job_kernel_manager(kernel_log, env),
+    )
 
 
 def _mail_support(

@@ -36,6 +36,7 @@ import duckdb
 
 from .checks import Check, CheckResult
 from .domain import PUBLIC, Scope
+from .launch import pid_alive
 from .runctx import RunContext
 
 DEFAULT_KEEP = 5
@@ -78,24 +79,6 @@ def _write_atomic(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie is dead: a kernel orphaned by a killed run may never be reaped in a container
-    # whose pid 1 does not reap, and its staging file must still be cleaned
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return True
-    fields = stat.rsplit(")", 1)[-1].split()
-    return not fields or fields[0] != "Z"
 
 
 @dataclass

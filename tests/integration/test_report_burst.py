@@ -73,6 +73,17 @@ def _ledger(home: Path) -> dict[str, dict[str, object]]:
         return {r["scope"]: dict(r) for r in con.execute("SELECT * FROM report_items").fetchall()}
 
 
+def _fresh_home(home: Path, dest: Path) -> Path:
+    """A copy of the module's home with no burst made and no mail sent from it yet."""
+    from painel.opstate import OpState
+
+    shutil.copytree(home, dest, ignore=shutil.ignore_patterns("relatorios"))
+    with OpState(dest / "painel.sqlite").connect() as con:
+        con.execute("DELETE FROM report_items")
+        con.execute("DELETE FROM mail_outbox")
+    return dest
+
+
 def test_a_burst_delivers_each_scope_to_its_folder_and_its_own_users_once(home: Path) -> None:
     with MailCatcher() as catcher:
         cli = _cli(home, catcher)
@@ -190,13 +201,7 @@ def test_a_failed_scope_is_named_kept_out_of_its_folder_and_made_by_the_next_run
         },
     )
     notebook.write_text(json.dumps(nb), encoding="utf-8")
-    fresh = tmp_path / "home"
-    shutil.copytree(home, fresh, ignore=shutil.ignore_patterns("relatorios"))
-    from painel.opstate import OpState
-
-    with OpState(fresh / "painel.sqlite").connect() as con:
-        con.execute("DELETE FROM report_items")
-        con.execute("DELETE FROM mail_outbox")
+    fresh = _fresh_home(home, tmp_path / "home")
     with MailCatcher() as catcher:
         broken = _cli(fresh, catcher, project)
         run = broken.run("report", "burst", "rede_escola", "--pdf", "no", timeout=300)
@@ -227,13 +232,7 @@ def test_a_failed_scope_is_named_kept_out_of_its_folder_and_made_by_the_next_run
 def test_a_killed_burst_leaves_whole_files_only_and_the_next_run_finishes_it(
     tmp_path: Path, home: Path
 ) -> None:
-    fresh = tmp_path / "home"
-    shutil.copytree(home, fresh, ignore=shutil.ignore_patterns("relatorios"))
-    from painel.opstate import OpState
-
-    with OpState(fresh / "painel.sqlite").connect() as con:
-        con.execute("DELETE FROM report_items")
-        con.execute("DELETE FROM mail_outbox")
+    fresh = _fresh_home(home, tmp_path / "home")
     with MailCatcher() as catcher:
         cli = _cli(fresh, catcher)
         proc = cli.popen("report", "burst", "rede_escola", "--workers", "1", "--pdf", "no")
@@ -274,13 +273,7 @@ def test_the_scheduler_runs_a_report_burst_named_in_schedule_yaml(
     from painel.config import Paths
     from painel.schedule import ScheduleError, Scheduler, load_schedule
 
-    fresh = tmp_path / "home"
-    shutil.copytree(home, fresh, ignore=shutil.ignore_patterns("relatorios"))
-    from painel.opstate import OpState
-
-    with OpState(fresh / "painel.sqlite").connect() as con:
-        con.execute("DELETE FROM report_items")
-        con.execute("DELETE FROM mail_outbox")  # the first test's mail was sent from this home
+    fresh = _fresh_home(home, tmp_path / "home")
     schedule = tmp_path / "schedule.yaml"
     schedule.write_text('jobs:\n  "report:nada":\n    cron: "0 7 * * 1"\n', encoding="utf-8")
     paths = Paths(fresh, REPO)
