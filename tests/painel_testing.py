@@ -451,9 +451,9 @@ def start_server(
         if proc.poll() is not None:
             raise AssertionError(f"painel serve exited {proc.returncode}:\n{server.log()}")
         try:
-            if requests.get(server.base + "/login", timeout=2).status_code == 200:
+            if requests.get(server.base + "/login", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
             pass
         time.sleep(0.3)
     else:

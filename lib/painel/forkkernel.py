@@ -32,8 +32,10 @@ What the zygote guarantees:
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
+import logging
 import os
 import random
 import signal
@@ -77,6 +79,7 @@ PRELOAD = (
     "plotly.io",
     "nbformat",
 )
+log = logging.getLogger("painel.forkkernel")
 _MAX_MESSAGE = 4 << 20  # a request: argv, cwd and the environment
 
 
@@ -86,14 +89,31 @@ class ZygoteError(RuntimeError):
 
 # ---- the zygote process ----------------------------------------------------------------------
 def _preload(modules: list[str]) -> list[str]:
+    """Import each module (one that does not exist is skipped); ``module:function`` entries
+    are then called, in order: warm-up work every kernel would otherwise do itself."""
     loaded = []
     for name in modules:
         try:
-            importlib.import_module(name)
+            importlib.import_module(name.partition(":")[0])
             loaded.append(name)
         except ImportError:
             continue
+    tasks = _native_threads()
+    for name in loaded:
+        module, _, function = name.partition(":")
+        if function:
+            getattr(sys.modules[module], function)()
+            if _native_threads() > tasks:
+                raise ZygoteError(f"{name} left threads running: forking is unsafe")
     return loaded
+
+
+def _native_threads() -> int:
+    """The process's threads as the system counts them (libraries' own threads included)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 def _reap(signum: int, frame: Any) -> None:
@@ -109,10 +129,19 @@ def serve(path: str, modules: list[str], ready_fd: int) -> None:
     "ready" goes to ``ready_fd`` (a pipe, closed then: a kernel must never inherit a pipe
     nobody reads, or it blocks once the pipe is full)."""
     parent = os.getppid()
-    loaded = _preload(modules)
+    os.environ["SPT_NOENV"] = "1"  # a kernel's title goes over argv only: environ stays as is
+    loaded = _preload(["setproctitle", *modules])
     if threading.active_count() != 1:
         names = ", ".join(t.name for t in threading.enumerate())
         raise ZygoteError(f"importing {loaded} started threads ({names}): forking is unsafe")
+    with contextlib.suppress(ImportError):
+        import setproctitle
+
+        setproctitle.getproctitle()  # its set-up (reads SPT_NOENV) happens here, once
+    # What is imported stays as it is: the collector never walks (and so never writes to)
+    # these objects in a kernel, so their pages stay shared with every other kernel.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
@@ -181,10 +210,31 @@ def _become_kernel(request: dict[str, Any], fds: list[int]) -> None:
     if watched:  # as a Popen child watches its parent: the process that asked for it
         threading.Thread(target=_watch, args=(watched,), name="painel-watch", daemon=True).start()
     sys.argv = ["ipykernel_launcher", *request["args"]]
-    from ipykernel import kernelapp
+    with contextlib.suppress(ImportError):  # in ps, as a kernel started afresh would be
+        import setproctitle
 
-    kernelapp.launch_new_instance()
+        setproctitle.setproctitle(" ".join([sys.executable, "-m", *sys.argv]))
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()  # as launch_new_instance does, with a step between
+    app.initialize()
+    # its parent is the zygote, not the manager named by parent_handle: ipykernel's poller
+    # would end it with the zygote; the watcher above ends it with the manager instead
+    app.poller = None
+    _now_in_a_kernel()
+    app.start()
     os._exit(0)
+
+
+def _now_in_a_kernel() -> None:
+    """What preloaded libraries decide when imported under IPython, decided again now that
+    there is a kernel: the zygote imported them in a process without one."""
+    widgets = sys.modules.get("ipywidgets")
+    if widgets is not None:  # the "jupyter.widget" comm targets a page opens widgets on
+        widgets.register_comm_target()
+    pio = sys.modules.get("plotly.io")
+    if pio is not None:  # plotly chose "browser" (or nothing) outside IPython
+        pio.renderers.default = os.environ.get("PLOTLY_RENDERER") or "plotly_mimetype"
 
 
 def _watch(pid: int) -> None:
@@ -198,9 +248,31 @@ def _watch(pid: int) -> None:
 class Zygote:
     """A zygote process started by this one (it exits when this process does)."""
 
-    def __init__(self, modules: tuple[str, ...] = PRELOAD, timeout_s: float = 60.0):
+    def __init__(
+        self,
+        modules: tuple[str, ...] = PRELOAD,
+        timeout_s: float = 60.0,
+        env: dict[str, str] | None = None,
+    ):
+        """Start a zygote that preloads ``modules``, with ``env`` (default: ours) as its
+        environment: what every kernel's memory starts from (a kernel gets its own variables,
+        but ``/proc/<pid>/environ`` shows these), so give it no secret."""
+        self.modules = modules
+        self.environ = env
         self._dir = tempfile.mkdtemp(prefix="painel-zygote-")
         self.path = str(Path(self._dir) / "zygote.sock")
+        self._start(timeout_s)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def restart(self, timeout_s: float = 60.0) -> None:
+        """A new zygote on the same socket (the old one died): kernels ask for it as before."""
+        self.stop(remove_dir=False)
+        self._start(timeout_s)
+
+    def _start(self, timeout_s: float) -> None:
+        modules = self.modules
         read_fd, write_fd = os.pipe()
         try:
             # its stdout and stderr are ours: what a kernel writes there goes where a kernel
@@ -216,6 +288,7 @@ class Zygote:
                 ],
                 stdin=subprocess.DEVNULL,
                 pass_fds=(write_fd,),
+                env=self.environ,
             )
         finally:
             os.close(write_fd)
@@ -237,7 +310,7 @@ class Zygote:
         """What a process's kernel managers need to fork from this zygote."""
         return {ZYGOTE_ENV: self.path, PROVISIONER_ENV: PROVISIONER}
 
-    def stop(self) -> None:
+    def stop(self, remove_dir: bool = True) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -247,8 +320,9 @@ class Zygote:
             self.proc.wait()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
-        with contextlib.suppress(OSError):
-            os.rmdir(self._dir)
+        if remove_dir:
+            with contextlib.suppress(OSError):
+                os.rmdir(self._dir)
 
     def __enter__(self) -> Zygote:
         return self
@@ -333,16 +407,23 @@ def _provisioner_class() -> type:
             if not path or args is None or not Path(path).exists():
                 return await super().launch_kernel(cmd, **kwargs)
             env = dict(kwargs.get("env") or os.environ)
-            parent = env.get("JPY_PARENT_PID")
-            if parent:  # ipykernel reads it when imported: the zygote's would be stale
-                args = [*args, f"--IPKernelApp.parent_handle={int(parent)}"]
+            # as jupyter_client's launcher does; ipykernel reads it when imported (the
+            # zygote's would be stale), so it goes on the command line too
+            env["JPY_PARENT_PID"] = str(os.getpid())
+            args = [*args, f"--IPKernelApp.parent_handle={os.getpid()}"]
             # a Popen child would inherit our stdout and stderr when none is given
             streams = {
                 name: fd if (fd := _fileno(kwargs.get(name))) is not None else default
                 for name, default in (("stdout", 1), ("stderr", 2))
             }
             cwd = kwargs.get("cwd")
-            pid = fork_kernel(path, args, env, str(cwd) if cwd else None, streams)
+            try:
+                pid = fork_kernel(path, args, env, str(cwd) if cwd else None, streams)
+            except (OSError, ValueError, ZygoteError) as exc:  # the zygote died: start afresh
+                log.warning(
+                    "kernel zygote at %s unusable (%s): starting the kernel afresh", path, exc
+                )
+                return await super().launch_kernel(cmd, **kwargs)
             self.process = ForkedProcess(pid)  # type: ignore[assignment]
             self.pid = self.pgid = pid
             self.cwd = cwd or os.getcwd()

@@ -34,10 +34,22 @@ from .identity import (
 
 log = logging.getLogger("painel.dash")
 
-if under_voila():  # a served page: no traceback reaches the browser
-    from . import tracebacks as _tracebacks
 
-    _tracebacks.install()
+def _served() -> bool:
+    """Whether this kernel serves a page; if so, no traceback of it reaches the browser.
+
+    Checked when this module is imported and again when a page starts (:func:`warm_up`,
+    :func:`render`): a kernel forked from a warm parent (:mod:`painel.forkkernel`) finds
+    this module imported already, by a process that served nothing."""
+    if not under_voila():
+        return False
+    from . import tracebacks
+
+    tracebacks.install()
+    return True
+
+
+_served()
 
 
 class BuildTimeout(Exception):
@@ -144,7 +156,7 @@ def render(build: Callable[[Any], Any]) -> Any:
 
     from . import ui
 
-    served = under_voila()  # run by nbval or papermill, failures must raise
+    served = _served()  # run by nbval or papermill, failures must raise
     try:
         viewer = current_viewer()
     except IdentityError:
@@ -199,10 +211,15 @@ def warm_up() -> None:
     Called by dashboard notebooks in their imports cell, which a preheated kernel runs before
     any request arrives; the request then finds these paths already hot. Every widget made
     here is closed again (layouts and styles included): a widget left open would be sent to
-    the visitor's browser, which builds a model for each.
+    the visitor's browser, which builds a model for each. Once per process: a kernel forked
+    from the warm parent of ``painel serve`` finds it done (and the pages it made shared).
     """
+    global _warmed
     from ipywidgets.widgets import widget as widget_module
 
+    _served()
+    if _warmed:  # by the warm parent this kernel was forked from (painel.forkkernel)
+        return
     live = getattr(widget_module, "_instances", None)
     before = set(live) if live is not None else set()
     try:
@@ -213,6 +230,10 @@ def warm_up() -> None:
                 stray = live.get(model_id)
                 if stray is not None:
                     stray.close()
+    _warmed = True
+
+
+_warmed = False
 
 
 def _warm_up_paths() -> None:

@@ -70,7 +70,12 @@ from .handlers import (
     TokenRequestInfoHandler,
     plotly_js_dir,
 )
-from .kernels import DEFAULT_KERNEL_ENV_ALLOWLIST, REQUIRED_KERNEL_ENV, OwnershipMixin
+from .kernels import (
+    DEFAULT_KERNEL_ENV_ALLOWLIST,
+    REQUIRED_KERNEL_ENV,
+    OwnershipMixin,
+    kernel_environment,
+)
 
 HERE = Path(__file__).parent
 SHARE = HERE / "share" / "jupyter"
@@ -97,6 +102,41 @@ class VisitorCellTimeout:
         if cell.get("cell_type") == "code" and VISITOR_CELL.search(str(cell.get("source", ""))):
             return None
         return self.timeout
+
+
+PAINEL_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(painel(?:\.\w+)*)[ \t]+import[ \t]+([\w \t,]+)|import[ \t]+(painel(?:\.\w+)*))",
+    re.M,
+)
+
+
+def dashboard_modules(folder: Path) -> list[str]:
+    """The painel modules the dashboards in ``folder`` import (``from painel.x import y``
+    names ``painel.x`` and ``painel.x.y``: the warm parent of kernels imports what exists)."""
+    import json
+
+    out: dict[str, None] = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            for m in PAINEL_IMPORT.finditer(
+                "".join(source) if isinstance(source, list) else source
+            ):
+                if m.group(3):
+                    out[m.group(3)] = None
+                    continue
+                out[m.group(1)] = None
+                for name in m.group(2).split(","):
+                    first = name.split()[0] if name.split() else ""
+                    if first.isidentifier():
+                        out[f"{m.group(1)}.{first}"] = None
+    return list(out)
 
 
 class ServerState:
@@ -189,6 +229,27 @@ class PainelVoila(Voila):
         "e.g. 'LC_*'), besides painel's and Voilà's own (always passed); every other variable "
         "(API keys, ...) stays out of kernels. Setting it replaces the default list.",
     )
+    fork_kernels = Bool(
+        True,
+        config=True,
+        help="Start dashboard kernels as forks of one warm process that has imported the "
+        "libraries and the dashboards' modules once (painel.forkkernel): a kernel starts in a "
+        "fraction of the time and CPU, and shares those pages with every other kernel. "
+        "False: each kernel starts afresh.",
+    )
+    kernel_preload = List(
+        Unicode(),
+        default_value=[],
+        config=True,
+        help="Modules the warm parent of forked kernels imports besides the libraries and the "
+        "painel modules the dashboards import (found in their code cells).",
+    )
+    zygote_check_interval = Float(
+        5.0,
+        config=True,
+        help="Seconds between two checks that the warm parent of forked kernels is alive "
+        "(restarted if not; kernels start afresh meanwhile).",
+    )
     painel_home = Unicode("", config=True, help="The data directory (PAINEL_HOME).")
     painel_paths: Paths  # set by make_app before initialize()
     open_browser = Bool(False, config=True)
@@ -229,12 +290,72 @@ class PainelVoila(Voila):
         self.identity_provider_class = PainelIdentityProvider
         self.authorizer_class = PainelAuthorizer
 
+    zygote: Any = None  # forkkernel.Zygote when fork_kernels
+
+    def init_zygote(self, allowlist: tuple[str, ...]) -> None:
+        """Start the warm parent of dashboard kernels (``fork_kernels``), with only what a
+        kernel may see of this process's environment: a forked kernel's memory starts as
+        its copy. A zygote that cannot start leaves kernels starting afresh (logged)."""
+        if not self.fork_kernels:
+            return
+        import atexit
+
+        from .. import forkkernel
+
+        modules = (
+            *forkkernel.PRELOAD,
+            *dashboard_modules(self.painel_paths.dashboards),
+            *self.kernel_preload,
+            "painel.dash:warm_up",  # the first-use costs every page's first cell would pay
+        )
+        try:
+            self.zygote = forkkernel.Zygote(
+                tuple(dict.fromkeys(modules)), env=kernel_environment(os.environ, allowlist)
+            )
+        except forkkernel.ZygoteError as exc:
+            self.log.warning("painel: %s; dashboard kernels start afresh", exc)
+            return
+        atexit.register(self.zygote.stop)
+        os.environ.update(self.zygote.env())
+        self.log.info("painel: dashboard kernels fork from process %s", self.zygote.pid)
+
+    def watch_zygote(self) -> None:
+        """Restart the warm parent if it died (kernels start afresh until it is back)."""
+        if self.zygote is None or self.zygote_check_interval <= 0:
+            return
+        import asyncio
+
+        from tornado.ioloop import PeriodicCallback
+
+        from .. import forkkernel
+
+        busy = False
+
+        async def check() -> None:
+            nonlocal busy
+            if busy or self.zygote.alive():
+                return
+            busy = True
+            self.log.warning(
+                "painel: the kernel zygote ended (%s): restarting it", self.zygote.proc.returncode
+            )
+            try:
+                await asyncio.to_thread(self.zygote.restart)
+            except forkkernel.ZygoteError as exc:
+                self.log.warning("painel: %s", exc)
+            finally:
+                busy = False
+
+        self._zygote_watch = PeriodicCallback(check, self.zygote_check_interval * 1000)
+        self._zygote_watch.start()
+
     def init_settings(self) -> dict[str, Any]:
         import voila.app as voila_app
 
         original = voila_app.voila_kernel_manager_factory
 
         allowlist = (*REQUIRED_KERNEL_ENV, *self.kernel_env_allowlist)
+        self.init_zygote(allowlist)
 
         def factory(base_class: type, *args: Any, **kwargs: Any) -> type:
             manager = original(base_class, *args, **kwargs)
@@ -267,6 +388,7 @@ class PainelVoila(Voila):
             memory_limit=self.kernel_memory_limit,
             memory_interval=self.kernel_memory_check_interval,
         )
+        self.watch_zygote()
         return settings
 
     def init_handlers(self) -> list[Any]:
