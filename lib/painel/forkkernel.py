@@ -410,7 +410,8 @@ def _provisioner_class() -> type:
             # as jupyter_client's launcher does; ipykernel reads it when imported (the
             # zygote's would be stale), so it goes on the command line too
             env["JPY_PARENT_PID"] = str(os.getpid())
-            args = [*args, f"--IPKernelApp.parent_handle={os.getpid()}"]
+            # first: the command line ps shows ends with the connection file, as a started one
+            args = [f"--IPKernelApp.parent_handle={os.getpid()}", *args]
             # a Popen child would inherit our stdout and stderr when none is given
             streams = {
                 name: fd if (fd := _fileno(kwargs.get(name))) is not None else default

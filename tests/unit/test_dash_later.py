@@ -59,10 +59,12 @@ def render_on_a_loop(build: Any) -> tuple[Any, list[Any]]:
 
     async def main() -> tuple[Any, list[Any]]:
         page = dash.render(build)
-        before = [
-            getattr(page, "children", None),
-            [getattr(c, "value", None) for c in page.children],
-        ]
+
+        def htmls(w: Any) -> list[Any]:
+            own = [w.value] if isinstance(w, widgets.HTML) else []
+            return own + [v for c in getattr(w, "children", ()) for v in htmls(c)]
+
+        before = [getattr(page, "children", None), htmls(page)]
         await asyncio.sleep(0)
         return page, before
 
@@ -80,9 +82,14 @@ def test_a_served_page_is_returned_before_its_fill_runs_and_filled_on_the_next_t
 ) -> None:
     shown, build = page_with_fill(lambda w: setattr(w, "value", "cheio"))
     page, (children, values) = render_on_a_loop(build)
-    assert isinstance(page, widgets.VBox) and list(children) == [shown]
     assert values == [""]  # sent empty: the fill had not run when render returned
+    # the page, with the memory of its state (painel.dash.memory) ahead of it
+    (inner,) = children
+    memory, built = inner.children
+    assert isinstance(page, widgets.VBox) and built is shown
+    assert type(memory).__name__ == "PageMemory"
     assert shown.value == "cheio"  # ... and ran once the cell's turn was over
+    assert memory.state  # captured after the fill, for the browser to keep
 
 
 def test_a_fill_that_fails_replaces_the_served_page_with_a_message(served) -> None:

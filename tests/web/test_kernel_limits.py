@@ -256,12 +256,15 @@ ALL_PATTERNS = (*REQUIRED_KERNEL_ENV, *DEFAULT_KERNEL_ENV_ALLOWLIST)
 @pytest.fixture(scope="module")
 def env_servers(server: Server) -> Iterator[tuple[Server, Server]]:
     """The module's data directory served twice with secrets in the server's environment:
-    preheated with the default allowlist, and cold (no preheating) with one extra name."""
+    preheated with the default allowlist (kernels forked from the zygote, whose environment
+    /proc shows for them), and cold (no preheating, kernels started afresh, so /proc shows
+    each kernel's own) with one extra name."""
     secret_file = server.home / "secrets" / "cookie_secret"
     env = {**SECRET_ENV, "PAINEL_COOKIE_SECRET_FILE": str(secret_file)}
     extra = {
         "PainelVoila": {
-            "kernel_env_allowlist": [*DEFAULT_KERNEL_ENV_ALLOWLIST, "PAINEL_TEST_ALLOWED"]
+            "kernel_env_allowlist": [*DEFAULT_KERNEL_ENV_ALLOWLIST, "PAINEL_TEST_ALLOWED"],
+            "fork_kernels": False,
         }
     }
     preheated = start_server(server.home, env=env)
@@ -327,8 +330,10 @@ def test_kernels_talk_over_unix_sockets_not_tcp_ports(server: Server) -> None:
 
     s = login(server, "sre.uberlandia")
     kernel_id = page_kernel(s, server, "rede_visao_geral.ipynb")
-    cmdline = kernel_process(server, kernel_id).cmdline()
-    connection = next(a for a in cmdline if a.endswith(f"kernel-{kernel_id}.json"))
-    info = json.loads(Path(connection).read_text())
+    # a forked kernel's command line is one title (setproctitle), a started one's its argv
+    cmdline = " ".join(kernel_process(server, kernel_id).cmdline())
+    connection = re.search(rf"(\S+kernel-{kernel_id}\.json)", cmdline)
+    assert connection, cmdline
+    info = json.loads(Path(connection.group(1)).read_text())
     assert info["transport"] == "ipc", info["transport"]
     assert "running over TCP" not in server.log()

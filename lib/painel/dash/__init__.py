@@ -175,6 +175,10 @@ def render(build: Callable[[Any], Any]) -> Any:
             finally:
                 fills, _later = _later or [], None
         tracking.track("page_view", ms=1000 * (time.perf_counter() - started))
+        if served:  # filters and position survive the kernel (paused when idle, or died)
+            from . import memory
+
+            page, _ = memory.attach(page, fills)
         return _schedule_fill(fills, page) if fills else page
     except NoVersion:
         if not served:

@@ -261,6 +261,28 @@ class Table(anywidget.AnyWidget):
                 self._applying = False
             return False
 
+    # ---- a page's memory (painel.dash.memory): order, search and page survive a restart ----
+    _STATE = ("page", "page_size", "sort", "descending", "search")
+
+    def painel_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def painel_restore(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            return
+        self._applying = True  # one redraw below, not one per trait
+        try:
+            with self.hold_sync():
+                for name in self._STATE:
+                    if name in state:
+                        setattr(self, name, state[name])  # traitlets checks the type
+        finally:
+            self._applying = False
+        self._apply()  # checks every value against the table's columns and rows
+
+    def painel_watch(self, callback: Callable[..., Any]) -> None:
+        self.observe(callback, names=list(self._STATE))
+
     def _on_client_change(self, change: dict[str, Any]) -> None:
         if self._applying or not self._access_ok():
             return

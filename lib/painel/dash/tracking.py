@@ -4,7 +4,9 @@ an interaction per widget event, an export per file, an error per failure. Only 
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ def track(
     event: str, *, widget: str = "", linhas: int | None = None, ms: float | None = None
 ) -> None:
     """Record ``event`` for this page's viewer (nothing outside ``painel serve``; never raises)."""
-    if not under_voila():
+    if _quiet or not under_voila():
         return
     try:
         viewer = page_viewer()
@@ -44,3 +46,17 @@ def track(
 
 def interaction(widget: Any) -> None:
     track("interaction", widget=str(widget))
+
+
+_quiet = False
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Record nothing meanwhile: what the page does by itself (setting a restored state)."""
+    global _quiet
+    before, _quiet = _quiet, True
+    try:
+        yield
+    finally:
+        _quiet = before

@@ -206,6 +206,27 @@ class Drill(widgets.HBox):
     def on_change(self, handler: Callable[[list[Any]], Any]) -> None:
         self._handlers.append(handler)
 
+    # a page's memory (painel.dash.memory): the path survives a restart
+    def painel_state(self) -> list[list[Any]]:
+        return [[label, value] for label, value in self._levels[1:]]
+
+    def painel_restore(self, state: Any) -> None:
+        """Go down the saved path again (a state this server signed: the values are ones
+        the page itself pushed; the data behind them is still read through the viewer's
+        grants)."""
+        if not isinstance(state, list) or not all(
+            isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) for s in state
+        ):
+            return
+        levels = [(str(label), value) for label, value in state]
+        if levels == self._levels[1:]:
+            return
+        self._levels = [self._levels[0], *levels]
+        self._changed()
+
+    def painel_watch(self, callback: Callable[..., Any]) -> None:
+        self._handlers.append(callback)
+
     def push(self, label: str, value: Any) -> None:
         self._levels.append((label, value))
         self._changed()

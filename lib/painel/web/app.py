@@ -488,6 +488,9 @@ def make_app(
     config.Voila.port = port
     config.Voila.port_retries = 0
     config.Voila.open_browser = False
+    # a dashboard kernel that died is not restarted blank under its page: the page reopens
+    # with its state instead (painel.web.kernels CLOSE_DIED, painel.dash.memory)
+    config.KernelRestarter.restart_limit = 0
     # voila.json from the project only: not ~/.jupyter or system-wide config dirs
     config.Voila.config_file_paths = [str(paths.project)]
     app = PainelVoila(config=config)

@@ -25,6 +25,7 @@ Limits, all enforced here and configured on :class:`~painel.web.app.PainelVoila`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import fnmatch
 import logging
@@ -46,7 +47,9 @@ log = logging.getLogger("painel.web.kernels")
 
 # Websocket close codes (4000-4999: the application's own) the page maps to a pt-BR message.
 CLOSE_MEMORY = 4001  # the kernel used more memory than its ceiling
+CLOSE_IDLE = 4002  # paused after an idle while (culled): the page comes back when its viewer does
 CLOSE_ACCESS = 4003  # the session ended or expired, or the user was disabled or removed
+CLOSE_DIED = 4004  # the kernel died: the page comes back at once (painel.dash.memory)
 
 # What a dashboard kernel always gets from the server's environment (fnmatch patterns): what
 # a served dashboard cannot work without. painel's own variables for kernels (painel.wire,
@@ -175,6 +178,10 @@ class Claimant:
 REQUEST_USER: contextvars.ContextVar[Claimant | None] = contextvars.ContextVar(
     "painel_request_user", default=None
 )
+# the kernel the idle culler is shutting down in this task (its pages are told why)
+_CULLING: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "painel_culling", default=None
+)
 
 
 class OwnershipMixin:
@@ -255,6 +262,13 @@ class OwnershipMixin:
         return evicted
 
     def _claim(self, kernel_id: str, claimant: Claimant) -> None:
+        if kernel_id not in self._owner_map():
+            # A dead dashboard kernel is not restarted (a restarted one has lost its page:
+            # KernelRestarter.restart_limit is 0); its pages are told, and reopen.
+            with contextlib.suppress(Exception):  # no restarter: nothing to hear from
+                self.add_restart_callback(  # type: ignore[attr-defined]
+                    kernel_id, lambda: self._in_background(self._died(kernel_id)), "dead"
+                )
         self._owner_map()[kernel_id] = claimant.username
         self._painel_session_of[kernel_id] = claimant.session_key
         self._painel_since[kernel_id] = time.monotonic()
@@ -300,6 +314,24 @@ class OwnershipMixin:
             self._claim(kernel_id, claimant)
         return kernel_id
 
+    async def _died(self, kernel_id: str) -> None:
+        self._log().warning(
+            "dashboard kernel %s of %s died: its page reopens", kernel_id, self.owner(kernel_id)
+        )
+        self._disown(kernel_id)
+        self._close_sockets(kernel_id, CLOSE_DIED, "died")
+        try:  # also takes it out of its pool, if it was waiting there
+            await self.shutdown_kernel(kernel_id)
+        except Exception:  # noqa: BLE001 - removed already by the server
+            self._log().debug("shutdown of dead kernel %s", kernel_id, exc_info=True)
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> Any:
+        token = _CULLING.set(kernel_id)
+        try:
+            return await ensure_async(super().cull_kernel_if_idle(kernel_id))  # type: ignore[misc]
+        finally:
+            _CULLING.reset(token)
+
     async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
         claimant = REQUEST_USER.get()
         # the pool refill started inside must not inherit this request's user
@@ -313,6 +345,8 @@ class OwnershipMixin:
         return result
 
     async def shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> Any:
+        if _CULLING.get() == kernel_id:  # paused: its pages say so and come back later
+            self._close_sockets(kernel_id, CLOSE_IDLE, "idle")
         try:
             return await ensure_async(super().shutdown_kernel(kernel_id, *args, **kwargs))  # type: ignore[misc]
         finally:
@@ -334,15 +368,19 @@ class OwnershipMixin:
             if not sockets:
                 del self._painel_sockets[kernel_id]
 
-    async def end_kernel(self, kernel_id: str, code: int, why: str) -> None:
-        """Shut a kernel down and close its pages' websockets with ``code`` first, so each
-        page can say why in pt-BR (the painel template maps the code to a message)."""
-        self._disown(kernel_id)  # no reconnect, no new websocket from here on
+    def _close_sockets(self, kernel_id: str, code: int, why: str) -> None:
+        self._owner_map()
         for handler in list(self._painel_sockets.pop(kernel_id, ())):
             try:
                 handler.close(code, why)
             except Exception:  # noqa: BLE001 - a socket closing anyway
                 self._log().debug("closing a websocket of %s failed", kernel_id, exc_info=True)
+
+    async def end_kernel(self, kernel_id: str, code: int, why: str) -> None:
+        """Shut a kernel down and close its pages' websockets with ``code`` first, so each
+        page can say why in pt-BR (the painel template maps the code to a message)."""
+        self._disown(kernel_id)  # no reconnect, no new websocket from here on
+        self._close_sockets(kernel_id, code, why)
         if kernel_id in self:  # type: ignore[operator]
             try:
                 await self.shutdown_kernel(kernel_id)
@@ -371,7 +409,7 @@ class OwnershipMixin:
 
         try:
             kernel = self.get_kernel(kernel_id)  # type: ignore[attr-defined]
-        except KeyError:
+        except Exception:  # noqa: BLE001 - gone (KeyError, or the server's 404 HTTPError)
             return None
         process = getattr(getattr(kernel, "provisioner", None), "process", None)
         pid = getattr(process, "pid", None)
