@@ -5,7 +5,9 @@
 3. Voilà GET-to-complete-HTML: cold kernels (--no-preheat) vs. preheated kernels;
 4. RSS of an idle dashboard kernel;
 5. (bench/startup.py) what the server and a dashboard kernel import: time, RSS, and whether
-   pandas, duckdb or argon2 come along; the live server's own RSS.
+   pandas, duckdb or argon2 come along; the live server's own RSS;
+6. (bench/viewers.py) painel's Progresso page against the same page in Streamlit, N = 1, 10,
+   50 open pages: time to usable, server CPU per open, PSS per page, filter latency.
 
 Targets (issue 2): preheated render <= 0.5 s p50; idle kernel <= 200 MB RSS.
 Results print as a table and go to bench/results/latest.json.
@@ -149,10 +151,14 @@ def bench_voila(work: Path, renders: int = 8) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench [foundation] [progress] [startup] [panels] [school] [procurement]
-    [portal] [load]`` (default: all; ``SCHOOL_BENCH_SCALE`` and ``PROCUREMENT_BENCH_SCALE``
-    set the suites' scales, 1 = the state; ``SCHOOL_BENCH_HOME`` gives ``portal`` a data
-    directory with the state's school data instead of building it)."""
-    wanted = set(argv if argv is not None else sys.argv[1:]) or {
+    [portal] [load] [viewers] [--viewers options]`` (default: all; ``SCHOOL_BENCH_SCALE`` and
+    ``PROCUREMENT_BENCH_SCALE`` set the suites' scales, 1 = the state; ``SCHOOL_BENCH_HOME``
+    gives ``portal`` a data directory with the state's school data instead of building it;
+    the options after the section names go to ``viewers``: ``python -m bench viewers --help``)."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    first_option = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    args, viewer_options = args[:first_option], args[first_option:]
+    wanted = set(args) or {
         "foundation",
         "progress",
         "startup",
@@ -161,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         "procurement",
         "portal",
         "load",
+        "viewers",
     }
+    if viewer_options and "viewers" not in wanted:
+        print(f"options {viewer_options} are the viewers section's", file=sys.stderr)
+        return 2
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     targets: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="painel-bench-") as tmp:
@@ -279,6 +289,22 @@ def main(argv: list[str] | None = None) -> int:
             targets["load: some level held with interaction p95 <= 300 ms"] = (
                 results["load.summary"]["baseline_sessions_held"] > 0
             )
+        if "viewers" in wanted:  # bench/viewers.py
+            from bench import viewers
+
+            for section, values in viewers.run(work, viewer_options).items():
+                results[f"viewers.{section}"] = values
+            top = max(results["viewers.run"]["levels"])
+            shown = results.get(f"viewers.painel.n{top}")
+            if shown:  # issue 13's goals, at the highest level
+                targets["viewers: PSS per additional page <= 40 MB"] = (
+                    shown["pss_per_page_mb"] <= 40
+                )
+                targets["viewers: server CPU per page open <= 0.3 s"] = (
+                    shown["cpu_per_open_s_p50"] <= 0.3
+                )
+                targets["viewers: time to usable p50 <= 2.18 s"] = shown["usable_s_p50"] <= 2.18
+                targets["viewers: filter latency p50 <= 0.20 s"] = shown["filter_s_p50"] <= 0.20
     results["targets_met"] = targets
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
