@@ -38,6 +38,7 @@ from .checks import Check, CheckResult
 from .domain import PUBLIC, Scope
 from .launch import pid_alive
 from .runctx import RunContext
+from .wire import DUCKDB_MEMORY_ENV, DUCKDB_THREADS_ENV
 
 DEFAULT_KEEP = 5
 KEEP_ENV = "PAINEL_KEEP_VERSIONS"
@@ -309,7 +310,7 @@ class Store:
     # ---- reading --------------------------------------------------------------------
     def connect(self, dataset: str) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the current version (for analysts and tests)."""
-        return duckdb.connect(str(self.current_path(dataset)), read_only=True)
+        return duckdb.connect(str(self.current_path(dataset)), read_only=True, config=read_config())
 
     def reader(self, dataset: str) -> Reader:
         return Reader(self, dataset)
@@ -534,14 +535,14 @@ class Reader:
                 manifest = self.store.manifest(self.dataset, version)
                 if self.attach_as:
                     # an in-memory catalog with the version attached read-only under an alias
-                    con = duckdb.connect(":memory:")
+                    con = duckdb.connect(":memory:", config=read_config())
                     try:
                         con.execute(f"ATTACH '{_sql_path(path)}' AS {self.attach_as} (READ_ONLY)")
                     except duckdb.Error:
                         con.close()
                         raise
                 else:
-                    con = duckdb.connect(str(path), read_only=True)
+                    con = duckdb.connect(str(path), read_only=True, config=read_config())
                 break
             except (duckdb.IOException, NoVersion):
                 # pruned between reading the pointer and opening: read the pointer again
@@ -564,6 +565,20 @@ class Reader:
             self._con.close()
             self._con = None
             self.version = None
+
+
+def read_config() -> dict[str, Any]:
+    """DuckDB settings of a read-only connection in this process (memory limit, threads):
+    ``painel serve`` sets them for dashboard kernels (PainelVoila.kernel_duckdb_*); unset,
+    DuckDB's defaults."""
+    config: dict[str, Any] = {}
+    memory = os.environ.get(DUCKDB_MEMORY_ENV, "").strip()
+    if memory:
+        config["memory_limit"] = memory
+    threads = os.environ.get(DUCKDB_THREADS_ENV, "").strip()
+    if threads.isdigit() and int(threads) > 0:
+        config["threads"] = int(threads)
+    return config
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 USER_HEADER = "X-Painel-User"  # set by the server on every request, after deleting any client copy
 USER_ENV = "HTTP_X_PAINEL_USER"  # how Voilà hands that header to the kernel
 TEST_USER_ENV = "PAINEL_DASHBOARD_USER"  # nbval/papermill/JupyterLab only; never read under Voilà
+DUCKDB_MEMORY_ENV = "PAINEL_DUCKDB_MEMORY_LIMIT"  # DuckDB in a dashboard kernel (painel.store)
+DUCKDB_THREADS_ENV = "PAINEL_DUCKDB_THREADS"
 KERNEL_TOKEN_ENV = "PAINEL_KERNEL_TOKEN"  # the request-info websocket's per-server token
 RENDER_TIMEOUT_ENV = (
     "PAINEL_RENDER_TIMEOUT"  # seconds a page may take to build once its visitor came
@@ -30,5 +32,13 @@ def without_request_state(environ: Mapping[str, str]) -> dict[str, str]:
         k: v
         for k, v in environ.items()
         if not k.startswith(_KERNEL_ONLY_PREFIXES)
-        and k not in (KERNEL_TOKEN_ENV, TEST_USER_ENV, LAB_ENV, SCRATCH_STORE_ENV)
+        and k
+        not in (
+            KERNEL_TOKEN_ENV,
+            TEST_USER_ENV,
+            LAB_ENV,
+            SCRATCH_STORE_ENV,
+            DUCKDB_MEMORY_ENV,  # a dashboard kernel's share, not a run's
+            DUCKDB_THREADS_ENV,
+        )
     }

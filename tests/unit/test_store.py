@@ -598,3 +598,29 @@ def test_reader_holding_a_pruned_version_keeps_reading_it(tmp_path: Path) -> Non
     assert reader.version == v2
     assert fresh.execute("SELECT count(*), (SELECT n FROM b) FROM a").fetchone() == (8, 8)
     reader.close()
+
+
+def test_a_dashboard_kernels_duckdb_takes_the_servers_memory_limit_and_threads(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """painel serve sets PAINEL_DUCKDB_* for its kernels (PainelVoila.kernel_duckdb_*): every
+    read-only connection there, scoped views' attached catalog included, takes them; a run
+    started from a kernel does not inherit them."""
+    from painel.store import Reader
+    from painel.wire import DUCKDB_MEMORY_ENV, DUCKDB_THREADS_ENV, without_request_state
+
+    publish(store)
+    monkeypatch.setenv(DUCKDB_MEMORY_ENV, "96MB")
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "1")
+    reader, attached = Reader(store, DS), Reader(store, DS, attach_as="v")
+    for con in (store.connect(DS), reader.connection(), attached.connection()):
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        assert (limit, threads) in (("96.0 MiB", 1), ("91.5 MiB", 1)), (limit, threads)
+        con.close()
+    assert not {DUCKDB_MEMORY_ENV, DUCKDB_THREADS_ENV} & set(without_request_state(os.environ))
+    monkeypatch.delenv(DUCKDB_MEMORY_ENV)
+    monkeypatch.setenv(DUCKDB_THREADS_ENV, "no")
+    con = store.connect(DS)
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] >= 1
+    con.close()

@@ -197,6 +197,20 @@ class PainelVoila(Voila):
         help="Resident memory (bytes) a dashboard kernel may use; the memory watchdog shuts "
         "down a kernel over it and its page says so. 0: no ceiling.",
     )
+    kernel_duckdb_memory_limit = Unicode(
+        "512MB",
+        config=True,
+        help="DuckDB's memory limit in each dashboard kernel (its buffer pool and query "
+        "memory; e.g. '512MB', '1GB'; '' for DuckDB's default, 80 %% of the machine's memory). "
+        "Keep it under kernel_memory_limit: a query over it fails with a message on its panel "
+        "instead of the kernel growing.",
+    )
+    kernel_duckdb_threads = Integer(
+        2,
+        config=True,
+        help="Threads DuckDB may use in each dashboard kernel (0: one per core). Hundreds of "
+        "kernels each with a thread per core would only contend for the same cores.",
+    )
     kernel_memory_check_interval = Float(
         2.0,
         config=True,
@@ -355,6 +369,11 @@ class PainelVoila(Voila):
         original = voila_app.voila_kernel_manager_factory
 
         allowlist = (*REQUIRED_KERNEL_ENV, *self.kernel_env_allowlist)
+        from ..wire import DUCKDB_MEMORY_ENV, DUCKDB_THREADS_ENV
+
+        # for the kernels (REQUIRED_KERNEL_ENV passes PAINEL_DUCKDB_*): painel.store reads them
+        os.environ[DUCKDB_MEMORY_ENV] = self.kernel_duckdb_memory_limit
+        os.environ[DUCKDB_THREADS_ENV] = str(max(self.kernel_duckdb_threads, 0) or "")
         self.init_zygote(allowlist)
 
         def factory(base_class: type, *args: Any, **kwargs: Any) -> type:
