@@ -217,3 +217,63 @@ def test_a_kernel_writing_much_to_its_stdout_never_blocks(
             await km.shutdown_kernel(now=True)
 
     asyncio.run(main())
+
+
+def test_the_zygote_preloads_the_painel_modules_the_dashboards_import(tmp_path: Path) -> None:
+    """painel serve's zygote imports what the dashboards' code cells import from painel
+    (both ``painel.x`` and ``painel.x.y`` of ``from painel.x import y``: it skips what does
+    not exist), never what a markdown cell or a comment-free string merely mentions."""
+    import json
+
+    from painel.web.app import dashboard_modules
+
+    def nb(*cells: tuple[str, str]) -> str:
+        return json.dumps(
+            {"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells]}
+        )
+
+    (tmp_path / "a.ipynb").write_text(
+        nb(
+            ("code", "from painel import dash\nfrom painel.school.pages import ficha as page"),
+            ("markdown", "from painel.secret import nothing"),
+        )
+    )
+    (tmp_path / "b.ipynb").write_text(nb(("code", ["import painel.usuarios\n", "x = 1"])))
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    assert dashboard_modules(tmp_path) == [
+        "painel",
+        "painel.dash",
+        "painel.school.pages",
+        "painel.school.pages.ficha",
+        "painel.usuarios",
+    ]
+
+
+def test_libraries_preloaded_without_a_kernel_act_as_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ipywidgets registers its comm targets, and plotly picks its renderer, when imported
+    under IPython: the zygote imported them in a process without a kernel. In a forked kernel
+    a page's widgets must still open (the targets) and a figure render as in Jupyter."""
+    z = Zygote(modules=("ipykernel.kernelapp", "ipywidgets", "plotly.io"))
+    try:
+
+        async def main() -> None:
+            km = _manager(monkeypatch, z)
+            await km.start_kernel()
+            try:
+                out = await _run(
+                    km,
+                    "import sys, plotly.io as pio\n"
+                    "from ipywidgets import comm\n"
+                    "targets = comm.get_comm_manager().targets\n"
+                    "out = ('jupyter.widget' in targets, 'jupyter.widget.control' in targets,"
+                    " pio.renderers.default, 'ipywidgets' in sys.modules)",
+                )
+                assert eval(out["data"]["text/plain"]) == (True, True, "plotly_mimetype", True)
+            finally:
+                await km.shutdown_kernel(now=True)
+
+        asyncio.run(main())
+    finally:
+        z.stop()
