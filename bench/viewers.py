@@ -7,11 +7,16 @@
 progress history by the real ``progress`` job, as ``make demo``), on loopback:
 
 - *painel*: ``painel serve`` started as the tests start it (``start_server``: preheated pools
-  full), with ``{"PainelVoila": {"max_kernels_per_user": max level + 4}}`` layered over
-  voila.json (one person holds all the N pages here, and the default cap of 4 would shut the
-  older ones down) and, over that, the file given by ``--painel-config`` (e.g.
-  ``{"PainelVoila": {"fork_kernels": false}}``). The page: ``/voila/render/progresso.ipynb``,
-  logged in through the login form as the demo tutor ``tutora.ana`` (classes 5001 and 5003);
+  full), with two settings layered over voila.json: ``PainelVoila.max_kernels_per_user`` =
+  max level + 4 (one person holds all the N pages here, and the default cap of 4 would shut
+  the older ones down) and ``MappingKernelManager.cull_idle_timeout`` = 0 (every one of the N
+  pages keeps its kernel until it is measured: voila.json pauses a page idle for 5 minutes,
+  which would pause the first of 50 pages before the last opens, so that the figure would
+  depend on how fast the machine opens them; what an idle page costs once paused is another
+  question). Over those, the file given by ``--painel-config`` (e.g.
+  ``{"PainelVoila": {"fork_kernels": false}}``; it may set either back). The page:
+  ``/voila/render/progresso.ipynb``, logged in through the login form as the demo tutor
+  ``tutora.ana`` (classes 5001 and 5003);
 - *streamlit*: ``bench/streamlit_progress.py`` (the same page written for Streamlit; see its
   docstring for what differs) run by ``streamlit run`` from ``.venv-streamlit`` (created on
   first use from ``bench/streamlit-requirements.txt`` with ``-c constraints.txt``, never
@@ -788,7 +793,13 @@ def run(work: Path, argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
 
     args = options(argv)
     extra = json.loads(args.painel_config.read_text()) if args.painel_config else {}
-    config = deep_merge({"PainelVoila": {"max_kernels_per_user": max(args.levels) + 4}}, extra)
+    config = deep_merge(
+        {
+            "PainelVoila": {"max_kernels_per_user": max(args.levels) + 4},
+            "MappingKernelManager": {"cull_idle_timeout": 0},
+        },
+        extra,
+    )
     python = streamlit_python() if "streamlit" in args.systems else None
     home = args.home or work / "viewers-home"
     print("viewers: the demo data directory and 12 weeks of progress ...", flush=True)
