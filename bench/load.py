@@ -550,7 +550,10 @@ class ServerWatch:
         return [self.proc, *self.proc.children(recursive=True)]
 
     def cpu_s(self) -> tuple[float, float]:
-        """(server's own CPU seconds, its kernels' CPU seconds: live and reaped)."""
+        """(server's own CPU seconds, its kernels' CPU seconds: live and reaped).
+
+        Reaped kernels count through whoever reaped them: the server (kernels it started) or
+        the zygote (kernels forked from it, painel.forkkernel)."""
         import psutil
 
         t = self.proc.cpu_times()
@@ -558,7 +561,7 @@ class ServerWatch:
         for p in self.proc.children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 c = p.cpu_times()
-                kernels += c.user + c.system
+                kernels += c.user + c.system + c.children_user + c.children_system
         return t.user + t.system, kernels
 
     def memory(self, pss: bool) -> dict[str, Any]:

@@ -19,7 +19,11 @@ Limits, all enforced here and configured on :class:`~painel.web.app.PainelVoila`
 - **access**: a kernel whose session ended or expired, or whose user was disabled or
   deleted, is shut down (close code :data:`CLOSE_ACCESS`);
 - **environment**: a kernel starts with only the allowlisted variables of the server's
-  environment (:func:`kernel_environment`).
+  environment (:func:`kernel_environment`);
+- **idle and dead kernels**: a kernel the idle culler shuts down closes its pages' websockets
+  with :data:`CLOSE_IDLE` first, and a kernel that died (never restarted blank under its
+  page) with :data:`CLOSE_DIED`: the page pauses, then comes back with its state when its
+  viewer does (the painel template, :mod:`painel.dash.memory`).
 """
 
 from __future__ import annotations
